@@ -1,0 +1,2 @@
+"""CLI commands: published (filled in by its stage)."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""CLI commands: release (filled in by its stage)."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""CLI commands: seasonal (filled in by its stage)."""
+from __future__ import annotations
