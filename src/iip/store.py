@@ -23,41 +23,32 @@ CREATE TABLE IF NOT EXISTS loads (            -- audit trail: one row per ingest
     kind        VARCHAR NOT NULL,             -- register|products|weights|reports
     file        VARCHAR NOT NULL,
     sha256      VARCHAR NOT NULL,
-    rows        BIGINT NOT NULL,
-    inserted    BIGINT NOT NULL,              -- new or changed rows (new versions)
-    unchanged   BIGINT NOT NULL,
+    rows        BIGINT NOT NULL,              -- records in the file
+    inserted    BIGINT NOT NULL,              -- new or changed records (new current versions)
+    unchanged   BIGINT NOT NULL,              -- records identical to the current version
+    warnings    BIGINT NOT NULL DEFAULT 0,
     loaded_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
     loaded_by   VARCHAR
 );
-CREATE TABLE IF NOT EXISTS register (         -- versioned: latest load_id per enterprise wins
+-- Current versions live in the plain tables; every superseded version moves to <table>_history with the
+-- load that replaced it. Nothing is ever deleted: history + current = everything ever ingested.
+CREATE TABLE IF NOT EXISTS register (
     enterprise_id VARCHAR NOT NULL, name VARCHAR, province VARCHAR NOT NULL,
-    vsic VARCHAR NOT NULL, ownership VARCHAR NOT NULL, load_id BIGINT NOT NULL,
-    PRIMARY KEY (enterprise_id, load_id)
-);
+    vsic VARCHAR NOT NULL, ownership VARCHAR NOT NULL, load_id BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
     product_code VARCHAR NOT NULL, name_vi VARCHAR, name_en VARCHAR, unit VARCHAR,
-    vsic VARCHAR NOT NULL, load_id BIGINT NOT NULL,
-    PRIMARY KEY (product_code, load_id)
-);
+    vsic VARCHAR NOT NULL, load_id BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS weights (
     kind VARCHAR NOT NULL, code VARCHAR NOT NULL, province VARCHAR NOT NULL,
-    base_year INTEGER NOT NULL, value DOUBLE NOT NULL, load_id BIGINT NOT NULL,
-    PRIMARY KEY (kind, code, province, base_year, load_id)
-);
-CREATE TABLE IF NOT EXISTS reports (          -- every version kept; latest load_id per key is current
+    base_year INTEGER NOT NULL, value DOUBLE NOT NULL, load_id BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS reports (
     enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
     produced DOUBLE, sold DOUBLE, closing_stock DOUBLE,
-    load_id BIGINT NOT NULL, status VARCHAR NOT NULL DEFAULT 'R',   -- R reported; imputation markers elsewhere
-    PRIMARY KEY (enterprise_id, period, product_code, load_id)
-);
-CREATE OR REPLACE VIEW register_current AS
-    SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY enterprise_id ORDER BY load_id DESC) rn FROM register) WHERE rn = 1;
-CREATE OR REPLACE VIEW products_current AS
-    SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY product_code ORDER BY load_id DESC) rn FROM products) WHERE rn = 1;
-CREATE OR REPLACE VIEW weights_current AS
-    SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY kind, code, province, base_year ORDER BY load_id DESC) rn FROM weights) WHERE rn = 1;
-CREATE OR REPLACE VIEW reports_current AS
-    SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY enterprise_id, period, product_code ORDER BY load_id DESC) rn FROM reports) WHERE rn = 1;
+    load_id BIGINT NOT NULL, status VARCHAR NOT NULL DEFAULT 'R');  -- R reported; imputation markers FIR, BI, C, FIC
+CREATE TABLE IF NOT EXISTS register_history AS SELECT *, 0::BIGINT AS superseded_by FROM register WHERE false;
+CREATE TABLE IF NOT EXISTS products_history AS SELECT *, 0::BIGINT AS superseded_by FROM products WHERE false;
+CREATE TABLE IF NOT EXISTS weights_history AS SELECT *, 0::BIGINT AS superseded_by FROM weights WHERE false;
+CREATE TABLE IF NOT EXISTS reports_history AS SELECT *, 0::BIGINT AS superseded_by FROM reports WHERE false;
 """
 
 # --- stage: compiled indices (core) ---------------------------------------------------------
@@ -66,28 +57,160 @@ CREATE TABLE IF NOT EXISTS compile_runs (
     run_id BIGINT PRIMARY KEY, started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     period_from VARCHAR, period_to VARCHAR, base_years VARCHAR, reference_year INTEGER, rows BIGINT
 );
-CREATE TABLE IF NOT EXISTS indices (          -- tidy: one row per indicator x area x node x period (latest run)
-    indicator VARCHAR NOT NULL, area VARCHAR NOT NULL, node VARCHAR NOT NULL, period VARCHAR NOT NULL,
-    "index" DOUBLE, mom DOUBLE, yoy DOUBLE, ytd DOUBLE, contrib_yoy DOUBLE, contrib_ytd DOUBLE,
-    run_id BIGINT NOT NULL,
-    PRIMARY KEY (indicator, area, node, period)
+-- Compiled indices are kept compactly: a series dimension (stable ids), a month dimension, and one row of
+-- numbers per series x month. The view `indices` presents them as one tidy table.
+CREATE TABLE IF NOT EXISTS index_series (
+    sid INTEGER PRIMARY KEY, indicator VARCHAR NOT NULL, area VARCHAR NOT NULL, node VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS index_periods (pid INTEGER PRIMARY KEY, period VARCHAR NOT NULL);  -- pid = 12*year + month - 1
+INSERT INTO index_periods SELECT y * 12 + m - 1, printf('%04d-%02d', y, m)
+    FROM range(1990, 2101) t(y), range(1, 13) u(m) WHERE NOT EXISTS (SELECT 1 FROM index_periods);
+CREATE TABLE IF NOT EXISTS index_cells (
+    sid INTEGER NOT NULL, pid INTEGER NOT NULL,
+    "index" DOUBLE, mom DOUBLE, yoy DOUBLE, ytd DOUBLE,
+    contrib_yoy DOUBLE,           -- percentage points of the parent node's yoy growth
+    contrib_ytd DOUBLE,           -- percentage points of the parent node's ytd growth
+    contrib_total_yoy DOUBLE,     -- percentage points of TOTAL's yoy growth in the same area
+    run_id BIGINT NOT NULL
+);
+CREATE OR REPLACE VIEW indices AS      -- tidy: one row per indicator x area x node x month (latest compile)
+    SELECT s.indicator, s.area, s.node, p.period, c."index", c.mom, c.yoy, c.ytd, c.contrib_yoy, c.contrib_ytd,
+           c.contrib_total_yoy, c.run_id
+    FROM index_cells c JOIN index_series s ON c.sid = s.sid JOIN index_periods p ON c.pid = p.pid;
 """
 
 # --- stage: published figures (official releases; ingest/gso.py, ingest/sdmx.py) -----------
 PUBLISHED_DDL = """
+CREATE SEQUENCE IF NOT EXISTS published_file_seq START 1;
+CREATE TABLE IF NOT EXISTS published_files (  -- one row per imported source file (content hash: re-import = no-op)
+    file_id BIGINT PRIMARY KEY, source VARCHAR NOT NULL, file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL UNIQUE,
+    release VARCHAR, figures BIGINT NOT NULL, cells_seen BIGINT NOT NULL, cells_mapped BIGINT NOT NULL,
+    warnings BIGINT NOT NULL, imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS published_figures (  -- every vintage of every published figure, with provenance
+    file_id BIGINT NOT NULL, source VARCHAR NOT NULL, release VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
+    area VARCHAR NOT NULL, node VARCHAR NOT NULL, label VARCHAR, period VARCHAR NOT NULL, measure VARCHAR NOT NULL,
+    status VARCHAR NOT NULL, value DOUBLE NOT NULL, unit VARCHAR, sheet VARCHAR, cell VARCHAR, table_kind VARCHAR
+);
+CREATE TABLE IF NOT EXISTS published_warnings (
+    file_id BIGINT NOT NULL, message VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS published_levels (  -- reconstructed / official level series (2020 = 100 unless stated)
+    source VARCHAR NOT NULL, indicator VARCHAR NOT NULL, area VARCHAR NOT NULL, node VARCHAR NOT NULL,
+    period VARCHAR NOT NULL, value DOUBLE NOT NULL,
+    PRIMARY KEY (source, indicator, area, node, period)
+);
+CREATE OR REPLACE VIEW published_vintages AS
+    SELECT f.*, pf.file,
+        row_number() OVER w AS vintage,
+        CASE WHEN f.status = 'estimate' THEN 'estimate'
+             WHEN count(*) FILTER (WHERE f.status <> 'estimate') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0
+                  AND abs(f.value - coalesce(lag(f.value) OVER w, f.value)) > 1e-9 THEN 'revised'
+             ELSE 'actual' END AS vintage_status
+    FROM published_figures f JOIN published_files pf USING (file_id)
+    WINDOW w AS (PARTITION BY f.source, f.indicator, f.area, f.node, f.period, f.measure
+                 ORDER BY f.release, f.file_id, f.sheet, f.cell);
+CREATE OR REPLACE VIEW published_latest AS
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY source, indicator, area, node, period, measure
+                                     ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
+        FROM published_vintages) WHERE rn = 1;
 """
 
 # --- stage: seasonal adjustment -------------------------------------------------------------
 SEASONAL_DDL = """
+CREATE SEQUENCE IF NOT EXISTS sa_run_seq START 1;
+CREATE TABLE IF NOT EXISTS sa_runs (          -- one row per series per adjustment run; every run kept (vintages)
+    run_id BIGINT PRIMARY KEY, batch_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL, indicator VARCHAR NOT NULL, area VARCHAR NOT NULL, node VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    status VARCHAR NOT NULL,                  -- ok | skipped (too short, gaps, ...) | failed (x13as error)
+    message VARCHAR, first_period VARCHAR, last_period VARCHAR,
+    model VARCHAR, transform VARCHAR, tet_before INTEGER, tet_after INTEGER, tet_t_before DOUBLE, tet_t_after DOUBLE,
+    report JSON, spec VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sa_series (        -- decomposition: value = sa * seasonal * calendar (factors)
+    run_id BIGINT NOT NULL, source VARCHAR NOT NULL, indicator VARCHAR NOT NULL, area VARCHAR NOT NULL,
+    node VARCHAR NOT NULL, period VARCHAR NOT NULL, value DOUBLE, sa DOUBLE, trend DOUBLE, seasonal DOUBLE,
+    calendar DOUBLE, tet DOUBLE, workdays DOUBLE, irregular DOUBLE,
+    PRIMARY KEY (run_id, period)
+);
+CREATE TABLE IF NOT EXISTS sa_forecasts (
+    run_id BIGINT NOT NULL, period VARCHAR NOT NULL, forecast DOUBLE, lower DOUBLE, upper DOUBLE, se_log DOUBLE,
+    PRIMARY KEY (run_id, period)
+);
+CREATE OR REPLACE VIEW sa_current AS          -- latest successful run per series
+    SELECT s.* FROM sa_series s JOIN (
+        SELECT max(run_id) AS run_id FROM sa_runs WHERE status = 'ok' GROUP BY source, indicator, area, node
+    ) r USING (run_id);
 """
 
 # --- stage: releases ------------------------------------------------------------------------
 RELEASE_DDL = """
+CREATE TABLE IF NOT EXISTS disclosure (       -- suppressed (area, node) cells of each compile run (status 'c')
+    area VARCHAR NOT NULL, node VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR, run_id BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disclosure_runs (  -- compile runs whose suppression table has been computed
+    run_id BIGINT PRIMARY KEY, cells BIGINT, computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS releases (         -- one row per release vintage; a vintage is never rewritten
+    release_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, source VARCHAR NOT NULL, vintage INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, directory VARCHAR NOT NULL, files JSON NOT NULL,
+    content_hash VARCHAR NOT NULL, compile_run_id BIGINT, langs VARCHAR,
+    UNIQUE (period, source, vintage)
+);
 """
 
 # --- stage: collection, users, audit, imputation --------------------------------------------
 COLLECTION_DDL = """
+CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
+CREATE SEQUENCE IF NOT EXISTS flag_seq START 1;
+CREATE TABLE IF NOT EXISTS users (            -- accounts; passwords hashed with argon2id
+    username VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,                    -- enterprise|provincial|national|admin
+    enterprise_id VARCHAR, province VARCHAR, active BOOLEAN NOT NULL DEFAULT true,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, created_by VARCHAR);
+CREATE TABLE IF NOT EXISTS tokens (           -- bearer tokens: only the sha256 of the random token is stored
+    token_hash VARCHAR PRIMARY KEY, username VARCHAR NOT NULL,
+    issued_at TIMESTAMP NOT NULL DEFAULT current_timestamp, expires_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS token_revocations (token_hash VARCHAR PRIMARY KEY,
+    revoked_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS employment (       -- employees on the 1st of the month; versioned like reports
+    enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, employees DOUBLE,
+    load_id BIGINT NOT NULL, status VARCHAR NOT NULL DEFAULT 'R');
+CREATE TABLE IF NOT EXISTS employment_history AS SELECT *, 0::BIGINT AS superseded_by FROM employment WHERE false;
+CREATE TABLE IF NOT EXISTS submissions (      -- one row per accepted submission or correction (load_id from load_seq)
+    load_id BIGINT PRIMARY KEY, enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    username VARCHAR NOT NULL, role VARCHAR NOT NULL, channel VARCHAR NOT NULL, action VARCHAR NOT NULL,
+    submitted_at TIMESTAMP NOT NULL DEFAULT current_timestamp, lines BIGINT NOT NULL, inserted BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL, sha256 VARCHAR NOT NULL, warnings JSON, comment VARCHAR);
+CREATE TABLE IF NOT EXISTS submission_lines ( -- what was submitted, line by line (values kept for unit values)
+    load_id BIGINT NOT NULL, product_code VARCHAR NOT NULL, produced DOUBLE, sold DOUBLE, closing_stock DOUBLE,
+    value DOUBLE);
+CREATE TABLE IF NOT EXISTS audit_log (        -- who did what when; append only
+    audit_id BIGINT PRIMARY KEY, logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp, username VARCHAR,
+    role VARCHAR, action VARCHAR NOT NULL, enterprise_id VARCHAR, period VARCHAR, load_id BIGINT, detail JSON);
+CREATE TABLE IF NOT EXISTS imputation_runs (
+    load_id BIGINT PRIMARY KEY, period_from VARCHAR NOT NULL, period_to VARCHAR NOT NULL, strata VARCHAR NOT NULL,
+    run_at TIMESTAMP NOT NULL DEFAULT current_timestamp, username VARCHAR, imputed BIGINT, written BIGINT,
+    unimputable BIGINT);
+CREATE TABLE IF NOT EXISTS imputations (      -- every imputed value of every run with its marker, links and counts
+    load_id BIGINT NOT NULL, enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
+    variable VARCHAR NOT NULL, value DOUBLE, marker VARCHAR NOT NULL, stratum VARCHAR,
+    forward DOUBLE, backward DOUBLE, construction DOUBLE,
+    count_forward BIGINT, count_backward BIGINT, count_construction BIGINT);
+CREATE TABLE IF NOT EXISTS outlier_flags (    -- flags for review (Hidiroglou-Berthelot); append only
+    flag_id BIGINT PRIMARY KEY, run_at TIMESTAMP NOT NULL DEFAULT current_timestamp, method VARCHAR NOT NULL,
+    enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, product_code VARCHAR NOT NULL, variable VARCHAR NOT NULL,
+    value DOUBLE, previous DOUBLE, ratio DOUBLE, effect DOUBLE, lower DOUBLE, upper DOUBLE, stratum VARCHAR,
+    report_load_id BIGINT);
+CREATE TABLE IF NOT EXISTS outlier_reviews (  -- accept / edit decisions; an edit points at its correction (load_id)
+    flag_id BIGINT NOT NULL, action VARCHAR NOT NULL, username VARCHAR NOT NULL,
+    reviewed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, comment VARCHAR, load_id BIGINT);
+CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 100 = same level) per run
+    period VARCHAR NOT NULL, dimension VARCHAR NOT NULL, code VARCHAR NOT NULL, employees DOUBLE,
+    enterprises_mom BIGINT, mom DOUBLE, enterprises_yoy BIGINT, yoy DOUBLE,
+    computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
 """
 
 SCHEMA = [CORE_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
@@ -99,6 +222,9 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    old = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'indices'").fetchone()
+    if old:  # stores made before indices became a view over index_cells
+        con.execute("DROP TABLE indices")
     for ddl in SCHEMA:
         if ddl.strip():
             con.execute(ddl)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -18,12 +17,12 @@ from iip.errors import IIPError
 class _Group(TyperGroup):
     """Turn domain errors into one clear sentence and a non-zero exit, never a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except IIPError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
-            raise click.exceptions.Exit(1) from None
+            typer.secho(f"Error: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(cls=_Group, help="iip: Vietnam's Index of Industrial Production, from reports to release.",

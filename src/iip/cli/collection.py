@@ -1,2 +1,144 @@
-"""CLI commands: collection (filled in by its stage)."""
+"""CLI commands of collection and data quality: users add|list|disable, impute, outliers, labour."""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from iip.cli import app, db, users_app
+from iip.errors import IIPError
+
+console = Console()
+
+
+def _period(p: str, name: str = "--period") -> str:
+    import re
+
+    from iip.validation import PERIOD_RE
+    if not p or not re.match(PERIOD_RE, p):
+        raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
+    return p
+
+
+@users_app.command("add")
+def users_add(username: str = typer.Argument(...),
+              role: str = typer.Option(..., help="enterprise|provincial|national|admin"),
+              enterprise: str = typer.Option(None, "--enterprise", help="Enterprise id (role enterprise)"),
+              province: str = typer.Option(None, "--province", help="2-digit province code (role provincial)"),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin")
+              ) -> None:
+    """Create an account (password asked twice, or read from stdin)."""
+    from iip.collection.accounts import add_user
+    from iip.store import connect
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with connect(db()) as con:
+        p = add_user(con, username, password, role, enterprise_id=enterprise, province=province, by="cli")
+    console.print(f"[green]added[/] {p.username} ({p.role}{', ' + p.enterprise_id if p.enterprise_id else ''}"
+                  f"{', province ' + p.province if p.province else ''})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts (never passwords)."""
+    from iip.collection.accounts import list_users
+    from iip.store import connect
+
+    with connect(db()) as con:
+        df = list_users(con)
+    t = Table(title=f"{len(df)} user(s)")
+    for c in ("username", "role", "enterprise_id", "province", "active", "created_at"):
+        t.add_column(c)
+    for r in df.itertuples():
+        t.add_row(r.username, r.role, r.enterprise_id or "", r.province or "", "yes" if r.active else "no",
+                  str(r.created_at)[:19])
+    console.print(t)
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account (kept for the audit trail; its tokens stop working)."""
+    from iip.collection.accounts import disable_user
+    from iip.store import connect
+
+    with connect(db()) as con:
+        disable_user(con, username, by="cli")
+    console.print(f"[green]disabled[/] {username}")
+
+
+@app.command()
+def impute(period: str = typer.Option(..., "--period", help="Last month to impute, YYYY-MM"),
+           period_from: str = typer.Option(None, "--from", help="First month (default: --period)"),
+           lookback: int = typer.Option(12, help="Months before --from in which a response makes a line expected")
+           ) -> None:
+    """Ratio-of-means imputation of non-response (markers FIR, BI, C, FIC) into the reports."""
+    from iip.quality.impute import impute_store
+    from iip.store import connect
+
+    p_to = _period(period)
+    p_from = _period(period_from, "--from") if period_from else p_to
+    with connect(db()) as con, console.status(f"imputing {p_from}..{p_to}"):
+        r = impute_store(con, p_from, p_to, lookback=lookback, user="cli")
+    marks = ", ".join(f"{k} {v}" for k, v in sorted(r.markers.items())) or "none"
+    console.print(f"[green]imputed[/] {p_from}..{p_to}: {r.expected:,} expected lines, {r.responded:,} reported, "
+                  f"{r.imputed:,} imputed ({marks}); {r.written:,} written (load {r.load_id}), "
+                  f"{r.unimputable:,} not imputable")
+
+
+@app.command()
+def outliers(period: str = typer.Option(..., "--period", help="Month to test, YYYY-MM"),
+             variable: str = typer.Option("produced", help="produced|sold|closing_stock"),
+             c: float = typer.Option(7.0, "--c", help="HB width parameter C"),
+             u: float = typer.Option(0.5, "--u", help="HB size exponent U (0..1)"),
+             a: float = typer.Option(0.05, "--a", help="HB minimum spread A")) -> None:
+    """Hidiroglou-Berthelot outlier flags vs the previous month; new flags go to the review queue."""
+    from iip.quality.outliers import detect_store
+    from iip.store import connect
+
+    with connect(db()) as con:
+        new = detect_store(con, _period(period), variable=variable, C=c, U=u, A=a, user="cli")
+    t = Table(title=f"{len(new)} new outlier flag(s), {variable}, {period}")
+    for col in ("flag", "enterprise", "product", "value", "previous", "ratio", "effect", "bounds"):
+        t.add_column(col, justify="right" if col not in ("enterprise", "product") else "left")
+    for r in new.head(30).itertuples():
+        t.add_row(str(r.flag_id), r.enterprise_id, r.product_code, f"{r.current:.4g}", f"{r.previous:.4g}",
+                  f"{r.ratio:.3f}", f"{r.effect:.3f}", f"{r.lower:.3f}..{r.upper:.3f}")
+    console.print(t)
+
+
+@app.command()
+def labour(period: str = typer.Option(..., "--period", help="Month, YYYY-MM (employees on its 1st day)"),
+           load: Path = typer.Option(None, "--load", help="First ingest an employment file (enterprise_id, period, "
+                                     "employees; CSV, XLSX or Parquet)"),
+           out: Path = typer.Option(None, "--out", help="Also export to FILE.csv or FILE.parquet")) -> None:
+    """Labour-usage index (100 = same level) vs the previous month and the same month last year."""
+    from iip.quality.labour import ingest_employment, labour_store
+    from iip.store import connect
+
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
+    with connect(db()) as con:
+        if load is not None:
+            ins, unch = ingest_employment(con, load, user="cli")
+            console.print(f"[green]employment[/]: {ins:,} new or changed, {unch:,} unchanged from {load}")
+        df = labour_store(con, _period(period))
+    t = Table(title=f"Labour-usage index, 1 {period} (GSO form: 100 = same level)")
+    for col in ("dimension", "code", "employees", "mom", "yoy", "n mom", "n yoy"):
+        t.add_column(col, justify="left" if col in ("dimension", "code") else "right")
+    for r in df.itertuples():
+        f = (lambda v: "" if v != v else f"{v:.2f}")
+        t.add_row(r.dimension, r.code, f"{r.employees:,.0f}", f(r.mom), f(r.yoy), str(r.enterprises_mom),
+                  str(r.enterprises_yoy))
+    console.print(t)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".part")
+        df.to_csv(tmp, index=False) if out.suffix.lower() == ".csv" else df.to_parquet(tmp, index=False)
+        tmp.replace(out)
+        console.print(f"[green]exported[/] {len(df)} rows to {out}")

@@ -1,1 +1,191 @@
-"""CLI commands: core."""
+"""CLI commands of the core: demo, synth, ingest, compile, show, export indices."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from iip.cli import app, db, export_app
+from iip.errors import IIPError
+
+console = Console()
+EXPORT_COLUMNS = ["indicator", "area", "node", "period", "index", "mom", "yoy", "ytd", "contrib_yoy"]
+
+
+class Kind(str, Enum):
+    register = "register"
+    products = "products"
+    weights = "weights"
+    reports = "reports"
+
+
+class Scale(str, Enum):
+    small = "small"
+    gso = "gso"
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _fmt(v, nd: int = 2) -> str:
+    return "" if v is None or v != v else f"{v:.{nd}f}"
+
+
+@app.command()
+def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterprises) or gso (~10,000, 10 years)"),
+          out: Path = typer.Option(..., "--out", help="Folder for register.csv, products.csv, weights.csv, "
+                                   "reports.parquet"),
+          seed: int = typer.Option(2020, help="Random seed (same seed, same files)")) -> None:
+    """Write realistic synthetic microdata in the four input formats."""
+    from iip.synth import write_synthetic
+
+    with _progress() as bar:
+        task = bar.add_task(f"synth {scale.value}", total=1.0)
+        paths = write_synthetic(out, scale=scale.value, seed=seed,
+                                progress=lambda step, frac: bar.update(task, completed=frac, description=step))
+        bar.update(task, completed=1.0)
+    for k, p in paths.items():
+        console.print(f"  {k:<11} {p}")
+
+
+def _ingest(con, kind: str, file: Path) -> None:
+    from iip.ingest.microdata import ingest_file
+
+    with console.status(f"ingesting {kind} from {file}"):
+        r = ingest_file(con, kind, file)
+    console.print(f"[green]{kind}[/]: {r.rows} rows from {file} -> {r.inserted} new or changed, "
+                  f"{r.unchanged} unchanged (load {r.load_id})")
+    for w in r.warnings[:10]:
+        console.print(f"  [yellow]warning[/] {w['file']}, row {w['row']}, {w['field']}: {w['message']}")
+    if len(r.warnings) > 10:
+        console.print(f"  [yellow]... {len(r.warnings) - 10} more warnings[/]")
+
+
+@app.command()
+def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|reports"),
+           file: Path = typer.Argument(..., help="CSV, XLSX or Parquet file (chosen by extension)")) -> None:
+    """Validate an input file and store it (all or nothing; versions kept)."""
+    from iip.store import connect
+
+    with connect(db()) as con:
+        _ingest(con, kind.value, file)
+
+
+def _compile(con, period_from=None, period_to=None, reference_year=None) -> None:
+    from iip.compile import compile_store
+
+    with console.status("compiling indices"):
+        result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year)
+    console.print(f"[green]compiled[/] {t['rows']:,} index rows (read {t['read']:.2f}s, compute "
+                  f"{t['compute']:.2f}s, write {t['write']:.2f}s)")
+    for n in result.notes:
+        console.print(f"  [yellow]note[/] {n}")
+
+
+@app.command("compile")
+def compile_cmd(period_from: str = typer.Option(None, "--from", help="First month to (re)write, YYYY-MM"),
+                period_to: str = typer.Option(None, "--to", help="Last month to (re)write, YYYY-MM"),
+                reference_year: int = typer.Option(None, help="Reference year (=100); default the latest base "
+                                                   "year")) -> None:
+    """Compile production, consumption and inventory indices for every area x node x month."""
+    import re
+
+    from iip.store import connect
+    from iip.validation import PERIOD_RE
+
+    for name, p in (("--from", period_from), ("--to", period_to)):
+        if p and not re.match(PERIOD_RE, p):
+            raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
+    with connect(db()) as con:
+        _compile(con, period_from, period_to, reference_year)
+
+
+def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None
+                   ) -> None:
+    """The month's table in GSO's shape, then provinces up vs down and the biggest contributors."""
+    from iip import summary
+
+    df = summary.headline_table(con, period, area=area, indicator=indicator)
+    if node and node != "TOTAL":
+        df = df[(df["code"] == node) | (df["parent"] == node)]
+    title = f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})"
+    t = Table(title=title, show_lines=False)
+    for c in ("code", "name", "index", "mom", "yoy", "ytd", "contrib pp"):
+        t.add_column(c, justify="left" if c in ("code", "name") else "right")
+    for _, r in df.iterrows():
+        style = "bold" if r["level"] in ("total", "section") else None
+        t.add_row(r["code"], str(r["name_vi"])[:48], _fmt(r["index"]), _fmt(r["mom"]), _fmt(r["yoy"]),
+                  _fmt(r["ytd"]), _fmt(r["contrib_total_yoy"]), style=style)
+    console.print(t)
+    if area == "VN":
+        d = summary.province_diffusion(con, period, indicator=indicator)
+        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in [red]{d['fell']}[/] "
+                      f"of {d['provinces']}.")
+        top = summary.top_contributors(con, period, indicator=indicator)
+        parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
+        console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
+
+
+@app.command()
+def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit province code"),
+         node: str = typer.Option("TOTAL", help="TOTAL, B..E or a division: shown with its children"),
+         period: str = typer.Option(None, help="YYYY-MM (default: the latest compiled month)"),
+         indicator: str = typer.Option("production", help="production|consumption|inventory")) -> None:
+    """Print a readable table of compiled indices."""
+    from iip import summary
+    from iip.store import connect
+
+    with connect(db()) as con:
+        period = period or summary.latest_period(con, indicator)
+        print_headline(con, period, area=area, indicator=indicator, node=node)
+
+
+@export_app.command("indices")
+def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.parquet"),
+                   extra: bool = typer.Option(False, help="Add contrib_ytd and contrib_total_yoy after the "
+                                              "standard columns")) -> None:
+    """Export compiled indices: indicator,area,node,period,index,mom,yoy,ytd,contrib_yoy."""
+    from iip.store import connect
+
+    cols = EXPORT_COLUMNS + (["contrib_ytd", "contrib_total_yoy"] if extra else [])
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
+    with connect(db()) as con:
+        n = con.execute("SELECT count(*) FROM indices").fetchone()[0]
+        if n == 0:
+            raise IIPError("no compiled indices in the store: run `iip compile` first")
+        sel = ", ".join(f'"{c}"' for c in cols)
+        q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".part")
+        fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
+        con.execute(f"COPY ({q}) TO '{tmp}' {fmt}")
+        tmp.replace(out)  # never a half-written file under the final name
+    console.print(f"[green]exported[/] {n:,} rows to {out}")
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the synthetic input files"),
+         seed: int = typer.Option(2020, help="Random seed")) -> None:
+    """The main job on a fresh machine: synth small -> ingest -> compile -> the latest month's headline."""
+    from iip import summary
+    from iip.store import connect
+    from iip.synth import write_synthetic
+
+    with _progress() as bar:
+        task = bar.add_task("synthetic microdata (small)", total=1.0)
+        paths = write_synthetic(out, scale="small", seed=seed,
+                                progress=lambda step, frac: bar.update(task, completed=frac))
+        bar.update(task, completed=1.0)
+    with connect(db()) as con:
+        for kind in ("register", "products", "weights", "reports"):
+            _ingest(con, kind, paths[kind])
+        _compile(con)
+        print_headline(con, summary.latest_period(con))
+    console.print(f"Store: {db()}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")

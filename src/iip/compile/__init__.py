@@ -1,1 +1,133 @@
-"""compile."""
+"""Compile: store -> product x province x month quantities (relational, Ibis) -> indices (pure) -> store."""
+from __future__ import annotations
+
+import time
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from iip.compile.engine import MEASURES, OUTPUT_COLUMNS, CompileResult, compile_indices
+from iip.errors import IIPError
+from iip.store import transaction
+
+__all__ = ["aggregate_reports", "compile_store", "compile_indices", "OUTPUT_COLUMNS"]
+
+
+def aggregate_reports(backend) -> ibis.Table:
+    """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province,
+    from the current version of every report (an Ibis expression: runs on DuckDB or Spark unchanged)."""
+    r = backend.table("reports")
+    g = backend.table("register")
+    j = r.join(g, r.enterprise_id == g.enterprise_id)
+    return j.group_by([j.product_code, j.province, j.period]).aggregate(
+        produced=j.produced.sum(), sold=j.sold.sum(), closing_stock=j.closing_stock.sum())
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
+    """Everything the pure engine needs, read from the store and the reference package."""
+    from iip import reference
+
+    backend = ibis.duckdb.from_connection(con)
+    q = aggregate_reports(backend).to_pyarrow()
+    q = pa.table({c: (q[c].dictionary_encode() if c in ("product_code", "province", "period") else q[c])
+                  for c in q.column_names}).to_pandas()  # keys arrive as categoricals: cheap to map to codes
+    provinces = reference.provinces()
+    return {
+        "q": q,
+        "products": con.execute("SELECT product_code, vsic FROM products").df(),
+        "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").df(),
+        "tree": reference.vsic(),
+        "region_of": dict(zip(provinces["code"], provinces["region_code"])),
+    }
+
+
+def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = None, period_to: str | None = None,
+                  reference_year: int | None = None) -> tuple[CompileResult, dict]:
+    """Compile from the store and replace the compiled months in ``indices`` (all months, or
+    period_from..period_to) in one transaction. Returns the result and timings."""
+    t0 = time.perf_counter()
+    inputs = load_inputs(con)
+    if inputs["q"].empty:
+        raise IIPError("nothing to compile: ingest register, products, weights and reports first")
+    if inputs["weights"].empty:
+        raise IIPError("nothing to compile: no weights in the store (iip ingest weights FILE)")
+    t1 = time.perf_counter()
+    try:
+        result = compile_indices(inputs.pop("q"), reference_year=reference_year, **inputs)
+    except ValueError as exc:
+        raise IIPError(f"cannot compile: {exc}") from None
+    t2 = time.perf_counter()
+    rows = write_indices(con, result, period_from=period_from, period_to=period_to, reference_year=reference_year)
+    t3 = time.perf_counter()
+    return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": rows}
+
+
+def series_ids(con, series: pd.DataFrame) -> np.ndarray:
+    """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended.
+    Must run inside the write transaction."""
+    con.register("_series", series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series))))
+    con.execute("""INSERT INTO index_series
+                   SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
+                   FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
+                   ANTI JOIN index_series s USING (indicator, area, node)""")
+    ids = con.execute("""SELECT s.sid FROM _series n LEFT JOIN index_series s USING (indicator, area, node)
+                         ORDER BY n._pos""").fetchnumpy()["sid"]
+    con.unregister("_series")
+    return np.asarray(ids, dtype=np.int32)
+
+
+def write_indices(con, result: CompileResult, *, period_from, period_to, reference_year) -> int:
+    """Write the compiled months in one transaction: a full compile replaces every cell, a partial one
+    (period_from..period_to) replaces those months only. Returns the rows written."""
+    pid_of = np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in result.periods], dtype=np.int32)
+    lo, hi = period_from or "0000-00", period_to or "9999-99"
+    keep = np.array([lo <= p <= hi for p in result.periods], dtype=bool)
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        with transaction(con):
+            run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
+            sid_of = series_ids(con, result.series)
+            f = result.fact
+            pidx = f["pid"].to_numpy()
+            mask = keep[pidx] if len(pidx) else np.zeros(0, dtype=bool)
+            cells = pa.table({"sid": sid_of[f["sid"].to_numpy()][mask], "pid": pid_of[pidx][mask],
+                              **{c: f[c].filter(pa.array(mask)) for c in MEASURES}})
+            con.register("_cells", cells)
+            cols = ", ".join(f'"{c}"' for c in MEASURES)
+            select = f"SELECT sid, pid, {cols}, {run_id}::BIGINT AS run_id FROM _cells"
+            if period_from is None and period_to is None:
+                con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
+            else:
+                lo_pid, hi_pid = (int(p[:4]) * 12 + int(p[5:7]) - 1 if p else d for p, d in
+                                  ((period_from, -1), (period_to, 10**9)))
+                con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo_pid, hi_pid])
+                con.execute(f"INSERT INTO index_cells BY NAME {select}")
+            con.unregister("_cells")
+            rows = cells.num_rows
+            con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows) "
+                        "VALUES (?, ?, ?, ?, ?)", [run_id, period_from, period_to, reference_year, rows])
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    return rows
+
+
+def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
+    """Store index rows given in the tidy shape (indicator, area, node, period, index[, mom, yoy, ...]);
+    cells already stored for the same series and month are replaced. For loading indices computed elsewhere
+    (and for tests). Returns the rows written."""
+    df = df.reset_index(drop=True)
+    with transaction(con):
+        sid = series_ids(con, df)
+        pid = np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in df["period"]], dtype=np.int32)
+        cells = pd.DataFrame({"sid": sid, "pid": pid})
+        for c in MEASURES:
+            cells[c] = df[c].astype(float) if c in df else np.nan
+        cells["run_id"] = run_id
+        con.register("_tidy", cells)
+        con.execute("DELETE FROM index_cells c USING _tidy t WHERE c.sid = t.sid AND c.pid = t.pid")
+        con.execute("INSERT INTO index_cells BY NAME SELECT * FROM _tidy")
+        con.unregister("_tidy")
+    return len(df)

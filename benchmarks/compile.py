@@ -1,0 +1,86 @@
+"""Benchmark: a full compile at gso scale against the floor (one plain DuckDB scan + group-by of the reports).
+
+    python benchmarks/compile.py [--scale gso|small] [--workdir DIR] [--repeat 3]
+
+Prints the synthetic data size, the floor time, the compile time (read + compute + write), their ratio and the
+compile's peak memory (measured in a child process). Goal (issue 2): ratio <= 3, peak memory < 4 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR_SQL = """SELECT r.product_code, g.province, r.period, sum(r.produced), sum(r.sold), sum(r.closing_stock)
+               FROM reports r JOIN register g USING (enterprise_id) GROUP BY ALL"""
+
+
+def child(db: str, repeat: int) -> None:
+    """Run in a fresh process: time the floor and the compile, report peak RSS."""
+    from iip.compile import compile_store
+    from iip.store import connect
+
+    con = connect(db)
+    floors, compiles, parts = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        con.execute(FLOOR_SQL).arrow()
+        floors.append(time.perf_counter() - t0)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        _, t = compile_store(con)
+        compiles.append(time.perf_counter() - t0)
+        parts.append(t)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"floor": min(floors), "compile": min(compiles), "parts": parts[compiles.index(min(compiles))],
+                      "peak_mb": peak_mb}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", default="gso")
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(a.child, a.repeat)
+        return
+    from iip.ingest.microdata import ingest_file
+    from iip.store import connect
+    from iip.synth import write_synthetic
+
+    work = a.workdir or Path(tempfile.mkdtemp(prefix="iip-bench-"))
+    t0 = time.perf_counter()
+    paths = write_synthetic(work / "in", scale=a.scale)
+    t_synth = time.perf_counter() - t0
+    db = work / "bench.duckdb"
+    con = connect(db)
+    t0 = time.perf_counter()
+    for kind in ("register", "products", "weights", "reports"):
+        ingest_file(con, kind, paths[kind])
+    t_ingest = time.perf_counter() - t0
+    n = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    ne = con.execute("SELECT count(*) FROM register").fetchone()[0]
+    npr = con.execute("SELECT count(DISTINCT product_code) FROM reports").fetchone()[0]
+    con.close()
+    out = subprocess.run([sys.executable, __file__, "--child", str(db), "--repeat", str(a.repeat)],
+                         capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"scale {a.scale}: {n:,} report rows, {ne:,} enterprises, {npr} products")
+    print(f"synth {t_synth:.1f} s, ingest (validate + store) {t_ingest:.1f} s")
+    print(f"floor (scan + group-by of reports)  {r['floor']:.3f} s")
+    p = r["parts"]
+    print(f"full compile                         {r['compile']:.3f} s  (read {p['read']:.3f}, compute "
+          f"{p['compute']:.3f}, write {p['write']:.3f}; {p['rows']:,} index rows)")
+    print(f"ratio compile / floor                {r['compile'] / r['floor']:.2f}  (goal <= 3)")
+    print(f"peak memory of the compile process   {r['peak_mb']:.0f} MB  (goal < 4096)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Append-only audit log: who did what, when, to which enterprise and month, and with which load."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+
+def log(con: duckdb.DuckDBPyConnection, *, username: str | None, role: str | None, action: str,
+        enterprise_id: str | None = None, period: str | None = None, load_id: int | None = None,
+        detail: dict | None = None) -> int:
+    """Append one audit record (call inside the write transaction of the action it records)."""
+    audit_id = int(con.execute("SELECT nextval('audit_seq')").fetchone()[0])
+    con.execute("INSERT INTO audit_log (audit_id, username, role, action, enterprise_id, period, load_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [audit_id, username, role, action, enterprise_id, period, load_id,
+                 json.dumps(detail or {}, ensure_ascii=False, default=str)])
+    return audit_id
+
+
+def entries(con: duckdb.DuckDBPyConnection, *, enterprise_ids: list[str] | None = None,
+            province: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """Audit records, newest first; restricted to ``enterprise_ids`` or to enterprises of ``province``."""
+    where, args = [], []
+    if enterprise_ids is not None:
+        where.append("a.enterprise_id IN (SELECT unnest(?))")
+        args.append(list(enterprise_ids))
+    if province is not None:
+        where.append("a.enterprise_id IN (SELECT enterprise_id FROM register WHERE province = ?)")
+        args.append(province)
+    sql = ("SELECT a.audit_id, a.logged_at, a.username, a.role, a.action, a.enterprise_id, a.period, a.load_id, "
+           "a.detail FROM audit_log a" + (" WHERE " + " AND ".join(where) if where else "")
+           + f" ORDER BY a.audit_id DESC LIMIT {int(limit)}")
+    return con.execute(sql, args).df()

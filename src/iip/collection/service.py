@@ -1,0 +1,21 @@
+"""The service layer's write discipline: DuckDB has one writer, so writes are serialised by a process-wide lock
+and run all-or-nothing inside one transaction."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+
+from iip.store import transaction
+
+WRITE_LOCK = threading.RLock()
+
+
+@contextmanager
+def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold the write lock and run the block in one transaction (ROLLBACK on any exception)."""
+    with WRITE_LOCK:
+        with transaction(con):
+            yield con

@@ -1,0 +1,139 @@
+"""The fixed-base Laspeyres volume index (IRIIP 2010, GSO practice), on dense arrays.
+
+Notation (docs/methodology.md): area A (province, region or VN), product p, class c, node n, month t, base year B.
+Arrays are indexed [unit, area, month]; NaN means "not defined".
+
+* q(p,A,t)  = sum of the quantity over the enterprises of A reporting p in t        :func:`quantity_cube`
+* q0(p,A)   = (1/12) * sum of q(p,A,t) over the 12 months of B                       :func:`base_quantities`
+* i(p,A,t)  = 100 * q(p,A,t) / q0(p,A)                                                :func:`product_relatives`
+* I(c,A,t)  = sum_p w(p,A) i(p,A,t) / sum_p w(p,A)      (products of class c)         :func:`laspeyres`
+* I(n,A,t)  = sum_c W(c,A) I(c,A,t) / sum_c W(c,A)      (classes under node n)        :func:`laspeyres`
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+QUANTITY = {"production": "produced", "consumption": "sold", "inventory": "closing_stock"}
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive, as 'YYYY-MM'."""
+    return [p.strftime("%Y-%m") for p in pd.period_range(first, last, freq="M")]
+
+
+@dataclass(frozen=True)
+class Areas:
+    """Areas in output order: provinces, then regions, then VN; ``agg`` [areas x provinces] sums provinces."""
+
+    codes: list[str]
+    provinces: list[str]
+    agg: sparse.csr_matrix
+
+    @classmethod
+    def build(cls, region_of: dict[str, str]) -> "Areas":
+        provinces = sorted(region_of)
+        regions = sorted(set(region_of.values()))
+        codes = provinces + regions + ["VN"]
+        rows, cols = list(range(len(provinces))), list(range(len(provinces)))
+        for j, p in enumerate(provinces):
+            rows += [len(provinces) + regions.index(region_of[p]), len(codes) - 1]
+            cols += [j, j]
+        agg = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(codes), len(provinces)))
+        return cls(codes, provinces, agg)
+
+
+def membership(units: list[str], groups: list[str], pairs: pd.DataFrame) -> sparse.csr_matrix:
+    """Sparse 0/1 matrix [groups x units] from (unit, node) pairs (a unit may belong to several groups)."""
+    u = pd.Index(units).get_indexer(pairs["unit"])
+    g = pd.Index(groups).get_indexer(pairs["node"])
+    ok = (u >= 0) & (g >= 0)
+    return sparse.csr_matrix((np.ones(ok.sum()), (g[ok], u[ok])), shape=(len(groups), len(units)))
+
+
+def _codes(values, universe: list[str]) -> np.ndarray:
+    """Position of each value in ``universe`` (-1 if absent); fast for categoricals (mapped once per category)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        where = pd.Index(universe).get_indexer(values.cat.categories)
+        return np.append(where, -1)[values.cat.codes.to_numpy()]
+    return pd.Index(universe).get_indexer(values)
+
+
+def quantity_cube(q: pd.DataFrame, *, col: str, products: list[str], areas: Areas, periods: list[str]
+                  ) -> np.ndarray:
+    """q(p, A, t) for every product x area x month: sums over reports, provinces summed into regions and VN.
+    A month without a report counts 0. Returns a dense array [product, area, month]."""
+    p = _codes(q["product_code"], products)
+    a = _codes(q["province"], areas.provinces)
+    t = _codes(q["period"], periods)
+    v = np.nan_to_num(q[col].to_numpy(dtype=float))
+    ok = (p >= 0) & (a >= 0) & (t >= 0)
+    shape = (len(products), len(areas.provinces), len(periods))
+    flat = np.ravel_multi_index((p[ok], a[ok], t[ok]), shape)
+    prov = np.bincount(flat, weights=v[ok], minlength=int(np.prod(shape))).reshape(shape)
+    return area_sum(prov, areas)
+
+
+def area_sum(by_province: np.ndarray, areas: Areas) -> np.ndarray:
+    """Province values [unit, province, ...] -> [unit, area, ...] with regions and VN as sums of provinces."""
+    u, n_prov = by_province.shape[:2]
+    rest = by_province.shape[2:]
+    x = np.moveaxis(by_province, 1, 0).reshape(n_prov, -1)
+    out = np.asarray(areas.agg @ x).reshape((len(areas.codes),) + (u,) + rest)
+    return np.moveaxis(out, 0, 1)
+
+
+def weight_matrix(weights: pd.DataFrame, codes: list[str], areas: Areas) -> np.ndarray:
+    """Weights [code, area]: province weights, regions and VN as sums of provinces."""
+    c = _codes(weights["code"], codes)
+    a = _codes(weights["province"], areas.provinces)
+    ok = (c >= 0) & (a >= 0)
+    shape = (len(codes), len(areas.provinces))
+    flat = np.ravel_multi_index((c[ok], a[ok]), shape)
+    prov = np.bincount(flat, weights=weights["value"].to_numpy(dtype=float)[ok],
+                       minlength=int(np.prod(shape))).reshape(shape)
+    return area_sum(prov, areas)
+
+
+def base_quantities(qc: np.ndarray, base_cols: np.ndarray) -> np.ndarray:
+    """q0 = mean of the 12 monthly quantities of the base year: [product, area]."""
+    if int(base_cols.sum()) != 12:
+        raise ValueError(f"the base year is not fully covered by the data ({int(base_cols.sum())} months)")
+    return qc[:, :, base_cols].sum(axis=2) / 12.0
+
+
+def product_relatives(q: np.ndarray, q0: np.ndarray) -> np.ndarray:
+    """i = 100 * q / q0, row by row (rows with q0 > 0)."""
+    return 100.0 * q / q0[:, None]
+
+
+@dataclass(frozen=True)
+class Level:
+    """Indices of one level of the tree, one row per (unit, area): ``key`` = unit * n_areas + area (sorted),
+    ``index`` [row, month], ``weight`` [row] = the base-year weight behind the row."""
+
+    key: np.ndarray
+    index: np.ndarray
+    weight: np.ndarray
+
+
+def laspeyres(low: Level, w: np.ndarray, m: sparse.csr_matrix, n_areas: int) -> Level:
+    """Weighted arithmetic mean of lower-level indices within each group, by area and month:
+    I(g, A, t) = sum_u w(u, A) I(u, A, t) / sum_u w(u, A) over the units u of group g (``m`` [group x unit]).
+
+    ``w`` [unit, area] base-year weights; a unit counts where it has an index and a positive weight.
+    """
+    unit, area = low.key // n_areas, low.key % n_areas
+    wu = w[unit, area]
+    ok = (wu > 0) & np.isfinite(low.index).all(axis=1)
+    unit, area, wu, vals = unit[ok], area[ok], wu[ok], low.index[ok]
+    mc = m.tocsc()[:, unit].tocoo()          # (group, row) pairs: each row feeds every group it belongs to
+    gkey = mc.row.astype(np.int64) * n_areas + area[mc.col]
+    keys, pos = np.unique(gkey, return_inverse=True)
+    s = sparse.csr_matrix((wu[mc.col], (pos, mc.col)), shape=(len(keys), len(unit)))
+    den = np.asarray(s.sum(axis=1)).ravel()
+    num = s @ vals
+    return Level(keys, num / den[:, None], den)

@@ -1,0 +1,179 @@
+"""Ingest the four microdata inputs (register, products, weights, reports) into the store.
+
+File -> staged table (every value as text, with its spreadsheet row number) -> validation rules
+(:mod:`iip.validation`, relational, Ibis) -> all-or-nothing versioned upsert. A record identical to the current
+version is left alone; a changed record becomes the new current version and the old one moves to
+``<table>_history``. Ingesting the same file twice therefore changes nothing but the audit trail (``loads``).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+
+from iip import validation as v
+from iip.errors import ValidationError
+from iip.store import next_load_id, transaction
+
+KINDS = tuple(v.LAYOUTS)
+_CAST = {"base_year": "INTEGER", "value": "DOUBLE", "produced": "DOUBLE", "sold": "DOUBLE",
+         "closing_stock": "DOUBLE"}
+
+
+@dataclass
+class LoadResult:
+    kind: str
+    file: str
+    load_id: int | None
+    rows: int
+    inserted: int
+    unchanged: int
+    warnings: list[dict] = field(default_factory=list)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read CSV (UTF-8), XLSX (first sheet) or Parquet by extension; every column as text plus ``_row``,
+    the row number a spreadsheet shows (header = 1) or, for Parquet, the 1-based record number."""
+    ext = path.suffix.lower()
+    problem = {"file": str(path), "row": None, "field": None, "rule": "file", "severity": "error"}
+    if not path.exists():
+        raise ValidationError([{**problem, "message": "file not found"}], file=str(path))
+    try:
+        if ext == ".csv":
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            first = 2
+        elif ext in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+            first = 2
+        elif ext == ".parquet":
+            df = pd.read_parquet(path)
+            first = 1
+        else:
+            raise ValidationError([{**problem, "message": f"unsupported file type {ext!r}: use .csv, .xlsx or "
+                                    ".parquet"}], file=str(path))
+    except UnicodeDecodeError as exc:
+        raise ValidationError([{**problem, "message": f"not UTF-8 text ({exc.reason} at byte {exc.start})"}],
+                              file=str(path)) from None
+    except ValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure (corrupt zip, bad parquet...) is bad input
+        raise ValidationError([{**problem, "message": f"cannot read the file as {ext}: {type(exc).__name__}: "
+                                f"{exc}"}], file=str(path)) from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    df.insert(0, "_row", range(first, first + len(df)))
+    return df
+
+
+def reference_codes(backend, kind: str) -> dict:
+    """The code lists a file of ``kind`` is checked against: package reference data (lists) and what the
+    store holds (Ibis columns, so the check is a semi-join rather than a long literal list)."""
+    from iip import reference
+
+    ref = {"provinces": reference.provinces()["code"].tolist(),
+           "classes": reference.vsic().query("level == 'class'")["code"].tolist()}
+    if kind in ("weights", "reports"):
+        ref["products"] = backend.table("products").product_code
+    if kind == "reports":
+        ref["enterprises"] = backend.table("register").enterprise_id
+    return ref
+
+
+def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, file: str) -> list[dict]:
+    """All problems of a staged frame: missing columns, required, numeric, domain, duplicates, warnings."""
+    layout = v.LAYOUTS[kind]
+    problems = v.missing_columns(list(df.columns), layout, file=file)
+    if problems:
+        return problems
+    for c in layout.columns:  # optional columns may be absent: add them empty
+        if c not in df.columns:
+            df[c] = None
+    staged = df[["_row", *layout.columns]]
+    name = f"_stage_{kind}"
+    con.register(name, staged)
+    try:
+        backend = ibis.duckdb.from_connection(con)
+        t = backend.table(name)
+        rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
+        rules.append(v.duplicate_rule(layout))
+        problems = v.check(t, rules, file=file)
+        if kind == "reports" and not any(p["severity"] == "error" for p in problems):
+            problems += industry_tree_warnings(con, name, file=file)
+    finally:
+        con.unregister(name)
+    return problems
+
+
+def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50) -> list[dict]:
+    """Warn where a reported product's class lies outside the enterprise's division (its industry tree)."""
+    rows = con.execute(f"""
+        SELECT s._row, s.product_code, p.vsic, r.vsic FROM {staged} s
+        JOIN products p ON p.product_code = trim(s.product_code)
+        JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
+        WHERE left(p.vsic, 2) <> left(r.vsic, 2) ORDER BY s._row LIMIT {limit}""").fetchall()
+    return [{"file": file, "row": int(r[0]), "field": "product_code", "rule": "industry_tree", "severity": "warning",
+             "message": f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})"}
+            for r in rows]
+
+
+def _typed_select(kind: str, src: str) -> str:
+    cols = []
+    for c in v.LAYOUTS[kind].columns:
+        expr = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
+        cols.append(f"TRY_CAST({expr} AS {_CAST[c]}) AS {c}" if c in _CAST else f"{expr} AS {c}")
+    return f"SELECT {', '.join(cols)} FROM {src}"
+
+
+def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, load_id: int) -> tuple[int, int]:
+    """Versioned upsert of validated rows; returns (inserted, unchanged). Must run inside a transaction."""
+    layout = v.LAYOUTS[kind]
+    con.register("_incoming", df)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {_typed_select(kind, '_incoming')}")
+    finally:
+        con.unregister("_incoming")
+    key = " AND ".join(f"c.{k} = n.{k}" for k in layout.key)
+    differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in layout.columns if c not in layout.key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT n.* FROM _new n
+                    LEFT JOIN {kind} c ON {key} WHERE c.{layout.key[0]} IS NULL OR {differs}""")
+    ckey = " AND ".join(f"c.{k} = x.{k}" for k in layout.key)
+    con.execute(f"INSERT INTO {kind}_history SELECT c.*, {load_id} FROM {kind} c "
+                f"WHERE EXISTS (SELECT 1 FROM _changed x WHERE {ckey})")
+    con.execute(f"DELETE FROM {kind} c WHERE EXISTS (SELECT 1 FROM _changed x WHERE {ckey})")
+    cols = ", ".join(layout.columns)
+    con.execute(f"INSERT INTO {kind} ({cols}, load_id) SELECT {cols}, {load_id} FROM _changed")
+    inserted = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
+    con.execute("DROP TABLE _new; DROP TABLE _changed")
+    return int(inserted), len(df) - int(inserted)
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, user: str | None = None) -> LoadResult:
+    """Validate ``path`` as a ``kind`` file and write it all-or-nothing. Raises ValidationError on any error."""
+    if kind not in KINDS:
+        raise ValidationError([{"file": str(path), "row": None, "field": None, "rule": "kind",
+                                "message": f"unknown input kind {kind!r}: one of {', '.join(KINDS)}"}])
+    path = Path(path)
+    df = read_frame(path)
+    problems = validate(con, df, kind, file=str(path))
+    errors = [p for p in problems if p["severity"] == "error"]
+    if errors:
+        raise ValidationError(errors, file=str(path))
+    warnings = [p for p in problems if p["severity"] == "warning"]
+    with transaction(con):
+        load_id = next_load_id(con)
+        inserted, unchanged = upsert(con, df[list(v.LAYOUTS[kind].columns)], kind, load_id)
+        con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [load_id, kind, str(path), sha256(path), len(df), inserted, unchanged, len(warnings), user])
+    return LoadResult(kind, str(path), load_id, len(df), inserted, unchanged, warnings)

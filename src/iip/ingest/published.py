@@ -1,0 +1,173 @@
+"""Store I/O for published figures (GSO workbooks, IMF SDMX): import with vintages, export.
+
+* One transaction per file: a file either lands whole or not at all.
+* Content hash: re-importing an unchanged file is a no-op.
+* Every vintage is kept (``published_figures``); ``published_latest`` picks the newest release.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import pandas as pd
+
+from iip.errors import IIPError
+from iip.store import transaction
+
+FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
+            "value", "unit", "sheet", "cell", "table_kind"]
+EXPORT_COLS = ["release", "source", "indicator", "area", "node", "label", "period", "measure", "status",
+               "value", "unit", "sheet", "cell", "vintage"]
+SUFFIXES = (".xls", ".xlsx")
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str                      # imported | unchanged | failed
+    message: str = ""
+    figures: int = 0
+    cells_seen: int = 0
+    cells_mapped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float | None:
+        return self.cells_mapped / self.cells_seen if self.cells_seen else None
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files as given plus every .xls/.xlsx inside given folders (sorted); missing paths raise."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in SUFFIXES and q.is_file()))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise IIPError(f"{p}: no such file or folder")
+    return out
+
+
+def _parse(path: Path):
+    """Worker: parse one file; errors come back as values so other files go on."""
+    from iip.ingest.gso.parse import parse_file
+    try:
+        return parse_file(path)
+    except IIPError as exc:
+        return exc
+    except Exception as exc:  # an unexpected layout must not stop the other files
+        return IIPError(f"{path.name}: could not be parsed ({type(exc).__name__}: {exc})")
+
+
+def import_gso(con: duckdb.DuckDBPyConnection, paths: Iterable[str | os.PathLike], *, workers: int | None = None,
+               progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    """Import GSO workbooks: unchanged files skipped by hash, the rest parsed (in a process pool) and
+    written one transaction per file."""
+    files = expand_paths(paths)
+    known = {r[0] for r in con.execute("SELECT sha256 FROM published_files").fetchall()}
+    todo, results = [], []
+    for p in files:
+        h = sha256(p)
+        if h in known:
+            results.append(FileResult(p.name, "unchanged", "already imported (same content)"))
+            progress and progress(results[-1])
+        else:
+            known.add(h)
+            todo.append((p, h))
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and len(todo) > 2:
+        with ProcessPoolExecutor(workers) as ex:
+            parsed = ex.map(_parse, [p for p, _ in todo], chunksize=4)
+            for (p, h), res in zip(todo, parsed):
+                results.append(_write(con, p, h, res))
+                progress and progress(results[-1])
+    else:
+        for p, h in todo:
+            results.append(_write(con, p, h, _parse(p)))
+            progress and progress(results[-1])
+    return results
+
+
+def _write(con, path: Path, digest: str, parsed) -> FileResult:
+    if isinstance(parsed, Exception):
+        return FileResult(path.name, "failed", str(parsed))
+    res = FileResult(path.name, "imported", figures=len(parsed.figures), cells_seen=parsed.cells_seen,
+                     cells_mapped=parsed.cells_mapped, warnings=list(parsed.warnings))
+    if parsed.release is None:
+        return FileResult(path.name, "failed", f"{path.name}: release month unknown (file name must start YYYY-MM-DD)",
+                          warnings=res.warnings)
+    df = pd.DataFrame(parsed.figures)
+    if not df.empty:
+        df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[FIG_COLS]
+    try:
+        with transaction(con):
+            fid = int(con.execute("SELECT nextval('published_file_seq')").fetchone()[0])
+            con.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen,"
+                        " cells_mapped, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
+                        [fid, "GSO", path.name, digest, parsed.release, len(df), parsed.cells_seen,
+                         parsed.cells_mapped, len(parsed.warnings)])
+            write_figures(con, fid, df)
+            if parsed.warnings:
+                con.executemany("INSERT INTO published_warnings VALUES (?, ?)", [[fid, w] for w in parsed.warnings])
+    except duckdb.Error as exc:
+        return FileResult(path.name, "failed", f"{path.name}: not written ({exc})")
+    return res
+
+
+def write_figures(con, file_id: int, df: pd.DataFrame) -> None:
+    """Append figures (columns FIG_COLS) under ``file_id``."""
+    if df.empty:
+        return
+    frame = df.assign(file_id=file_id)[["file_id", *FIG_COLS]]  # noqa: F841 (read by duckdb)
+    con.execute("INSERT INTO published_figures SELECT * FROM frame")
+
+
+def published_frame(con, *, latest: bool = False) -> pd.DataFrame:
+    """Published figures for export: every vintage (default) or only the newest of each."""
+    view = "published_latest" if latest else "published_vintages"
+    return con.execute(f"""
+        SELECT release, CASE WHEN source = 'IMF-NSDP' THEN source ELSE file END AS source, indicator, area, node,
+               label, period, measure, vintage_status AS status, value, unit, sheet, cell, vintage
+        FROM {view} ORDER BY indicator, area, node, measure, period, release, vintage""").df()[EXPORT_COLS]
+
+
+def export_published(con, out: str | os.PathLike, *, latest: bool = False) -> int:
+    """Write published figures to CSV (columns EXPORT_COLS); returns the row count."""
+    df = published_frame(con, latest=latest)
+    df.to_csv(out, index=False)
+    return len(df)
+
+
+def national_csv(con, *, start: str = "2012-01", end: str = "2022-12") -> pd.DataFrame:
+    """National GSO yoy/ytd_yoy of TOTAL, sections and divisions, latest vintage (package data
+    ``iip/data/gso_published_national.csv``). A Q1 yoy is also the March ytd_yoy (3-month cumulation)."""
+    return con.execute("""
+        WITH f AS (
+            SELECT indicator, node, period, measure, value, release, file_id, sheet, cell FROM published_figures
+            WHERE source <> 'IMF-NSDP' AND indicator = 'production' AND area = 'VN'
+              AND regexp_matches(node, '^(TOTAL|[B-E]|[0-9]{2})$')
+            UNION ALL
+            SELECT indicator, node, substr(period, 1, 4) || '-03', 'ytd_yoy', value, release, file_id, sheet, cell
+            FROM published_figures
+            WHERE source <> 'IMF-NSDP' AND indicator = 'production' AND area = 'VN' AND measure = 'yoy'
+              AND period LIKE '%-Q1' AND regexp_matches(node, '^(TOTAL|[B-E]|[0-9]{2})$')),
+        r AS (SELECT *, row_number() OVER (PARTITION BY node, period, measure
+                                           ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
+              FROM f WHERE measure IN ('yoy', 'ytd_yoy') AND regexp_matches(period, '^[0-9]{4}-[0-9]{2}$')
+                AND period BETWEEN ? AND ?)
+        SELECT indicator, node, period, measure, round(value, 4) AS value, release FROM r WHERE rn = 1
+        ORDER BY measure, node, period""", [start, end]).df()

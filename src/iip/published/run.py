@@ -1,0 +1,60 @@
+"""Store-backed drivers of the published-figure methods (read the store, call the pure methods, write)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from iip.published.consistency import compare_yoy, discontinuities
+from iip.published.levels import reconstruct_levels, rereference
+from iip.published.revisions import figure_revisions, revision_summary
+from iip.store import transaction
+
+NODES = r"^(TOTAL|[B-E]|[0-9]{2})$"
+
+
+def latest_gso(con, measures: tuple[str, ...]) -> pd.DataFrame:
+    """Latest GSO production figures (area VN, TOTAL/sections/divisions, monthly periods)."""
+    q = ",".join("?" * len(measures))
+    return con.execute(f"""SELECT node, period, measure, value FROM published_latest
+        WHERE source = 'GSO' AND indicator = 'production' AND area = 'VN' AND measure IN ({q})
+          AND regexp_matches(node, '{NODES}') AND regexp_matches(period, '^[0-9]{{4}}-[0-9]{{2}}$')""",
+                       list(measures)).df()
+
+
+def build_levels(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> pd.DataFrame:
+    """Reconstruct GSO level series (source GSO) and re-reference IMF levels (source IMF-NSDP) to
+    ``reference_year`` = 100; replace ``published_levels``. Returns residuals with |residual| > tolerance."""
+    obs = latest_gso(con, ("mom", "yoy"))
+    frames, bad = [], []
+    for node, g in obs.groupby("node"):
+        lv, res = reconstruct_levels(g, reference_year=reference_year)
+        frames.append(lv.assign(source="GSO", indicator="production", area="VN", node=node))
+        bad.append(res[res["residual"].abs() > tolerance].assign(node=node))
+    imf = con.execute("""SELECT area, node, period, value FROM published_latest
+                         WHERE source = 'IMF-NSDP' AND measure = 'level'""").df()
+    for (area, node), g in imf.groupby(["area", "node"]):
+        frames.append(rereference(g[["period", "value"]], year=reference_year)
+                      .assign(source="IMF-NSDP", indicator="production", area=area, node=node))
+    cols = ["source", "indicator", "area", "node", "period", "value"]
+    levels = pd.concat(frames)[cols] if frames else pd.DataFrame(columns=cols)  # noqa: F841
+    with transaction(con):
+        con.execute("DELETE FROM published_levels")
+        con.execute("INSERT INTO published_levels SELECT * FROM levels WHERE value IS NOT NULL AND isfinite(value)")
+    out = pd.concat(bad) if bad else pd.DataFrame()
+    return out.reset_index(drop=True)
+
+
+def check_consistency(con, *, tolerance: float = 5.0, min_run: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(comparison, discontinuities): SDMX-implied yoy vs GSO's latest published yoy."""
+    imf = con.execute("""SELECT node, period, value FROM published_latest
+                         WHERE source = 'IMF-NSDP' AND measure = 'level' AND area = 'VN'""").df()
+    gso = latest_gso(con, ("yoy",))
+    cmp = compare_yoy(imf, gso, tolerance=tolerance)
+    return cmp, discontinuities(cmp, min_run=min_run)
+
+
+def revisions(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-figure revisions, per-series summary) from first estimate to latest actual (GSO)."""
+    v = con.execute("""SELECT indicator, area, node, period, measure, vintage_status AS status, value, release,
+                              vintage FROM published_vintages WHERE source = 'GSO'""").df()
+    revs = figure_revisions(v)
+    return revs, revision_summary(revs)

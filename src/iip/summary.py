@@ -1,0 +1,70 @@
+"""Read-side queries on compiled indices: the month's headline in GSO's shape (used by the CLI and releases)."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from iip.errors import NotFoundError
+
+
+def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
+    row = con.execute("SELECT max(period) FROM indices WHERE indicator = ?", [indicator]).fetchone()
+    if not row or row[0] is None:
+        raise NotFoundError("no compiled indices in the store: run `iip compile` first")
+    return row[0]
+
+
+def node_names(lang: str = "vi") -> dict[str, str]:
+    from iip import reference
+
+    t = reference.vsic()
+    return dict(zip(t["code"], t["name_vi" if lang == "vi" else "name_en"]))
+
+
+def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
+                   levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
+    """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions."""
+    from iip import reference
+
+    tree = reference.vsic()
+    df = con.execute("""SELECT node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy FROM indices
+                        WHERE indicator = ? AND area = ? AND period = ?""", [indicator, area, period]).df()
+    if df.empty:
+        raise NotFoundError(f"no {indicator} indices for area {area} in {period}")
+    t = tree[tree["level"].isin(levels)][["code", "level", "parent", "name_vi", "name_en"]]
+    t = t.assign(order=t.apply(_gso_order, axis=1)).sort_values("order")
+    out = t.merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node", "order"])
+    return out.reset_index(drop=True)
+
+
+def _gso_order(row) -> str:
+    """TOTAL, then each section followed by its divisions."""
+    code, level = row["code"], row["level"]
+    if level == "total":
+        return "0"
+    if level == "section":
+        return "1" + code
+    section = {"05": "B", "06": "B", "07": "B", "08": "B", "09": "B", "35": "D", "36": "E", "37": "E",
+               "38": "E", "39": "E"}.get(code[:2], "C")
+    return "1" + section + code
+
+
+def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
+                       indicator: str = "production", measure: str = "yoy") -> dict:
+    """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``."""
+    df = con.execute(f"""SELECT area, {measure} AS v FROM indices WHERE indicator = ? AND node = ? AND period = ?
+                         AND regexp_matches(area, '^[0-9]{{2}}$') AND {measure} IS NOT NULL""",
+                     [indicator, node, period]).df()
+    return {"rose": int((df["v"] > 100).sum()), "fell": int((df["v"] < 100).sum()),
+            "unchanged": int((df["v"] == 100).sum()), "provinces": len(df)}
+
+
+def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,
+                     indicator: str = "production") -> pd.DataFrame:
+    """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size."""
+    df = con.execute("""SELECT node, yoy, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?
+                        AND period = ? AND length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
+                     [indicator, area, period]).df()
+    df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
+    names = node_names()
+    return df.assign(name=df["node"].map(names)).reset_index(drop=True)

@@ -1,0 +1,151 @@
+"""One validation module: the input layouts and the rules every input file must pass.
+
+A rule is a relational predicate (an Ibis boolean expression that is true on the offending rows), so the same
+rules run on DuckDB today and on Spark later. ``check`` runs every rule of a layout on a staged table and returns
+problems as dicts ``{file, row, field, rule, message, severity}``; errors reject the whole file, warnings are
+reported and kept in the load's audit record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+OWNERSHIP = ("state", "nonstate", "fdi")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validation rule: ``violated(t)`` is true on every row that breaks it."""
+
+    field: str
+    rule: str
+    message: str
+    violated: Callable[[ir.Table], ir.BooleanValue]
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """An input file layout: required columns, the key that must be unique, numeric and code columns."""
+
+    kind: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    numeric: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
+
+LAYOUTS = {
+    "register": Layout("register", ("enterprise_id", "name", "province", "vsic", "ownership"),
+                       key=("enterprise_id",), required=("enterprise_id", "province", "vsic", "ownership")),
+    "products": Layout("products", ("product_code", "name_vi", "name_en", "unit", "vsic"),
+                       key=("product_code",), required=("product_code", "name_vi", "unit", "vsic")),
+    "weights": Layout("weights", ("kind", "code", "province", "base_year", "value"),
+                      key=("kind", "code", "province", "base_year"), numeric=("base_year", "value"),
+                      required=("kind", "code", "province", "base_year", "value")),
+    "reports": Layout("reports", ("enterprise_id", "period", "product_code", "produced", "sold", "closing_stock"),
+                      key=("enterprise_id", "period", "product_code"),
+                      numeric=("produced", "sold", "closing_stock"),
+                      required=("enterprise_id", "period", "product_code", "produced")),
+}
+
+
+def _blank(col: ir.Value) -> ir.BooleanValue:
+    s = col.cast("string")
+    return s.isnull() | (s.strip() == "")
+
+
+def _num(col: ir.Value) -> ir.FloatingValue:
+    return col.cast("string").strip().try_cast("float64")
+
+
+def _not_in(col: ir.Value, codes) -> ir.BooleanValue:
+    """True where a non-blank value is not among ``codes`` (a list, or an Ibis column for a semi-join)."""
+    return ~_blank(col) & ~col.cast("string").strip().isin(codes)
+
+
+def generic_rules(layout: Layout) -> list[Rule]:
+    """Required fields present; numeric fields numeric and non-negative."""
+    rules = [Rule(c, "required", f"{c} is empty", lambda t, c=c: _blank(t[c])) for c in layout.required]
+    for c in layout.numeric:
+        rules.append(Rule(c, "numeric", f"{c} is not a number (use '.' as decimal mark)",
+                          lambda t, c=c: ~_blank(t[c]) & _num(t[c]).isnull()))
+        rules.append(Rule(c, "non_negative", f"{c} is negative", lambda t, c=c: _num(t[c]) < 0))
+    return rules
+
+
+def domain_rules(kind: str, ref: dict[str, list[str]]) -> list[Rule]:
+    """Code lists and formats of each layout. ``ref`` holds the known codes (provinces, classes, products,
+    enterprises) against which the file is checked."""
+    if kind == "register":
+        return [
+            Rule("province", "known_province", "unknown province code (2-digit GSO code expected)",
+                 lambda t: _not_in(t.province, ref["provinces"])),
+            Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
+                 lambda t: _not_in(t.vsic, ref["classes"])),
+            Rule("ownership", "ownership", "ownership must be one of state|nonstate|fdi",
+                 lambda t: _not_in(t.ownership, list(OWNERSHIP))),
+        ]
+    if kind == "products":
+        return [Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
+                     lambda t: _not_in(t.vsic, ref["classes"]))]
+    if kind == "weights":
+        return [
+            Rule("kind", "weight_kind", "kind must be product or industry",
+                 lambda t: _not_in(t.kind, ["product", "industry"])),
+            Rule("province", "known_province", "unknown province code",
+                 lambda t: _not_in(t.province, ref["provinces"])),
+            Rule("code", "known_product", "unknown product code (ingest products first)",
+                 lambda t: (t.kind.cast("string").strip() == "product") & _not_in(t.code, ref["products"])),
+            Rule("code", "known_class", "unknown VSIC 2018 class",
+                 lambda t: (t.kind.cast("string").strip() == "industry") & _not_in(t.code, ref["classes"])),
+            Rule("base_year", "year", "base_year must be a year between 1990 and 2100",
+                 lambda t: ~_blank(t.base_year) & ~_num(t.base_year).between(1990, 2100)),
+            Rule("base_year", "integer", "base_year must be a whole number",
+                 lambda t: _num(t.base_year) != _num(t.base_year).floor()),
+        ]
+    if kind == "reports":
+        return [
+            Rule("enterprise_id", "known_enterprise", "unknown enterprise (not in the register)",
+                 lambda t: _not_in(t.enterprise_id, ref["enterprises"])),
+            Rule("product_code", "known_product", "unknown product code",
+                 lambda t: _not_in(t.product_code, ref["products"])),
+            Rule("period", "period", "period must be YYYY-MM",
+                 lambda t: ~_blank(t.period) & ~t.period.cast("string").strip().re_search(PERIOD_RE)),
+        ]
+    raise ValueError(kind)
+
+
+def duplicate_rule(layout: Layout) -> Rule:
+    """The key must be unique within the file: every row after the first of a key is flagged."""
+    def violated(t: ir.Table) -> ir.BooleanValue:
+        w = ibis.window(group_by=[t[k].cast("string").strip() for k in layout.key], order_by=t._row)
+        return ibis.row_number().over(w) > 0
+    keys = ",".join(layout.key)
+    return Rule(layout.key[0], "duplicate_key", f"duplicate key ({keys}): already given in an earlier row",
+                violated)
+
+
+def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> list[dict]:
+    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column); return the problems found."""
+    problems: list[dict] = []
+    for r in rules:
+        bad = t.filter(r.violated(t)).order_by("_row").select("_row", r.field).limit(limit).execute()
+        for row, value in zip(bad["_row"], bad[r.field]):
+            shown = "" if value is None else str(value)
+            problems.append({"file": file, "row": int(row), "field": r.field, "rule": r.rule,
+                             "severity": r.severity,
+                             "message": f"{r.message} (value {shown!r})" if shown else r.message})
+    problems.sort(key=lambda p: (p["severity"] != "error", p["row"]))
+    return problems
+
+
+def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[dict]:
+    have = {c.strip().lower() for c in columns}
+    return [{"file": file, "row": 1, "field": c, "rule": "column", "severity": "error",
+             "message": f"required column {c!r} is missing (header has: {', '.join(columns)})"}
+            for c in layout.columns if c not in have and (c in layout.required or c in layout.numeric)]

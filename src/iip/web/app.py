@@ -1,0 +1,140 @@
+"""The FastAPI application: API routers, dashboard pages, local static assets, one error handler.
+
+``create_app(db_path)`` opens the store once (``app.state.db``); every request gets its own DuckDB connection
+to it (``iip.web.deps.get_con``), closed when the request ends. No asset comes from a CDN: Plotly.js is
+served from the installed ``plotly`` package, Swagger UI from ``swagger-ui-bundle``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from iip.web import errors
+from iip.web.deps import close_con
+
+log = logging.getLogger("iip.web")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def swagger_dir() -> Path | None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+class CloseConnection:
+    """Pure ASGI middleware: close the request's DuckDB connection once the response is sent."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state = scope.get("state") if scope["type"] == "http" else None
+            con = state.get("con") if isinstance(state, dict) else None
+            if con is not None:
+                state["con"] = None
+                con.close()
+
+
+def _warm(db) -> None:
+    """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
+    from iip.web.services import disclosure, meta
+
+    try:
+        con = db.cursor()
+        try:
+            meta.coverage(con)
+            disclosure.suppression_table(con)
+        finally:
+            con.close()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first request computes it
+        log.exception("warm-up failed")
+
+
+def _include_collection(app: FastAPI) -> None:
+    """Mount iip.web.collection's API router and pages when that module is present and imports."""
+    try:
+        from iip.web import collection
+    except ImportError:
+        return
+    except Exception:  # noqa: BLE001 - a broken optional module must not take the dashboard down
+        log.exception("iip.web.collection failed to import; collection pages disabled")
+        return
+    for name in ("router", "pages"):
+        r = getattr(collection, name, None)
+        if r is not None:
+            app.include_router(r)
+
+
+def create_app(db_path: str | os.PathLike | None = None, *, read_only: bool = False, warm: bool = True) -> FastAPI:
+    """The web application on the store at ``db_path`` (default: $IIP_DB or ./iip.duckdb)."""
+    from iip.store import connect
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if warm:
+            threading.Thread(target=_warm, args=(app.state.db,), daemon=True).start()
+        yield
+        app.state.db.close()
+
+    app = FastAPI(title="iip API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Vietnam's Index of Industrial Production: compiled (disclosure-controlled) and "
+                  "published figures, releases, seasonal adjustment and target tracking. Errors always have "
+                  "the shape {\"ok\": false, \"error\": ..., \"status\": ...}.")
+    app.state.db = connect(db_path, read_only=read_only)
+    app.state.db_path = str(db_path) if db_path else None
+    errors.install(app)
+    app.add_middleware(CloseConnection)
+    _mount_static(app)
+    from iip.web.routers import meta, pages, published, releases, sa, series, targets
+
+    for mod in (series, meta, releases, published, sa, targets):
+        app.include_router(mod.router)
+    app.include_router(pages.router)
+    _include_collection(app)
+    return app
+
+
+def _mount_static(app: FastAPI) -> None:
+    app.mount("/static/app", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    sw = swagger_dir()
+    if sw is not None:
+        app.mount("/static/swagger", StaticFiles(directory=str(sw)), name="swagger")
+    js = plotly_js()
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def _plotly():
+        return FileResponse(js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/docs", include_in_schema=False)
+    def _docs():
+        if sw is None:   # never a blank page: say what is missing
+            raise HTTPException(503, "API docs need the swagger-ui-bundle package (pip install swagger-ui-bundle); "
+                               "the OpenAPI description is at /openapi.json")
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="iip API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon():
+        return RedirectResponse("/static/app/favicon.svg")

@@ -1,0 +1,39 @@
+"""/api/published: official GSO / IMF figures as imported, latest vintage or every vintage."""
+from __future__ import annotations
+
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Query
+
+from iip.web.deps import get_con
+from iip.web.models import ErrorOut, ListOut, PublishedOut
+from iip.web.services import published as svc
+from iip.web.services.common import records, split_list
+
+router = APIRouter(prefix="/api/published", tags=["published"], responses={422: {"model": ErrorOut}})
+MONTHISH = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
+
+
+@router.get("", response_model=PublishedOut)
+def published(source: list[str] = Query([]), indicator: list[str] = Query([]), area: list[str] = Query([]),
+              node: list[str] = Query([]), measure: list[str] = Query([]), release: list[str] = Query([]),
+              start: Optional[str] = Query(None, alias="from", pattern=MONTHISH),
+              end: Optional[str] = Query(None, alias="to", pattern=MONTHISH),
+              vintages: bool = Query(False, description="every vintage instead of the latest"),
+              con=Depends(get_con)):
+    df = svc.figures(con, vintages=vintages, source=split_list(source), indicator=split_list(indicator),
+                     area=split_list(area), node=split_list(node), measure=split_list(measure),
+                     release=split_list(release), start=start, end=end)
+    return {"ok": True, "count": len(df), "vintages": vintages, "figures": records(df)}
+
+
+@router.get("/files", response_model=ListOut, summary="Imported release files")
+def files(con=Depends(get_con)):
+    items = records(svc.summary(con))
+    return {"ok": True, "count": len(items), "items": items}
+
+
+@router.get("/revisions", response_model=ListOut, summary="Figures revised between vintages, largest first")
+def revisions(limit: int = Query(200, ge=1, le=5000), con=Depends(get_con)):
+    items = records(svc.revisions(con, limit=limit))
+    return {"ok": True, "count": len(items), "items": items}

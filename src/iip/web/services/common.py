@@ -1,0 +1,110 @@
+"""Shared checks and helpers of the service layer: parameter validation against the reference data,
+relation existence, JSON-safe records."""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+
+from iip.web.errors import BadParameter
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+INDICATORS = ("production", "consumption", "inventory")
+MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
+KINDS = ("raw", "sa", "trend")
+SA_MEASURES = ("index", "mom", "yoy")
+
+
+@lru_cache(maxsize=1)
+def valid_nodes() -> frozenset[str]:
+    from iip import reference
+
+    return frozenset(reference.vsic()["code"])
+
+
+@lru_cache(maxsize=1)
+def valid_areas() -> frozenset[str]:
+    from iip import reference
+
+    return frozenset(["VN", *reference.regions()["region_code"], *reference.provinces()["code"]])
+
+
+def is_province(area: str) -> bool:
+    return len(area) == 2 and area.isdigit()
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated query values -> one list, order kept, duplicates dropped."""
+    out: list[str] = []
+    for v in values or []:
+        for x in str(v).split(","):
+            x = x.strip()
+            if x and x not in out:
+                out.append(x)
+    return out
+
+
+def check_choice(name: str, value: str, allowed) -> str:
+    if value not in allowed:
+        raise BadParameter(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def check_areas(areas: list[str]) -> list[str]:
+    bad = [a for a in areas if a not in valid_areas()]
+    if bad:
+        raise BadParameter(f"unknown area {', '.join(map(repr, bad))}: use VN, a region code (RRD, NMM, NCC, CH, "
+                           "SE, MRD) or a 2-digit GSO province code (see /api/meta/areas)")
+    return areas
+
+
+def check_nodes(nodes: list[str]) -> list[str]:
+    bad = [n for n in nodes if n not in valid_nodes()]
+    if bad:
+        raise BadParameter(f"unknown node {', '.join(map(repr, bad))}: use TOTAL, a section B..E or a VSIC 2018 "
+                           "division, group or class code (see /api/meta/nodes)")
+    return nodes
+
+
+def check_period(name: str, value: str | None) -> str | None:
+    if value is not None and not PERIOD_RE.match(value):
+        raise BadParameter(f"{name} must be a month YYYY-MM (got {value!r})")
+    return value
+
+
+def check_range(start: str | None, end: str | None) -> None:
+    check_period("from", start)
+    check_period("to", end)
+    if start and end and start > end:
+        raise BadParameter(f"from ({start}) is after to ({end})")
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return bool(con.execute(q, [name]).fetchone()[0])
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    q = "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+    return [r[0] for r in con.execute(q, [name]).fetchall()]
+
+
+def clean(v):
+    """JSON-safe scalar: NaN/inf -> None, numpy -> Python, timestamps -> ISO text."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    cols = list(df.columns)
+    return [{c: clean(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]

@@ -1,0 +1,92 @@
+"""Metadata: VSIC nodes, areas and products with Vietnamese and English names, and what the store covers.
+
+Reference lists are static (cached for the process); the store's coverage is cached per compile run.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+
+from iip.web.services.common import records
+
+_lock = threading.Lock()
+_coverage: dict[tuple, dict] = {}
+
+
+@lru_cache(maxsize=1)
+def nodes() -> tuple[dict, ...]:
+    from iip import reference
+
+    t = reference.vsic()[["code", "level", "parent", "name_vi", "name_en"]]
+    return tuple(records(t))
+
+
+@lru_cache(maxsize=1)
+def areas() -> tuple[dict, ...]:
+    from iip import reference
+
+    reg = reference.regions()
+    prov = reference.provinces()
+    rows = [{"code": "VN", "level": "country", "parent": None, "name_vi": "Cả nước", "name_en": "Viet Nam",
+             "tile_row": None, "tile_col": None}]
+    rows += [{"code": r.region_code, "level": "region", "parent": "VN", "name_vi": r.name_vi, "name_en": r.name_en,
+              "tile_row": None, "tile_col": None} for r in reg.itertuples()]
+    rows += [{"code": p.code, "level": "province", "parent": p.region_code, "name_vi": p.name_vi,
+              "name_en": p.name_en, "tile_row": int(p.tile_row), "tile_col": int(p.tile_col)}
+             for p in prov.itertuples()]
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def products() -> tuple[dict, ...]:
+    from iip import reference
+
+    p = reference.products()
+    cols = [c for c in ("product_code", "name_vi", "name_en", "unit", "unit_en", "vsic", "main") if c in p.columns]
+    p = p[cols].copy()
+    if "main" in p.columns:
+        p["main"] = p["main"].astype(str).str.lower().isin(("true", "1", "yes"))
+    return tuple(records(p))
+
+
+def name_map(kind: str, lang: str) -> dict[str, str]:
+    """code -> name in ``lang`` for kind 'nodes' | 'areas' | 'products'."""
+    key = "product_code" if kind == "products" else "code"
+    src = {"nodes": nodes, "areas": areas, "products": products}[kind]()
+    return {r[key]: r[f"name_{lang}"] for r in src}
+
+
+def _run_id(con: duckdb.DuckDBPyConnection):
+    return con.execute("SELECT max(run_id), count(*) FROM compile_runs").fetchone()
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> dict:
+    """Indicators with their first and last compiled month and the areas present (cached per compile run)."""
+    key = _run_id(con)
+    with _lock:
+        hit = _coverage.get(key)
+    if hit is not None:
+        return hit
+    df = con.execute("""SELECT indicator, min(period) AS first, max(period) AS last, count(DISTINCT area) AS areas,
+                        count(DISTINCT node) AS nodes FROM indices GROUP BY 1 ORDER BY 1""").df()
+    present = [r[0] for r in con.execute("SELECT DISTINCT area FROM indices ORDER BY 1").fetchall()]
+    periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM indices WHERE indicator = 'production' "
+                                         "ORDER BY 1").fetchall()]
+    hit = {"indicators": records(df), "areas_present": present, "periods": periods,
+           "latest_period": periods[-1] if periods else None}
+    with _lock:
+        _coverage.clear()
+        _coverage[key] = hit
+    return hit
+
+
+def meta(con: duckdb.DuckDBPyConnection) -> dict:
+    return {"nodes": list(nodes()), "areas": list(areas()), "products": list(products()), **coverage(con)}
+
+
+def frame(kind: str) -> pd.DataFrame:
+    src = {"nodes": nodes, "areas": areas, "products": products}[kind]()
+    return pd.DataFrame(list(src))

@@ -1,0 +1,67 @@
+"""Target tracker: growth still needed in the rest of a year to reach an annual target, and the chance of
+reaching it, from the stored regARIMA forecasts of the series' latest adjustment run
+(iip.seasonal.target_path; method in docs/methods/seasonal.md)."""
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import pandas as pd
+
+from iip.errors import IIPError, NotFoundError
+from iip.web.errors import BadParameter
+from iip.web.services import disclosure
+from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records
+from iip.web.services.sa import current
+
+N_SIMS = 5000
+_lock = threading.Lock()
+_cache: dict[tuple, dict] = {}
+
+
+def track(con: duckdb.DuckDBPyConnection, *, year: int | None, target: float, area: str = "VN",
+          node: str = "TOTAL", indicator: str = "production") -> dict:
+    """Observed months, forecasts and target_path's figures for one series and year (default: the forecast year)."""
+    check_choice("indicator", indicator, INDICATORS)
+    check_areas([area])
+    check_nodes([node])
+    if not -50 <= target <= 100:
+        raise BadParameter(f"target must be an annual growth in percent between -50 and 100 (got {target})")
+    cur = current(con, indicator=indicator, area=area, node=node)
+    if cur is None:
+        raise NotFoundError(f"no seasonal adjustment stored for {indicator}/{area}/{node}: run `iip sa --all` "
+                            "(the tracker uses the adjustment model's forecasts)")
+    rid, s, f, transform = cur
+    check = disclosure.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
+    if (check["obs_status"] == "c").any():
+        raise NotFoundError(f"figures for {area}/{node} are confidential (disclosure control)")
+    last = str(s["period"].max())
+    year = year or (int(last[:4]) + 1 if last.endswith("-12") else int(last[:4]))
+    key = (rid, year, round(target, 6))
+    with _lock:
+        hit = _cache.get(key)
+    if hit is None:
+        hit = _compute(s, f, year=year, target=target, log=transform == "log", rid=rid)
+        with _lock:
+            _cache[key] = hit
+    return {"indicator": indicator, "area": area, "node": node, **hit}
+
+
+def _compute(s: pd.DataFrame, f: pd.DataFrame, *, year: int, target: float, log: bool, rid: int) -> dict:
+    from iip.seasonal import target_path
+
+    try:
+        res = target_path(s[["period", "value"]], f, year=year, target_pct=target, log=log, n_sims=N_SIMS)
+    except IIPError as exc:
+        raise BadParameter(f"cannot track {year}: {exc}") from None
+    prev = s[s["period"].str[:4] == str(year - 1)][["period", "value"]]
+    obs = s[s["period"].str[:4] == str(year)][["period", "value"]]
+    fc = f[f["period"].str[:4] == str(year)]
+    fc = fc[~fc["period"].isin(obs["period"])]
+    needed = None
+    if res.get("required_avg_yoy_pct") is not None:
+        rest = prev[~prev["period"].str[5:].isin(obs["period"].str[5:])]
+        needed = [{"period": f"{year}-{p[5:]}", "value": v * (1 + res["required_avg_yoy_pct"] / 100)}
+                  for p, v in zip(rest["period"], rest["value"])]
+    return {"run_id": rid, **res, "previous_year": records(prev), "observed": records(obs),
+            "forecast": records(fc), "needed": needed}

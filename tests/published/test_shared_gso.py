@@ -1,0 +1,57 @@
+"""Import every shared GSO workbook + the IMF file; check figures read off the tables by hand, per era."""
+import pytest
+
+from iip.ingest.published import import_gso
+from iip.ingest.sdmx import import_sdmx
+from iip.published.run import build_levels, check_consistency
+from iip.store import connect
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+
+# (file prefix, node, period, measure, status, value) -- read off the workbooks' IIP tables
+CHECKS = [
+    ("2012-01-30", "TOTAL", "2012-01", "yoy", "estimate", 97.5934),     # .xls, '02IIP', VSIC-1993-style rows
+    ("2012-12-28", "TOTAL", "2012-11", "yoy", "actual", 104.8702),      # 'Chính thức tháng 11 ...'
+    ("2013-06-29", "11", "2013-06", "yoy", "estimate", 104.44),         # .xls 'IIP', divisions
+    ("2014-02-28", "26", "2014-02", "yoy", "estimate", 118.3253),       # label over two lines
+    ("2015-03-29", "05", "2015-Q1", "yoy", "estimate", 103.19),         # first .xlsx, 'Quí I'
+    ("2015-03-29", "TOTAL", "2015-02", "ytd_yoy", "actual", 109.62),
+    ("2018-09-28", "TOTAL", "2018-Q2", "yoy", "actual", 108.19),        # '8.IIPquy', 'Thực hiện quý II'
+    ("2018-09-28", "05", "2018-09", "mom", "estimate", 107.67),         # '7.IIPthang'
+    ("2020-05-29", "26", "2020-05", "ytd_yoy", "estimate", 106.7343),
+    ("2020-05-29", "TOTAL", "2020-04", "yoy", "actual", 90.5623),
+    ("2022-12-29", "TOTAL", "2022-12", "ytd_yoy", "estimate", 107.76),  # 'Năm 2022 so với năm 2021'
+    ("2022-12-29", "TOTAL", "2022-Q4", "yoy", "estimate", 103.02),      # '12.IIPquy', 'Ước tính quý IV'
+    ("2022-12-29", "06", "2022-12", "yoy", "estimate", 93.42),
+]
+
+
+@pytest.fixture(scope="module")
+def store(shared_dir, tmp_path_factory):
+    con = connect(tmp_path_factory.mktemp("shared") / "s.duckdb")
+    res = import_gso(con, [shared_dir / "data" / "gso-monthly"])
+    assert len(res) == 263 and not [r for r in res if r.status == "failed"]
+    import_sdmx(con, shared_dir / "data" / "imf-nsdp" / "IIPVNM-2024q3.xml")
+    build_levels(con)
+    return con
+
+
+@pytest.mark.parametrize("prefix,node,period,measure,status,value", CHECKS)
+def test_published_figures_per_era(store, prefix, node, period, measure, status, value):
+    rows = store.execute("""SELECT value, status FROM published_vintages
+        WHERE file LIKE ? AND indicator='production' AND area='VN' AND node=? AND period=? AND measure=?""",
+                         [prefix + "%", node, period, measure]).fetchall()
+    assert len(rows) == 1
+    assert rows[0][0] == pytest.approx(value, abs=1e-4) and rows[0][1] == status
+
+
+def test_sdmx_discontinuity_found(store):
+    _, runs = check_consistency(store)
+    total = runs[runs.node == "TOTAL"].sort_values("months").iloc[-1]
+    assert total.start == "2022-02" and total.months >= 6
+
+
+def test_levels_view(store):
+    df = store.execute("SELECT * FROM published_levels WHERE source='GSO' AND node='TOTAL' AND period LIKE '2020-%'").df()
+    assert list(df.columns) == ["source", "indicator", "area", "node", "period", "value"]
+    assert len(df) == 12 and df.value.mean() == pytest.approx(100, abs=1e-6)
