@@ -55,11 +55,16 @@ LAYOUTS = {
 
 
 def _blank(col: ir.Value) -> ir.BooleanValue:
+    if col.type().is_numeric():
+        return col.isnull()
     s = col.cast("string")
     return s.isnull() | (s.strip() == "")
 
 
 def _num(col: ir.Value) -> ir.FloatingValue:
+    """The value as a number (NULL if it is not one); typed numeric columns (Parquet) are used as they are."""
+    if col.type().is_numeric():
+        return col.cast("float64")
     return col.cast("string").strip().try_cast("float64")
 
 
@@ -120,23 +125,37 @@ def domain_rules(kind: str, ref: dict[str, list[str]]) -> list[Rule]:
     raise ValueError(kind)
 
 
-def duplicate_rule(layout: Layout) -> Rule:
-    """The key must be unique within the file: every row after the first of a key is flagged."""
-    def violated(t: ir.Table) -> ir.BooleanValue:
-        w = ibis.window(group_by=[t[k].cast("string").strip() for k in layout.key], order_by=t._row)
-        return ibis.row_number().over(w) > 0
-    keys = ",".join(layout.key)
-    return Rule(layout.key[0], "duplicate_key", f"duplicate key ({keys}): already given in an earlier row",
-                violated)
+def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = 200) -> list[dict]:
+    """The key must be unique within the file: every row after the first of a key is reported."""
+    keys = [t[k].cast("string").strip().name(k) for k in layout.key]
+    k = t.select("_row", *keys)
+    dup = k.group_by(list(layout.key)).aggregate(first=k._row.min(), n=k._row.count()).filter(lambda g: g.n > 1)
+    bad = (k.join(dup, list(layout.key)).filter(lambda r: r._row > r.first).order_by("_row")
+           .select("_row", *layout.key).limit(limit).execute())
+    names = ",".join(layout.key)
+    return [{"file": file, "row": int(r["_row"]), "field": layout.key[0], "rule": "duplicate_key",
+             "severity": "error",
+             "message": f"duplicate key ({names}) = ({', '.join(str(r[c]) for c in layout.key)}): already given "
+                        f"in an earlier row"} for _, r in bad.iterrows()]
 
 
 def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> list[dict]:
-    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column); return the problems found."""
+    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column) in one pass; return the problems found
+    (at most ``limit`` per rule), errors first, by row."""
+    if not rules:
+        return []
+    flags = [r.violated(t).fill_null(False).name(f"_r{i}") for i, r in enumerate(rules)]
+    fields = sorted({r.field for r in rules})
+    any_bad = flags[0]
+    for f in flags[1:]:
+        any_bad = any_bad | f
+    bad = (t.select("_row", *[t[c].cast("string").name(c) for c in fields], *flags, _any=any_bad)
+           .filter(lambda x: x._any).order_by("_row").limit(limit * len(rules)).execute())
     problems: list[dict] = []
-    for r in rules:
-        bad = t.filter(r.violated(t)).order_by("_row").select("_row", r.field).limit(limit).execute()
-        for row, value in zip(bad["_row"], bad[r.field]):
-            shown = "" if value is None else str(value)
+    for i, r in enumerate(rules):
+        hit = bad[bad[f"_r{i}"].astype(bool)].head(limit)
+        for row, value in zip(hit["_row"], hit[r.field]):
+            shown = "" if value is None or value != value else str(value)
             problems.append({"file": file, "row": int(row), "field": r.field, "rule": r.rule,
                              "severity": r.severity,
                              "message": f"{r.message} (value {shown!r})" if shown else r.message})

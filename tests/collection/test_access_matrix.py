@@ -100,7 +100,7 @@ def test_enterprise_a_never_changes_b(client, tokens):
         client.post("/api/collect/reports", headers=h, json={**E1_LINE, "enterprise_id": "E2"}),
         client.post("/api/collect/reports", headers=h, json={**E1_LINE, "enterprise_id": ["E2"]}),
         client.post("/api/collect/reports/upload", headers=h, files={"file": ("x.csv", (
-            "enterprise_id,period,product_code,produced\nE1,2024-01,STEEL,1\nE2,2024-01,MILK,1\n").encode())}),
+            b"enterprise_id,period,product_code,produced\nE1,2024-01,STEEL,1\nE2,2024-01,MILK,1\n"))}),
     ]
     assert [a.status_code for a in attempts] == [403, 403, 403]
     for url in ("/api/collect/reports/E2/2023-01", "/api/collect/reports?enterprise_id=E2"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,7 +45,7 @@ def test_read_frame_corrupt_xlsx_is_a_validation_error(tmp_path):
 
 
 @FUZZ
-@given(data=st.binary(max_size=2000), ext=st.sampled_from([".csv", ".parquet"]))
+@given(data=st.binary(max_size=2000), ext=st.sampled_from([".csv", ".xlsx", ".parquet"]))
 def test_read_frame_random_bytes(tmp_path_factory, data, ext):
     p = tmp_path_factory.mktemp("rb") / f"f{ext}"
     p.write_bytes(data)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bruteforce import brute_force, months
-from conftest import PRODUCTS, REGION_OF, REGISTER, TREE, make_dataset, products_frame, quantities
+from dataset import PRODUCTS, REGION_OF, REGISTER, TREE, make_dataset, products_frame, quantities
 
 from iip.compile.engine import compile_indices
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import REGION_OF, TREE, make_dataset, products_frame, quantities
+from dataset import REGION_OF, TREE, make_dataset, products_frame, quantities
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

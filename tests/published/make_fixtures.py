@@ -64,3 +64,123 @@ def make_all(out: Path) -> list[Path]:
 if __name__ == "__main__":
     for f in make_all(Path(sys.argv[1] if len(sys.argv) > 1 else "src/iip/data/fixtures")):
         print(f)
+
+
+# ---- layouts for the robustness tests (unseen sheet names, products, provinces, English) -------------
+PRODUCT_ROWS = [("Than đá (than sạch)", "Nghìn tấn", 3500.0, 3600.0, 21000.0, 104.5, 103.2),
+                ("Xi măng", "Triệu tấn", 9.1, 9.4, 55.0, 98.7, 101.0),
+                ("Bia các loại", "Triệu lít", 380.0, 390.0, 2100.0, 105.0, 104.0),
+                ("    Trong đó:", "Bia hơi", 30.0, 31.0, 170.0, 101.0, 100.5),   # label ran into the unit column
+                ("Tivi các loại", "Nghìn cái", 1500.0, 1600.0, 9000.0, 90.0, 95.0),
+                ("Máy cắt cỏ chạy bằng năng lượng mặt trời", "Nghìn cái", 1.0, 2.0, 3.0, 110.0, 120.0)]
+
+
+def product_sheet(ws, *, month: int, year: int, rows=PRODUCT_ROWS) -> None:
+    """'Một số sản phẩm chủ yếu': actual last month, estimate this month, cumulation, and a
+    'So với cùng kỳ năm trước (%)' cell merged over the last two columns (as GSO prints it since 2019)."""
+    ws.append(["11. Một số sản phẩm chủ yếu của ngành công nghiệp"])
+    ws.append([])
+    ws.append([None, "Đơn vị tính", f"Thực hiện tháng {month - 1} năm {year}", f"Ước tính tháng {month} năm {year}",
+               f"Cộng dồn {month} tháng năm {year}", "So với cùng kỳ năm trước (%)", None])
+    ws.append([None, None, None, None, None, f"Tháng {month} năm {year}", f"{month} tháng năm {year}"])
+    ws.append([])
+    for r in rows:
+        ws.append(list(r))
+
+
+def province_sheet(ws, *, month: int, year: int) -> None:
+    """Labour-usage index by province: title over two lines, a sub-heading inside the header block."""
+    ws.append(["15. Chỉ số sử dụng lao động của doanh nghiệp công nghiệp"])
+    ws.append(["      phân theo địa phương"])
+    ws.append([None, None, "%"])
+    ws.append([None, "Chỉ số sử dụng lao động", "Chỉ số sử dụng lao động"])
+    ws.append([None, f" thời điểm 1/{month}/{year} so với", f" thời điểm 1/{month}/{year} so với"])
+    ws.append([None, "cùng thời điểm tháng trước", "cùng thời điểm năm trước"])
+    ws.append([])
+    for r in [("CẢ NƯỚC ", 101.26, 105.79), ("Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
+              ("Thừa Thiên - Huế", 99.5, 101.2), ("Bà Rịa-Vũng Tàu", 99.99, 100.73), ("Đăk Lăk", 101.61, 90.87)]:
+        ws.append(list(r))
+
+
+def write_unseen(path: Path, *, month: int = 10, year: int = 2025) -> None:
+    """A later release with sheet names never seen, GSO's 2022 layout, one unknown division label and
+    one unknown product; header wording 'Tháng 10 năm 2025 so với cùng kỳ năm trước'."""
+    rows = IIP_ROWS[:4] + [("Sản xuất phi thuyền vũ trụ", 151.11, 161.11, 171.11)] + IIP_ROWS[4:]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Bảng mới IIP"
+    ws.append(["7. Chỉ số sản xuất công nghiệp tháng 10 và 10 tháng năm %d" % year])
+    ws.append([None, None, None, "%"])
+    ws.append([None, f"Tháng {month} năm {year} so với tháng trước",
+               f"Tháng {month} năm {year} so với cùng kỳ năm trước", f"{month} tháng năm {year} so với cùng kỳ năm trước"])
+    ws.append([])
+    for r in rows:
+        ws.append(list(r))
+    product_sheet(wb.create_sheet("SP moi"), month=month, year=year)
+    province_sheet(wb.create_sheet("LĐ tỉnh"), month=month, year=year)
+    wb.save(path)
+
+
+def write_december(path: Path, *, year: int = 2024) -> None:
+    """December release: 'Năm Y' and '6 tháng' style columns (annual and half-year periods)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "9.IIP"
+    ws.append(["9. Chỉ số sản xuất công nghiệp"])
+    ws.append([None, "Tháng 12 năm %d so với cùng kỳ năm trước" % year, "Năm %d so với năm %d" % (year, year - 1)])
+    ws.append([])
+    ws.append(["Toàn ngành công nghiệp", 108.2, 108.4])
+    sp = wb.create_sheet("SP")
+    sp.append(["3. Một số sản phẩm chủ yếu của ngành công nghiệp"])
+    sp.append([None, "Đơn vị tính", "Ước tính tháng 12 năm %d" % year, "Cộng dồn năm %d" % year,
+               "Năm %d so năm %d (%%)" % (year, year - 1)])
+    sp.append([])
+    sp.append(["Xi măng", "Triệu tấn", 9.5, 114.0, 102.5])
+    h1 = wb.create_sheet("H1")
+    h1.append(["2. Chỉ số sản xuất công nghiệp"])
+    h1.append([None, "6 tháng năm %d so với cùng kỳ năm trước" % year])
+    h1.append([])
+    h1.append(["Toàn ngành công nghiệp", 107.5])
+    wb.save(path)
+
+
+def write_english(path: Path, *, month: int = 9, year: int = 2020) -> None:
+    """GSO's English workbook layout (2020-09): English titles, headers and labels."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "7"
+    ws.append([f"7. Index of industrial production of September and 9 months in {year}"])
+    ws.append([None, None, None, None, "%"])
+    ws.append([None, f" August {year}", f" September {year}", f" September {year}", f"{month} months of {year}"])
+    ws.append([None, "versus", "versus", "versus", "versus"])
+    ws.append([None, "same period", "last month", "same period", "same period"])
+    ws.append([None, "last year", None, "last year", "last year"])
+    ws.append([])
+    for r in [("WHOLE INDUSTRY", 99.44, 102.27, 103.8, 102.37), ("Mining and quarying", 89.44, 99.88, 94.33, 92.6),
+              ("Manufacturing", 100.24, 103.16, 105.0, 104.0),
+              ("Manufacture of computer, electronic and optical products", 103.89, 101.77, 110.0, 108.0)]:
+        ws.append(list(r))
+    q = wb.create_sheet("8")
+    q.append([f"8. IIP of every quarter in {year}"])
+    q.append([None, "Performance", "Estimated"])
+    q.append([None, f"2nd quarter of {year}", f"3rd quarter of {year}"])
+    q.append([None, "versus same", "versus same"])
+    q.append([None, f"period in {year - 1}", f"period in {year - 1}"])
+    q.append([])
+    q.append(["WHOLE INDUSTRY", 100.17, 101.83])
+    p = wb.create_sheet("9")
+    p.append([f"9. Some key industrial products of September and 9 months {year}"])
+    p.append([None, None, "Performance", "Estimate", "Accrued", "Compared to the same period last year", None])
+    p.append([None, "Unit", "August", "September", "9 months", "September", "9 months"])
+    p.append([None, None, year, year, year, year, year])
+    p.append([])
+    p.append(["Coal (pure)", "‘000 tons", 3332.99, 3757.84, 36208.42, 105.34, 104.86])
+    p.append(["Cement", "MN tons", 8.29, 9.0, 70.0, 101.0, 99.0])
+    lab = wb.create_sheet("12")
+    lab.append(["12. Labour employed index (LEI) of industrial enterprise"])
+    lab.append([None, "LEI", "LEI"])
+    lab.append([None, f"as of Sept. 1,{year - 1}", f"as of Sept. 1,{year - 1}"])      # GSO's typo: wrong year
+    lab.append([None, "versus same period last month", "versus same period last year"])
+    lab.append([])
+    lab.append(["WHOLE INDUSTRY", 101.25, 98.25])
+    wb.save(path)

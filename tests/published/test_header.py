@@ -13,6 +13,14 @@ from iip.ingest.gso.labels import map_label, normalize_label
     ("Năm 2023 so với năm 2022", Header("2023-12", "ytd_yoy", None, "year")),
     ("Tháng 5 năm 2013 tháng 5 so với năm 2012", Header("2013-05", "yoy", None, "month")),
     ("So với cùng kỳ năm trước (%) Quý I năm 2019", Header("2019-Q1", "yoy", None, "quarter")),
+    ("Tháng 10 năm 2023 so với cùng kỳ năm trước", Header("2023-10", "yoy", None, "month")),
+    ("Tháng 10/2023 so với tháng 9/2023", Header("2023-10", "mom", None, "month")),
+    ("Năm 2013 so năm 2012 (%)", Header("2013-12", "ytd_yoy", None, "year")),
+    ("6 tháng năm 2026 so với cùng kỳ năm trước", Header("2026-06", "ytd_yoy", None, "cum")),
+    ("September 2020 versus last month", Header("2020-09", "mom", None, "month")),
+    ("9 months of 2020 versus same period last year", Header("2020-09", "ytd_yoy", None, "cum")),
+    ("Performance 1st quarter of 2020 versus same period in 2019", Header("2020-Q1", "yoy", "actual", "quarter")),
+    ("LEI at 1/9/2020 compared to 1/8/2020", Header("2020-09", "mom", None, "point")),
 ])
 def test_parse_header(text, expected):
     assert parse_header(text) == expected

@@ -43,8 +43,8 @@ def test_cli_export_columns(gso_files, db, tmp_path):
     r = CliRunner().invoke(app, ["--db", str(db), "export", "published", "--out", str(out)])
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out, dtype=str)
-    assert list(df.columns[:11]) == ["release", "source", "indicator", "area", "node", "label", "period",
-                                     "measure", "status", "value", "unit"]
+    assert list(df.columns) == ["release", "source", "indicator", "area", "node", "label", "period",
+                                "measure", "status", "value", "unit"]
     x = df[(df.node == "TOTAL") & (df.period == "2023-07") & (df.measure == "yoy")]
     assert x[["release", "source", "status", "value"]].values.tolist() == \
         [["2023-07", "2023-07-29-Bieu-7-2023.xlsx", "estimate", "106.0"]]

@@ -67,19 +67,23 @@ def import_sdmx_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False
 
 @export_app.command("published")
 def export_published_cmd(out: Path = typer.Option(..., "--out", help="CSV file to write."),
-                         latest: bool = typer.Option(False, "--latest", help="Only the newest vintage of each figure.")):
-    """Export published figures (every vintage) with provenance."""
+                         latest: bool = typer.Option(False, "--latest", help="Only the newest vintage of each figure."),
+                         provenance: bool = typer.Option(False, "--provenance", help="Add sheet, cell, vintage columns.")):
+    """Export published figures (every vintage): release,source,indicator,area,node,label,period,measure,
+    status,value,unit (source = the workbook's file name)."""
     from iip.ingest.published import export_published
-    n = export_published(_con(), out, latest=latest)
+    n = export_published(_con(), out, latest=latest, provenance=provenance)
     console.print(f"{n} rows -> {out}")
 
 
 @export_app.command("revisions")
 def export_revisions_cmd(out: Path = typer.Option(..., "--out", help="CSV file to write."),
-                         figures: bool = typer.Option(False, "--figures", help="One row per figure instead of per series.")):
-    """Export revision statistics (first estimate -> latest actual)."""
+                         figures: bool = typer.Option(False, "--figures", help="One row per figure instead of per series."),
+                         node: str = typer.Option(None, "--node", help="Only this node (TOTAL, B, 10, COAL ...)."),
+                         indicator: str = typer.Option(None, "--indicator", help="Only this indicator (default: all).")):
+    """Export revision statistics (first estimate -> latest actual): the table `iip revisions` prints."""
     from iip.published.run import revisions
-    revs, summary = revisions(_con())
+    revs, summary = revisions(_con(), indicator=indicator, node=node)
     (revs if figures else summary).to_csv(out, index=False)
     console.print(f"{len(revs if figures else summary)} rows -> {out}")
 
@@ -87,12 +91,10 @@ def export_revisions_cmd(out: Path = typer.Option(..., "--out", help="CSV file t
 @app.command("revisions")
 def revisions_cmd(node: str = typer.Option(None, "--node", help="Only this node (TOTAL, B, 10 ...)."),
                   indicator: str = typer.Option("production", "--indicator")):
-    """Mean and mean absolute revision from first estimate to latest actual, per series."""
+    """Mean and mean absolute revision from first estimate to latest actual, per series
+    (`iip export revisions --indicator I --node N --out F.csv` writes the same rows)."""
     from iip.published.run import revisions
-    _, s = revisions(_con())
-    s = s[s["indicator"] == indicator]
-    if node:
-        s = s[s["node"] == node]
+    _, s = revisions(_con(), indicator=indicator, node=node)
     t = Table("indicator", "area", "node", "measure", "n", "mean revision", "mean |revision|", "max |revision|")
     for r in s.itertuples():
         t.add_row(r.indicator, r.area, r.node, r.measure, str(r.n), f"{r.mean_revision:+.3f}",
@@ -100,11 +102,41 @@ def revisions_cmd(node: str = typer.Option(None, "--node", help="Only this node 
     console.print(t)
 
 
+def _print_levels(bad, tolerance: float, top: int) -> None:
+    console.print(f"Level reconstruction: {len(bad)} published figures disagree with the fitted levels "
+                  f"by more than {tolerance} points")
+    if bad.empty:
+        return
+    t = Table("node", "period", "measure", "published", "fitted", "residual")
+    for r in bad.head(top).itertuples():
+        t.add_row(r.node, r.period, r.measure, f"{r.published:.2f}", f"{r.fitted:.2f}", f"{r.residual:+.2f}")
+    console.print(t)
+
+
+@check_app.command("levels")
+def levels_cmd(tolerance: float = typer.Option(1.0, "--tolerance", help="Report |published - fitted| above this (points)."),
+               reference_year: int = typer.Option(2020, "--reference-year"),
+               top: int = typer.Option(20, "--top", help="Rows to print (largest residuals first)."),
+               out: Path = typer.Option(None, "--out", help="Write every disagreement to CSV.")):
+    """Level reconstruction disagreements: GSO mom/yoy that the least-squares levels cannot reproduce."""
+    from iip.errors import IIPError
+    from iip.published.run import level_disagreements
+    bad = level_disagreements(_con(), reference_year=reference_year, tolerance=tolerance)
+    if out:
+        bad.to_csv(out, index=False)
+    if bad.empty and not _con().execute("SELECT count(*) FROM published_figures WHERE source='GSO'").fetchone()[0]:
+        raise IIPError("nothing to check: import GSO workbooks first (iip import gso)")
+    _print_levels(bad, tolerance, top)
+
+
 @check_app.command("consistency")
 def consistency_cmd(tolerance: float = typer.Option(5.0, "--tolerance", help="Flag |implied - published| above this (points)."),
                     min_run: int = typer.Option(3, "--min-run", help="Consecutive flagged months that make a discontinuity."),
-                    out: Path = typer.Option(None, "--out", help="Write the month-by-month comparison to CSV.")):
-    """Compare sources: yoy implied by IMF SDMX levels vs GSO's published yoy."""
+                    out: Path = typer.Option(None, "--out", help="Write the month-by-month comparison to CSV."),
+                    level_tolerance: float = typer.Option(1.0, "--level-tolerance",
+                                                          help="Also list level-reconstruction residuals above this.")):
+    """Compare sources: yoy implied by IMF SDMX levels vs GSO's published yoy; then the GSO figures the
+    level reconstruction cannot reproduce (see also `iip check levels`)."""
     from iip.errors import IIPError
     from iip.published.run import check_consistency
     cmp, runs = check_consistency(_con(), tolerance=tolerance, min_run=min_run)
@@ -123,3 +155,5 @@ def consistency_cmd(tolerance: float = typer.Option(5.0, "--tolerance", help="Fl
         r = tot.iloc[-1]
         console.print(f"Discontinuity in the SDMX TOTAL series starts {r.start} (through {r.end}, {r.months} months, "
                       f"implied yoy {r.mean_diff:+.2f} points vs GSO).")
+    from iip.published.run import level_disagreements
+    _print_levels(level_disagreements(_con(), tolerance=level_tolerance), level_tolerance, 10)

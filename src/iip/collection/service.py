@@ -3,8 +3,8 @@ and run all-or-nothing inside one transaction."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 
@@ -16,6 +16,5 @@ WRITE_LOCK = threading.RLock()
 @contextmanager
 def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the write lock and run the block in one transaction (ROLLBACK on any exception)."""
-    with WRITE_LOCK:
-        with transaction(con):
-            yield con
+    with WRITE_LOCK, transaction(con):
+        yield con

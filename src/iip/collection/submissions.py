@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from iip.collection import audit, rules
@@ -151,7 +150,7 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
     where = dict(zip(df["_row"], df["_where"]))
     now = (today or date.today()).strftime("%Y-%m")
     for _, r in df.iterrows():
-        pre, row = r["_where"], int(r["_row"])
+        row = int(r["_row"])
         for c in ("produced", "sold", "closing_stock", "value", "employees"):
             x = _float(r[c])
             if r[c] != "" and x is not None and not math.isfinite(x):

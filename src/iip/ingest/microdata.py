@@ -7,13 +7,18 @@ version is left alone; a changed record becomes the new current version and the 
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import ibis
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from iip import validation as v
 from iip.errors import ValidationError
@@ -43,37 +48,47 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read CSV (UTF-8), XLSX (first sheet) or Parquet by extension; every column as text plus ``_row``,
-    the row number a spreadsheet shows (header = 1) or, for Parquet, the 1-based record number."""
+def read_table(path: Path) -> pa.Table:
+    """Read CSV (UTF-8), XLSX (first sheet) or Parquet by extension into an Arrow table (CSV and XLSX values as
+    text) with a leading column ``_row``: the row number a spreadsheet shows (header = 1) or, for Parquet, the
+    1-based record number."""
     ext = path.suffix.lower()
     problem = {"file": str(path), "row": None, "field": None, "rule": "file", "severity": "error"}
     if not path.exists():
         raise ValidationError([{**problem, "message": "file not found"}], file=str(path))
+    if ext not in (".csv", ".xlsx", ".xlsm", ".parquet"):
+        raise ValidationError([{**problem, "message": f"unsupported file type {ext!r}: use .csv, .xlsx or "
+                                ".parquet"}], file=str(path))
     try:
         if ext == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            first = 2
+            table, first = _read_csv(path), 2
         elif ext in (".xlsx", ".xlsm"):
             df = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-            first = 2
-        elif ext == ".parquet":
-            df = pd.read_parquet(path)
-            first = 1
+            table, first = pa.Table.from_pandas(df, preserve_index=False), 2
         else:
-            raise ValidationError([{**problem, "message": f"unsupported file type {ext!r}: use .csv, .xlsx or "
-                                    ".parquet"}], file=str(path))
-    except UnicodeDecodeError as exc:
-        raise ValidationError([{**problem, "message": f"not UTF-8 text ({exc.reason} at byte {exc.start})"}],
-                              file=str(path)) from None
-    except ValidationError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure (corrupt zip, bad parquet...) is bad input
+            table, first = pq.read_table(path), 1
+    except Exception as exc:  # noqa: BLE001 - any reader failure (bad UTF-8, corrupt zip, bad parquet) is bad input
         raise ValidationError([{**problem, "message": f"cannot read the file as {ext}: {type(exc).__name__}: "
                                 f"{exc}"}], file=str(path)) from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    df.insert(0, "_row", range(first, first + len(df)))
-    return df
+    table = table.rename_columns([str(c).strip().lower() for c in table.column_names])
+    rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+    return table.add_column(0, "_row", rows)
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """:func:`read_table` as a pandas DataFrame."""
+    return read_table(Path(path)).to_pandas()
+
+
+def _read_csv(path: Path) -> pa.Table:
+    """Every column as text; an empty cell is an empty string (checked by the rules, not guessed)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f), [])
+    if not header:
+        raise ValueError("the file is empty (no header row)")
+    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="utf8", skip_rows=1, column_names=header),
+                          convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                               strings_can_be_null=False))
 
 
 def reference_codes(backend, kind: str) -> dict:
@@ -93,26 +108,33 @@ def reference_codes(backend, kind: str) -> dict:
 def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, file: str) -> list[dict]:
     """All problems of a staged frame: missing columns, required, numeric, domain, duplicates, warnings."""
     layout = v.LAYOUTS[kind]
-    problems = v.missing_columns(list(df.columns), layout, file=file)
+    columns = list(df.column_names if isinstance(df, pa.Table) else df.columns)
+    problems = v.missing_columns([c for c in columns if c != "_row"], layout, file=file)
     if problems:
         return problems
-    for c in layout.columns:  # optional columns may be absent: add them empty
-        if c not in df.columns:
-            df[c] = None
-    staged = df[["_row", *layout.columns]]
+    staged = with_columns(df, layout.columns)
     name = f"_stage_{kind}"
     con.register(name, staged)
     try:
         backend = ibis.duckdb.from_connection(con)
         t = backend.table(name)
         rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
-        rules.append(v.duplicate_rule(layout))
-        problems = v.check(t, rules, file=file)
+        problems = v.check(t, rules, file=file) + v.duplicate_rows(t, layout, file=file)
+        problems.sort(key=lambda p: (p["severity"] != "error", p["row"]))
         if kind == "reports" and not any(p["severity"] == "error" for p in problems):
             problems += industry_tree_warnings(con, name, file=file)
     finally:
         con.unregister(name)
     return problems
+
+
+def with_columns(df, columns) -> pa.Table:
+    """``_row`` and ``columns`` of a pandas or Arrow table, optional columns that are absent added empty."""
+    t = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+    for c in columns:
+        if c not in t.column_names:
+            t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
+    return t.select(["_row", *columns])
 
 
 def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50) -> list[dict]:
@@ -127,9 +149,13 @@ def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file:
             for r in rows]
 
 
-def _typed_select(kind: str, src: str) -> str:
+def _typed_select(kind: str, src: str, numeric: set[str]) -> str:
+    """Text columns trimmed (empty -> NULL) and cast to the store's types; typed numeric columns as they are."""
     cols = []
     for c in v.LAYOUTS[kind].columns:
+        if c in numeric:
+            cols.append(f"CAST({c} AS {_CAST.get(c, 'VARCHAR')}) AS {c}")
+            continue
         expr = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
         cols.append(f"TRY_CAST({expr} AS {_CAST[c]}) AS {c}" if c in _CAST else f"{expr} AS {c}")
     return f"SELECT {', '.join(cols)} FROM {src}"
@@ -138,9 +164,13 @@ def _typed_select(kind: str, src: str) -> str:
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, load_id: int) -> tuple[int, int]:
     """Versioned upsert of validated rows; returns (inserted, unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    con.register("_incoming", df)
+    con.register("_incoming", with_columns(df, layout.columns) if "_row" in (
+        df.column_names if isinstance(df, pa.Table) else df.columns) else df)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {_typed_select(kind, '_incoming')}")
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
+        numeric = {c for c, t in types.items() if t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT",
+                                                         "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {_typed_select(kind, '_incoming', numeric)}")
     finally:
         con.unregister("_incoming")
     key = " AND ".join(f"c.{k} = n.{k}" for k in layout.key)
@@ -155,7 +185,11 @@ def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, load_id:
     con.execute(f"INSERT INTO {kind} ({cols}, load_id) SELECT {cols}, {load_id} FROM _changed")
     inserted = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
     con.execute("DROP TABLE _new; DROP TABLE _changed")
-    return int(inserted), len(df) - int(inserted)
+    return int(inserted), _len(df) - int(inserted)
+
+
+def _len(df) -> int:
+    return df.num_rows if isinstance(df, pa.Table) else len(df)
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, user: str | None = None) -> LoadResult:
@@ -164,7 +198,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, 
         raise ValidationError([{"file": str(path), "row": None, "field": None, "rule": "kind",
                                 "message": f"unknown input kind {kind!r}: one of {', '.join(KINDS)}"}])
     path = Path(path)
-    df = read_frame(path)
+    df = read_table(path)
     problems = validate(con, df, kind, file=str(path))
     errors = [p for p in problems if p["severity"] == "error"]
     if errors:
@@ -172,8 +206,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, 
     warnings = [p for p in problems if p["severity"] == "warning"]
     with transaction(con):
         load_id = next_load_id(con)
-        inserted, unchanged = upsert(con, df[list(v.LAYOUTS[kind].columns)], kind, load_id)
+        inserted, unchanged = upsert(con, df, kind, load_id)
         con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [load_id, kind, str(path), sha256(path), len(df), inserted, unchanged, len(warnings), user])
-    return LoadResult(kind, str(path), load_id, len(df), inserted, unchanged, warnings)
+                    [load_id, kind, str(path), sha256(path), _len(df), inserted, unchanged, len(warnings), user])
+    return LoadResult(kind, str(path), load_id, _len(df), inserted, unchanged, warnings)

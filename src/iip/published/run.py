@@ -20,15 +20,32 @@ def latest_gso(con, measures: tuple[str, ...]) -> pd.DataFrame:
                        list(measures)).df()
 
 
-def build_levels(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> pd.DataFrame:
-    """Reconstruct GSO level series (source GSO) and re-reference IMF levels (source IMF-NSDP) to
-    ``reference_year`` = 100; replace ``published_levels``. Returns residuals with |residual| > tolerance."""
+def gso_levels(con, *, reference_year: int = 2020) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Least-squares level series of every GSO node (latest mom/yoy) and ALL residuals
+    [node, period, measure, published, fitted, residual]."""
     obs = latest_gso(con, ("mom", "yoy"))
-    frames, bad = [], []
+    frames, res_all = [], []
     for node, g in obs.groupby("node"):
         lv, res = reconstruct_levels(g, reference_year=reference_year)
         frames.append(lv.assign(source="GSO", indicator="production", area="VN", node=node))
-        bad.append(res[res["residual"].abs() > tolerance].assign(node=node))
+        res_all.append(res.assign(node=node))
+    cols = ["node", "period", "measure", "published", "fitted", "residual"]
+    res = pd.concat(res_all)[cols] if res_all else pd.DataFrame(columns=cols)
+    return frames, res.reset_index(drop=True)
+
+
+def level_disagreements(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> pd.DataFrame:
+    """Published figures the reconstructed levels cannot reproduce: |published - fitted| > tolerance
+    (index points), largest first. Read-only."""
+    _, res = gso_levels(con, reference_year=reference_year)
+    bad = res[res["residual"].abs() > tolerance]
+    return bad.reindex(bad["residual"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def build_levels(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> pd.DataFrame:
+    """Reconstruct GSO level series (source GSO) and re-reference IMF levels (source IMF-NSDP) to
+    ``reference_year`` = 100; replace ``published_levels``. Returns residuals with |residual| > tolerance."""
+    frames, res = gso_levels(con, reference_year=reference_year)
     imf = con.execute("""SELECT area, node, period, value FROM published_latest
                          WHERE source = 'IMF-NSDP' AND measure = 'level'""").df()
     for (area, node), g in imf.groupby(["area", "node"]):
@@ -39,8 +56,7 @@ def build_levels(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> 
     with transaction(con):
         con.execute("DELETE FROM published_levels")
         con.execute("INSERT INTO published_levels SELECT * FROM levels WHERE value IS NOT NULL AND isfinite(value)")
-    out = pd.concat(bad) if bad else pd.DataFrame()
-    return out.reset_index(drop=True)
+    return res[res["residual"].abs() > tolerance].reset_index(drop=True)
 
 
 def check_consistency(con, *, tolerance: float = 5.0, min_run: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -52,9 +68,12 @@ def check_consistency(con, *, tolerance: float = 5.0, min_run: int = 3) -> tuple
     return cmp, discontinuities(cmp, min_run=min_run)
 
 
-def revisions(con) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-figure revisions, per-series summary) from first estimate to latest actual (GSO)."""
+def revisions(con, *, indicator: str | None = None, node: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-figure revisions, per-series summary) from first estimate to latest actual (GSO), optionally
+    for one indicator and/or node (the same selection for `iip revisions` and `iip export revisions`)."""
     v = con.execute("""SELECT indicator, area, node, period, measure, vintage_status AS status, value, release,
-                              vintage FROM published_vintages WHERE source = 'GSO'""").df()
+                              vintage FROM published_vintages WHERE source = 'GSO'
+                              AND (? IS NULL OR indicator = ?) AND (? IS NULL OR node = ?)""",
+                    [indicator, indicator, node, node]).df()
     revs = figure_revisions(v)
     return revs, revision_summary(revs)

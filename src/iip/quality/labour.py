@@ -99,7 +99,7 @@ def ingest_employment(con: duckdb.DuckDBPyConnection, path: str | Path, *, user:
                                                if r.field in ("enterprise_id", "period")]
             rules.append(v.Rule("employees", "integer", "employees must be a whole number",
                                 lambda t: v._num(t.employees) != v._num(t.employees).floor()))
-            problems = v.check(t, rules + [v.duplicate_rule(LAYOUT)], file=str(path))
+            problems = v.check(t, rules, file=str(path)) + v.duplicate_rows(t, LAYOUT, file=str(path))
         finally:
             con.unregister("_stage_emp")
     errors = [p for p in problems if p["severity"] == "error"]

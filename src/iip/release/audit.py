@@ -153,23 +153,25 @@ def _free_size(a: sparse.csr_matrix, rng, k: int = 2) -> np.ndarray:
 
 
 def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight: dict[Cell, float],
-                          *, max_rounds: int = 50) -> dict[Cell, str]:
+                          *, cost: dict[Cell, float] | None = None, max_rounds: int = 50) -> dict[Cell, str]:
     """Primary cells plus complementary ones until no suppressed cell is determined: the group rule
     (:func:`complement_groups`), then the linear audit; each disclosed cell gets the smallest free member of
-    one of its groups suppressed, and the loop repeats."""
+    one of its groups suppressed, and the loop repeats. Complements are chosen by smallest ``cost``
+    (default: the weight), e.g. to spare regional and national cells."""
+    cost = weight if cost is None else cost
     out = dict(primary)
     by_cell: dict[Cell, list[Group]] = defaultdict(list)
     for g in groups:
         for c in (g[0],) + g[1]:
             by_cell[c].append(g)
     for _ in range(max_rounds):
-        out = complement_groups(groups, out, weight)
+        out = complement_groups(groups, out, cost)
         bad = determined_cells(groups, set(out), weight)
         if not bad:
             return out
         added = 0
         for cell in bad:
-            pick = _nearest_free(cell, by_cell, out, weight)
+            pick = _nearest_free(cell, by_cell, out, cost)
             if pick is not None and pick not in out:
                 out[pick] = f"secondary: audit protects {cell[0]}/{cell[1]}"
                 added += 1
@@ -178,16 +180,22 @@ def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight:
     raise RuntimeError("secondary suppression did not converge")
 
 
-def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, weight: dict[Cell, float]) -> Cell | None:
-    """The smallest unsuppressed member of the groups closest to ``cell`` (breadth-first through groups
-    whose members are all suppressed)."""
-    seen, frontier = {cell}, [cell]
-    while frontier:
+def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, float], *,
+                  cheap: float = 1e12, depth: int = 4) -> Cell | None:
+    """The cheapest unsuppressed member of the identities closest to ``cell`` (breadth-first through
+    identities whose members are all suppressed); a candidate costing ``cheap`` or more (a region or VN cell)
+    is taken only if no cheaper one is found within ``depth`` steps."""
+    seen, frontier, fallback = {cell}, [cell], None
+    for _ in range(depth):
+        if not frontier:
+            break
         groups = {g for c in frontier for g in by_cell.get(c, [])}
-        free = [m for total, parts in groups for m in (total,) + parts if m not in suppressed]
-        if free:
-            return min(free, key=lambda c: (weight.get(c, 0.0), c))
+        free = sorted({m for total, parts in groups for m in (total,) + parts if m not in suppressed},
+                      key=lambda c: (cost.get(c, 0.0), c))
+        if free and cost.get(free[0], 0.0) < cheap:
+            return free[0]
+        fallback = fallback or (free[0] if free else None)
         nxt = {m for total, parts in groups for m in (total,) + parts} - seen
         seen |= nxt
         frontier = sorted(nxt)
-    return None
+    return fallback

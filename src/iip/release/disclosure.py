@@ -94,25 +94,32 @@ def _pct(s: pd.Series) -> pd.Series:
 
 def cell_weights(industry_w: pd.DataFrame, cells: pd.DataFrame, *, region_of: dict[str, str],
                  ancestors: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """W(A,n) = sum of base-year class value added W(c,A) over the classes under n with a cell in A
-    (regions and VN: sums over provinces), as used in the weighted-mean identities."""
-    w = _areas(industry_w.rename(columns={"code": "unit"}), region_of).groupby(["area", "unit"], as_index=False)[
-        "value"].sum()
+    """W(prov,n) = sum of base-year class value added W(c,prov) over the classes under n with a cell in the
+    province; W(region,n) and W(VN,n) = sums of W(prov,n) over their provinces. The identities are then
+    additive in v = W * I at every level (what the compile does, exactly, within a province)."""
+    w = industry_w.rename(columns={"code": "unit", "province": "area"})
     have = cells[["area", "node"]].rename(columns={"node": "unit"})
     w = w.merge(have, on=["area", "unit"]).merge(ancestors, on="unit")
-    s = w.groupby(["area", "node"])["value"].sum()
+    prov = w.groupby(["area", "node"], as_index=False)["value"].sum().rename(columns={"area": "province"})
+    s = _areas(prov, region_of).groupby(["area", "node"])["value"].sum()
     return {k: float(v) for k, v in s.items()}
 
 
 def suppression(cell_sets: list[pd.DataFrame], primary: pd.DataFrame, weight: dict, *, parent_of: dict[str, str],
-                region_of: dict[str, str]) -> pd.DataFrame:
+                region_of: dict[str, str], primary_areas: str = "provinces") -> pd.DataFrame:
     """Primary + secondary suppression over the published cells (one cell set per indicator; the equations of
-    all of them are used). Returns DataFrame[area, node, status, reason] of the suppressed cells."""
+    all of them are used). ``primary_areas``: 'provinces' (default: the primary rules protect provincial
+    cells; regional and national cells are only suppressed as complements) or 'all'.
+    Returns DataFrame[area, node, status, reason] of the suppressed cells."""
     groups = sorted({g for cs in cell_sets for g in equations(cs, parent_of=parent_of, region_of=region_of)})
     have = set().union(*[set(zip(cs["area"], cs["node"])) for cs in cell_sets])
     p = primary[primary["reason"] != ""]
+    if primary_areas == "provinces":
+        p = p[p["area"].isin(list(region_of))]
     first = {(a, n): r for a, n, r in zip(p["area"], p["node"], p["reason"]) if (a, n) in have}
-    out = secondary_suppression(groups, first, weight)
+    # complements: provinces first; a region or VN cell only when nothing else protects the cell
+    cost = {c: v * (1.0 if c[0] in region_of else 1e12) for c, v in weight.items()}
+    out = secondary_suppression(groups, first, weight, cost=cost)
     rows = [(a, n, "c", r) for (a, n), r in sorted(out.items())]
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -2,7 +2,7 @@
 
 ``create_app(db_path)`` opens the store once (``app.state.db``); every request gets its own DuckDB connection
 to it (``iip.web.deps.get_con``), closed when the request ends. No asset comes from a CDN: Plotly.js is
-served from the installed ``plotly`` package, Swagger UI from ``swagger-ui-bundle``.
+served from the installed ``plotly`` package, Swagger UI 5 from ``fastapi-offline``'s static files.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from iip.web import errors
-from iip.web.deps import close_con
+from iip.web.services.cache import WebCache
 
 log = logging.getLogger("iip.web")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,11 +31,13 @@ def plotly_js() -> Path:
 
 
 def swagger_dir() -> Path | None:
+    """Swagger UI 5 (reads OpenAPI 3.1) as shipped by the fastapi-offline package (its static files only)."""
     try:
-        import swagger_ui_bundle
+        import fastapi_offline
     except ImportError:
         return None
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    d = Path(fastapi_offline.__file__).resolve().parent / "static"
+    return d if (d / "swagger-ui-bundle.js").is_file() else None
 
 
 class CloseConnection:
@@ -55,15 +57,15 @@ class CloseConnection:
                 con.close()
 
 
-def _warm(db) -> None:
+def _warm(db, cache: WebCache) -> None:
     """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
-    from iip.web.services import disclosure, meta
+    from iip.web.services import meta
 
     try:
         con = db.cursor()
         try:
             meta.coverage(con)
-            disclosure.suppression_table(con)
+            cache.suppression(con)
         finally:
             con.close()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the first request computes it
@@ -92,7 +94,7 @@ def create_app(db_path: str | os.PathLike | None = None, *, read_only: bool = Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if warm:
-            threading.Thread(target=_warm, args=(app.state.db,), daemon=True).start()
+            threading.Thread(target=_warm, args=(app.state.db, app.state.cache), daemon=True).start()
         yield
         app.state.db.close()
 
@@ -102,6 +104,7 @@ def create_app(db_path: str | os.PathLike | None = None, *, read_only: bool = Fa
                   "the shape {\"ok\": false, \"error\": ..., \"status\": ...}.")
     app.state.db = connect(db_path, read_only=read_only)
     app.state.db_path = str(db_path) if db_path else None
+    app.state.cache = WebCache()
     errors.install(app)
     app.add_middleware(CloseConnection)
     _mount_static(app)
@@ -128,12 +131,13 @@ def _mount_static(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def _docs():
         if sw is None:   # never a blank page: say what is missing
-            raise HTTPException(503, "API docs need the swagger-ui-bundle package (pip install swagger-ui-bundle); "
+            raise HTTPException(503, "API docs need the fastapi-offline package (pip install fastapi-offline), which ships "
+                                     "Swagger UI; "
                                "the OpenAPI description is at /openapi.json")
         return get_swagger_ui_html(openapi_url="/openapi.json", title="iip API",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+                                   swagger_favicon_url="/static/swagger/favicon.png")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def _favicon():

@@ -40,7 +40,7 @@ def lines(series: list[dict], *, title: str, lang: str, names: dict | None = Non
     data = [{"type": "scatter", "mode": "lines+markers", "x": s["periods"], "y": s["values"],
              "name": s.get("label", ""), "marker": {"size": 4}, "connectgaps": False} for s in series]
     return {"data": data, "layout": _layout(lang, title={"text": title, "font": {"size": 14}},
-                                            xaxis={"type": "category", "nticks": 12},
+                                            xaxis={"type": "category", "nticks": 12, "tickangle": -45, "automargin": True},
                                             yaxis={"title": {"text": ytitle}, "automargin": True},
                                             legend={"orientation": "h", "y": -0.2})}
 
@@ -54,7 +54,7 @@ def history(rows: list[dict], *, title: str, lang: str, yoy_label: str, index_la
          "marker": {"color": [GREY if g is None else (UP if g >= 0 else DOWN) for g in growth]}},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [r.get("index") for r in rows],
          "name": index_label, "line": {"color": "#2c7fb8"}}],
-        "layout": _layout(lang, title={"text": title, "font": {"size": 14}}, xaxis={"type": "category"},
+        "layout": _layout(lang, title={"text": title, "font": {"size": 14}}, xaxis={"type": "category", "tickangle": -45, "nticks": 13, "automargin": True},
                           yaxis={"title": {"text": index_label}},
                           yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "showgrid": False},
                           legend={"orientation": "h", "y": -0.2})}
@@ -72,18 +72,18 @@ def tile_map(rows: list[dict], *, measure: str, title: str, lang: str, suppresse
         z.append(v)
         codes.append(r["area"])
         short = str(r.get("name") or r["area"])
-        text.append(short[:9])
+        text.append(r["area"])
         status = suppressed if r.get("obs_status") == "c" else (no_data if v is None else f"{v:+.1f}%")
         hover.append(f"{r['area']} {short}: {status}")
     known = [v for v in z if v is not None]
     lim = max([abs(v) for v in known] + [1.0])
     grey = {"type": "scatter", "mode": "markers", "x": [a for a, v in zip(x, z) if v is None],
             "y": [b for b, v in zip(y, z) if v is None], "hoverinfo": "skip", "showlegend": False,
-            "marker": {"symbol": "square", "size": 40, "color": GREY}}
+            "marker": {"symbol": "square", "size": 44, "color": GREY}}
     tiles = {"type": "scatter", "mode": "markers+text", "x": x, "y": y, "text": text, "customdata": codes,
-             "hovertext": hover, "hoverinfo": "text", "textfont": {"size": 9}, "showlegend": False,
-             "marker": {"symbol": "square", "size": 40, "color": [v if v is not None else 0 for v in z],
-                        "colorscale": "RdYlGn", "cmin": -lim, "cmax": lim,
+             "hovertext": hover, "hoverinfo": "text", "textfont": {"size": 11}, "showlegend": False,
+             "marker": {"symbol": "square", "size": 44, "color": [v if v is not None else 0 for v in z],
+                        "colorscale": [[0, DOWN], [0.5, "#ffffbf"], [1, UP]], "cmin": -lim, "cmax": lim,
                         "opacity": [1 if v is not None else 0 for v in z],
                         "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"}}}
     return {"data": [grey, tiles], "layout": _layout(

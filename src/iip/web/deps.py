@@ -35,3 +35,8 @@ def get_lang(request: Request) -> str:
     from iip.web.i18n import resolve_lang
 
     return resolve_lang(request)
+
+
+def get_cache(request: Request):
+    """The app's cache of disclosure-controlled figures (services.cache.WebCache)."""
+    return request.app.state.cache

@@ -107,7 +107,7 @@ def parse_reference(t: str, *, year: int | None = None) -> tuple[str, int, int |
     m = re.search(r"\b(\d{1,2}) thang (?:dau )?(?:nam )?(?:nam )?(\d{4})?", t)
     if m and not re.search(r"thang\s*$", t[: m.start()]):
         return "cum", _year(m, 2, year), int(m.group(1)), None
-    m = re.search(r"\bthang (\d{1,2})\b(?: (?:nam )+(\d{4}))?", t)
+    m = re.search(r"\bthang (\d{1,2})\b(?:(?: (?:nam )+|/)(\d{4}))?", t)     # 'tháng 10 năm 2023', 'tháng 10/2023'
     if m:
         return "month", _year(m, 2, year), int(m.group(1)), None
     m = re.search(r"\b(?:ca )?nam (?:nam )?(\d{4})", t) or re.search(r"\bca nam\b()", t)

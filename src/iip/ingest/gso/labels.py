@@ -11,7 +11,7 @@ several codes (in file order) takes the first code not yet used in the same tabl
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from iip.reference.labels import label_key
@@ -31,7 +31,7 @@ def _read_csv(name: str) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-@lru_cache(maxsize=None)
+@cache
 def aliases(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
     """normalised label -> ((code, unit), ...) in file order."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -43,7 +43,7 @@ def aliases(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(kind: str) -> dict[str, str]:
     """Official names -> code, keyed by normalize_label: VSIC nodes (name_vi, name_en; a name shared by
     a division and its group/class gives the division), products (catalogue name_vi, name_en) or

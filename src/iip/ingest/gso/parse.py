@@ -231,4 +231,4 @@ def dedupe(figures: list[dict], warnings: list[str]) -> list[dict]:
     return out
 
 
-__all__ = ["Parsed", "parse_file", "WorkbookError", "release_of"]
+__all__ = ["Parsed", "WorkbookError", "parse_file", "release_of"]

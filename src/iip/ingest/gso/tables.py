@@ -19,16 +19,16 @@ from iip.ingest.gso.header import fold
 from iip.reference.labels import label_key
 
 KINDS = [  # (kind, pattern on the folded title, Vietnamese or English); first match wins
-    ("consumption_inventory", r"chi so tieu thu|chi so ton kho|tieu thu va ton kho|consumption and inventory"
-                              r"|consumption index|inventory index"),
+    ("consumption_inventory", (r"chi so tieu thu|chi so ton kho|tieu thu va ton kho|consumption and inventory"
+                               r"|consumption index|inventory index")),
     ("labour_province", r"lao dong.*(dia phuong|tinh|thanh pho)|(labour|\blei\b).*provinc"),
     ("labour", r"chi so su dung lao dong|lao dong .*cong nghiep|su dung lao dong|labour employed index|\blei\b"),
-    ("production_quarter", r"chi so san xuat cong nghiep.*cac quy|chi so san xuat cong nghiep.*theo quy"
-                           r"|(index of industrial production|\biip\b).*(every|each) quarter"),
-    ("production", r"chi so san xuat cong nghiep|chi so san xuat nganh cong nghiep|index of industrial production"
-                   r"|\biip\b"),
-    ("product", r"san pham (chu yeu )?(cua )?(nganh )?cong nghiep|san pham cong nghiep chu yeu"
-                r"|(key|main) industrial products"),
+    ("production_quarter", (r"chi so san xuat cong nghiep.*cac quy|chi so san xuat cong nghiep.*theo quy"
+                            r"|(index of industrial production|\biip\b).*(every|each) quarter")),
+    ("production", (r"chi so san xuat cong nghiep|chi so san xuat nganh cong nghiep|index of industrial production"
+                    r"|\biip\b")),
+    ("product", (r"san pham (chu yeu )?(cua )?(nganh )?cong nghiep|san pham cong nghiep chu yeu"
+                 r"|(key|main) industrial products")),
 ]
 NOT_TABLES = r"chi so gia|gia ban|gia san xuat|doanh nghiep|von dau tu|price index|enterprise|investment"
 LABOUR = r"lao dong|labour|\blei\b"
@@ -133,7 +133,7 @@ def find_tables(rows: list[list]) -> list[Table]:
             tables.append(cur)
             hdr, in_data, pending = [], False, None
             continue
-        if cur is not None and not in_data and not any(map(_text, sum(hdr, []))) and _title_continues(row, cur):
+        if cur is not None and not in_data and not any(_text(c) for h in hdr for c in h) and _title_continues(row, cur):
             cur.title += " " + _text(row[cur.label_col])   # '15. Chỉ số ...' / 'phân theo địa phương'
             cur.kind = _continued_kind(cur)
             continue

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from iip.errors import NotFoundError
 from iip.web import charts
-from iip.web.deps import get_con, get_lang
+from iip.web.deps import get_cache, get_con, get_lang
 from iip.web.i18n import translator
 from iip.web.models import Indicator, Kind, Measure
 from iip.web.pages_common import render
@@ -36,9 +36,10 @@ def _choices(lang: str) -> dict:
 
 @router.get("/")
 def overview_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
-                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con)):
+                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
-    data = ov.overview(con, period=period, indicator=indicator, lang=lang)
+    data = ov.overview(con, cache, period=period, indicator=indicator, lang=lang)
     figs = {
         "history": charts.history(data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"),
                                   index_label=t("index")),
@@ -59,13 +60,13 @@ def series_page(request: Request, indicator: Indicator = "production", area: lis
                 node: list[str] = Query(["TOTAL"]), measure: Measure = "index", kind: list[Kind] = Query(["raw"]),
                 start: Optional[str] = Query(None, alias="from", pattern=MONTH),
                 end: Optional[str] = Query(None, alias="to", pattern=MONTH),
-                lang: str = Depends(get_lang), con=Depends(get_con)):
+                lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
     q = series_svc.SeriesQuery(indicator=indicator, areas=tuple(split_list(area)), nodes=tuple(split_list(node)),
                                measure=measure, kinds=tuple(dict.fromkeys(kind)), start=start, end=end)
-    df = series_svc.get_series(con, q)
     names = {"areas": meta_svc.name_map("areas", lang), "nodes": meta_svc.name_map("nodes", lang)}
-    groups = series_svc.group(df, names)
+    groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
     for g in groups:
         g["label"] = f"{g['area']} · {g['node']} {str(g['node_name'] or '')[:30]} · {t(g['kind'])}"
     fig = charts.lines(groups, title=f"{t(indicator)} — {t(measure)}", lang=lang)
@@ -84,29 +85,31 @@ def series_page(request: Request, indicator: Indicator = "production", area: lis
 @router.get("/provinces")
 def provinces_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
                    indicator: Indicator = "production", node: str = Query("TOTAL", max_length=5),
-                   lang: str = Depends(get_lang), con=Depends(get_con)):
+                   lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     from iip.web.services.common import check_nodes
 
     t = translator(lang)
     check_nodes([node])
     period = ov.resolve_period(con, period)
-    prov = records(ov.provinces_month(con, period, node=node, indicator=indicator, lang=lang))
+    prov_df = ov.provinces_month(con, cache, period, node=node, indicator=indicator, lang=lang)
+    prov = records(prov_df)
     fig = charts.tile_map(prov, measure="yoy", title=f"{t('map_title')} — {period}", lang=lang,
                           suppressed=t("suppressed"), no_data=t("no_data"))
     return render(request, "provinces.html", {"fig": fig, "rows": prov, "period": period, "node": node,
-                                              "indicator": indicator, "diff": ov.diffusion(
-                                                  ov.provinces_month(con, period, node=node, indicator=indicator)),
+                                              "indicator": indicator, "diff": ov.diffusion(prov_df),
                                               "periods": meta_svc.coverage(con)["periods"][::-1][:60],
                                               **_choices(lang)}, lang=lang)
 
 
 @router.get("/provinces/{code}")
 def province_page(request: Request, code: str, period: Optional[str] = Query(None, pattern=MONTH),
-                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con)):
+                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
     if not is_province(code) or code not in meta_svc.name_map("areas", lang):
         raise NotFoundError(f"no province with GSO code {code!r}")
-    data = ov.overview(con, period=period, area=code, indicator=indicator, lang=lang)
+    data = ov.overview(con, cache, period=period, area=code, indicator=indicator, lang=lang)
     figs = {"history": charts.history(data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"),
                                       index_label=t("index")),
             "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang)}
@@ -115,20 +118,14 @@ def province_page(request: Request, code: str, period: Optional[str] = Query(Non
 
 @router.get("/products")
 def products_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
-                  lang: str = Depends(get_lang), con=Depends(get_con)):
+                  lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
     period = ov.resolve_period(con, period)
     prods = [p for p in meta_svc.products()]
     classes = sorted({p["vsic"] for p in prods if p.get("vsic")})
-    growth = {}
-    if classes:
-        q = series_svc.SeriesQuery(indicator="production", areas=("VN",), nodes=tuple(classes), measure="yoy",
-                                   start=period, end=period)
-        try:
-            df = series_svc.get_series(con, q)
-            growth = {r.node: (r.value, r.obs_status) for r in df.itertuples()}
-        except NotFoundError:
-            growth = {}
+    df = ov.nodes_month(con, cache, period, classes)
+    growth = {r.node: (None if r.yoy != r.yoy else r.yoy, r.obs_status) for r in df.itertuples()}
     rows = [p | {"name": p.get(f"name_{lang}"), "unit_l": p.get("unit") if lang == "vi" else
                  (p.get("unit_en") or p.get("unit")), "yoy": growth.get(p.get("vsic"), (None, None))[0],
                  "status": growth.get(p.get("vsic"), (None, None))[1]} for p in prods]
@@ -144,7 +141,8 @@ def products_page(request: Request, period: Optional[str] = Query(None, pattern=
 
 
 @router.get("/releases")
-def releases_page(request: Request, lang: str = Depends(get_lang), con=Depends(get_con)):
+def releases_page(request: Request, lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
     revs = records(pub_svc.revisions(con, limit=50))
     fig = None
@@ -161,7 +159,8 @@ def releases_page(request: Request, lang: str = Depends(get_lang), con=Depends(g
 
 
 @router.get("/releases/{release_id}")
-def release_page(request: Request, release_id: int, lang: str = Depends(get_lang), con=Depends(get_con)):
+def release_page(request: Request, release_id: int, lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     rel = rel_svc.get_release(con, release_id)
     return render(request, "release.html", {"r": rel, "vintages": rel_svc.vintages(con, release_id),
                                             "diff": rel_svc.diff(con, release_id)}, lang=lang)
@@ -170,11 +169,12 @@ def release_page(request: Request, release_id: int, lang: str = Depends(get_lang
 @router.get("/targets")
 def targets_page(request: Request, target: float = 8.0, year: Optional[int] = Query(None, ge=2000, le=2100),
                  area: str = Query("VN", max_length=3), node: str = Query("TOTAL", max_length=5),
-                 indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con)):
+                 indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
+                  cache=Depends(get_cache)):
     t = translator(lang)
     res, message = None, None
     try:
-        res = tgt_svc.track(con, year=year, target=target, area=area, node=node, indicator=indicator)
+        res = tgt_svc.track(con, cache, year=year, target=target, area=area, node=node, indicator=indicator)
     except NotFoundError as exc:
         message = str(exc)
     fig = charts.target_chart(res, lang=lang, labels={k: t(k) for k in ("observed", "forecast", "needed_path")}) \

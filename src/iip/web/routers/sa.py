@@ -5,7 +5,7 @@ from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from iip.web.deps import get_con
+from iip.web.deps import get_cache, get_con
 from iip.web.models import ErrorOut, Indicator, SaList, SaRunDetail
 from iip.web.services import sa as svc
 
@@ -25,5 +25,5 @@ def runs(indicator: Optional[Indicator] = None, area: Optional[str] = Query(None
 
 
 @router.get("/runs/{run_id}", response_model=SaRunDetail, summary="One run: report, spec, series, forecasts")
-def run(run_id: int = Path(..., ge=1), con=Depends(get_con)):
-    return {"ok": True, "run": svc.run(con, run_id)}
+def run(run_id: int = Path(..., ge=1), con=Depends(get_con), cache=Depends(get_cache)):
+    return {"ok": True, "run": svc.run(con, cache, run_id)}

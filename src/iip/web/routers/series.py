@@ -1,18 +1,20 @@
 """/api/series: compiled index series (raw, seasonally adjusted or trend), JSON or CSV."""
 from __future__ import annotations
 
+import csv
 import io
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from iip.web.deps import get_con
+from iip.web.deps import get_cache, get_con
 from iip.web.models import ErrorOut, Fmt, Indicator, Kind, Measure, SeriesOut
 from iip.web.services.common import split_list
 from iip.web.services.meta import name_map
-from iip.web.services.series import SeriesQuery, get_series, group
+from iip.web.services.series import SeriesQuery, as_json, pieces
 
+CSV_COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
 router = APIRouter(prefix="/api/series", tags=["series"],
                    responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 
@@ -38,16 +40,21 @@ def series(request: Request,
            end: Optional[str] = Query(None, alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                       description="last month YYYY-MM"),
            format: Optional[Fmt] = Query(None, description="json (default) or csv; or send Accept: text/csv"),
-           con=Depends(get_con)):
+           con=Depends(get_con), cache=Depends(get_cache)):
     q = SeriesQuery(indicator=indicator, areas=tuple(split_list(area)), nodes=tuple(split_list(node)),
                     measure=measure, kinds=tuple(dict.fromkeys(kind)), start=start, end=end)
-    df = get_series(con, q)
+    ps = pieces(con, q, cache)
     if wants_csv(request, format):
         buf = io.StringIO()
-        df.to_csv(buf, index=False, float_format="%.6f", lineterminator="\n")
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for p in ps:
+            keys = (p.indicator, p.area, p.node, p.kind, p.measure)
+            for t, v, st in zip(p.periods.tolist(), p.values.tolist(), p.status.tolist()):
+                w.writerow((*keys, t, "" if v != v else f"{v:.6f}", st or ""))
         name = f"iip_{indicator}_{measure}.csv"
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     names = {"areas": name_map("areas", "en"), "nodes": name_map("nodes", "en")}
     return {"ok": True, "indicator": indicator, "measure": measure, "kinds": list(q.kinds), "from": start,
-            "to": end, "series": group(df, names)}
+            "to": end, "series": as_json(ps, names)}

@@ -5,7 +5,7 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, Query
 
-from iip.web.deps import get_con
+from iip.web.deps import get_cache, get_con
 from iip.web.models import ErrorOut, Indicator, TargetOut
 from iip.web.services import targets as svc
 
@@ -17,5 +17,6 @@ router = APIRouter(prefix="/api/targets", tags=["targets"],
 def targets(target: float = Query(..., description="annual growth target, percent (7.5 = +7.5%)"),
             year: Optional[int] = Query(None, ge=2000, le=2100, description="default: the year being forecast"),
             area: str = Query("VN", max_length=3), node: str = Query("TOTAL", max_length=5),
-            indicator: Indicator = Query("production"), con=Depends(get_con)):
-    return {"ok": True, **svc.track(con, year=year, target=target, area=area, node=node, indicator=indicator)}
+            indicator: Indicator = Query("production"), con=Depends(get_con),
+            cache=Depends(get_cache)):
+    return {"ok": True, **svc.track(con, cache, year=year, target=target, area=area, node=node, indicator=indicator)}

@@ -94,7 +94,7 @@ def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
 
 def clean(v):
     """JSON-safe scalar: NaN/inf -> None, numpy -> Python, timestamps -> ISO text."""
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return None
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         v = v.item()

@@ -42,12 +42,14 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def protect(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with disclosure control applied; ``obs_status`` is 'c' for a suppressed cell, else None."""
+def protect(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFrame | None = None
+            ) -> pd.DataFrame:
+    """``df`` with disclosure control applied; ``obs_status`` is 'c' for a suppressed cell, else None.
+    ``table``: the suppression table when the caller has it (services.cache.WebCache), else looked up."""
     from iip.release import disclosure
 
     if df.empty:
         return df.assign(obs_status=pd.Series(dtype=object))
-    out = disclosure.apply(con, df, table=suppression_table(con))
+    out = disclosure.apply(con, df, table=suppression_table(con) if table is None else table)
     out["obs_status"] = out["obs_status"].where(out["obs_status"] == "c", None)
     return out

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
-from iip.web.services import disclosure
+from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_period, is_province, records
 from iip.web.services.meta import coverage, name_map
 
@@ -30,8 +30,8 @@ def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None) -> str:
     return period
 
 
-def headline(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
-             lang: str = "vi") -> pd.DataFrame:
+def headline(con: duckdb.DuckDBPyConnection, cache: WebCache, period: str, *, area: str = "VN",
+             indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
     """TOTAL, sections and divisions for one area and month in GSO's order (disclosure-controlled)."""
     from iip.summary import headline_table
 
@@ -39,18 +39,18 @@ def headline(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", i
     check_areas([area])
     t = headline_table(con, period, area=area, indicator=indicator)
     t = t.rename(columns={"code": "node"}).assign(area=area, indicator=indicator, period=period)
-    t = disclosure.protect(con, t)
+    t = cache.protect(con, t)
     t["name"] = t[f"name_{lang}"]
     return t
 
 
-def provinces_month(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
+def provinces_month(con: duckdb.DuckDBPyConnection, cache: WebCache, period: str, *, node: str = "TOTAL",
                     indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
     """Every province's figures for one node and month with names and tile positions (disclosure-controlled)."""
     df = con.execute("""SELECT indicator, area, node, period, "index", mom, yoy, ytd FROM indices
                         WHERE indicator = ? AND node = ? AND period = ? AND regexp_matches(area, '^[0-9]{2}$')""",
                      [indicator, node, period]).df()
-    df = disclosure.protect(con, df)
+    df = cache.protect(con, df)
     from iip.web.services.meta import areas
 
     tiles = pd.DataFrame([a for a in areas() if a["level"] == "province"])
@@ -60,6 +60,17 @@ def provinces_month(con: duckdb.DuckDBPyConnection, period: str, *, node: str = 
     return out.sort_values("area").reset_index(drop=True)
 
 
+def nodes_month(con: duckdb.DuckDBPyConnection, cache: WebCache, period: str, nodes: list[str], *, area: str = "VN",
+                indicator: str = "production") -> pd.DataFrame:
+    """Figures of many nodes of one area in one month (disclosure-controlled)."""
+    if not nodes:
+        return pd.DataFrame(columns=["node", "index", "mom", "yoy", "ytd", "obs_status"])
+    df = con.execute(f"""SELECT indicator, area, node, period, "index", mom, yoy, ytd FROM indices
+                         WHERE indicator = ? AND area = ? AND period = ? AND node IN ({', '.join('?' * len(nodes))})""",
+                     [indicator, area, period, *nodes]).df()
+    return cache.protect(con, df)
+
+
 def diffusion(prov: pd.DataFrame, measure: str = "yoy") -> dict:
     ok = prov[prov["obs_status"].isna() & prov[measure].notna()]
     return {"rose": int((ok[measure] > 100).sum()), "fell": int((ok[measure] < 100).sum()),
@@ -67,19 +78,19 @@ def diffusion(prov: pd.DataFrame, measure: str = "yoy") -> dict:
             "suppressed": int((prov["obs_status"] == "c").sum())}
 
 
-def total_history(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
-                  months: int = 25) -> pd.DataFrame:
+def total_history(con: duckdb.DuckDBPyConnection, cache: WebCache, period: str, *, area: str = "VN",
+                  indicator: str = "production", months: int = 25) -> pd.DataFrame:
     df = con.execute("""SELECT indicator, area, node, period, "index", yoy FROM indices WHERE indicator = ?
                         AND area = ? AND node = 'TOTAL' AND period <= ? ORDER BY period DESC LIMIT ?""",
                      [indicator, area, period, months]).df()
-    return disclosure.protect(con, df.iloc[::-1].reset_index(drop=True))
+    return cache.protect(con, df.iloc[::-1].reset_index(drop=True))
 
 
-def overview(con: duckdb.DuckDBPyConnection, *, period: str | None = None, area: str = "VN",
+def overview(con: duckdb.DuckDBPyConnection, cache: WebCache, *, period: str | None = None, area: str = "VN",
              indicator: str = "production", lang: str = "vi") -> dict:
     """Everything the overview page shows, as plain data."""
     period = resolve_period(con, period)
-    head = headline(con, period, area=area, indicator=indicator, lang=lang)
+    head = headline(con, cache, period, area=area, indicator=indicator, lang=lang)
     total = head[head["node"] == "TOTAL"]
     divisions = head[head["level"] == "division"]
     ranking = divisions.dropna(subset=["yoy"]).sort_values("yoy", ascending=False)
@@ -89,9 +100,9 @@ def overview(con: duckdb.DuckDBPyConnection, *, period: str | None = None, area:
            "indicator": indicator, "total": records(total)[0] if len(total) else None,
            "sections": records(head[head["level"].isin(["total", "section"])]),
            "table": records(head), "ranking": records(ranking), "contributions": records(contrib.head(15)),
-           "history": records(total_history(con, period, area=area, indicator=indicator))}
+           "history": records(total_history(con, cache, period, area=area, indicator=indicator))}
     if area == "VN" or not is_province(area):
-        prov = provinces_month(con, period, indicator=indicator, lang=lang)
+        prov = provinces_month(con, cache, period, indicator=indicator, lang=lang)
         if area != "VN":
             prov = prov[prov["parent"] == area]
         out["provinces"] = records(prov)

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
-from iip.web.services import disclosure
+from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records, relation_exists
 
 RUN_COLS = ["run_id", "batch_id", "source", "indicator", "area", "node", "started_at", "status", "message",
@@ -61,7 +61,7 @@ def runs(con: duckdb.DuckDBPyConnection, *, indicator: str | None = None, area: 
     return out
 
 
-def run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict:
+def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
     """One run in full: its report, spec, decomposition and forecasts."""
     if not relation_exists(con, "sa_runs"):
         raise NotFoundError("no seasonal adjustment runs in the store")
@@ -77,7 +77,7 @@ def run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict:
     fc = con.execute("SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period",
                      [run_id]).df()
     if rec["source"] == "compiled":               # own compiled figures: disclosure control
-        series = disclosure.protect(con, series.assign(area=rec["area"], node=rec["node"]))
+        series = cache.protect(con, series.assign(area=rec["area"], node=rec["node"]))
         if (series["obs_status"] == "c").any():
             fc[["forecast", "lower", "upper"]] = float("nan")
         series = series.drop(columns=["area", "node"])

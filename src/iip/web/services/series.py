@@ -1,8 +1,9 @@
 """Time series of compiled indices: raw (as compiled), seasonally adjusted or trend, any measure.
 
 Raw measures come from ``indices``; sa / trend levels from ``sa_current`` (source 'compiled'), with
-mom = 100 x(t)/x(t-1) and yoy = 100 x(t)/x(t-12) computed on the adjusted level. Every row passes through
-disclosure control (services.disclosure.protect) before it leaves this module.
+mom = 100 x(t)/x(t-1) and yoy = 100 x(t)/x(t-12) computed on the adjusted level. Figures are read through
+services.cache.WebCache, which applies disclosure control once per compile run; nothing leaves this module
+without it.
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import pandas as pd
 
 from iip.errors import NotFoundError
 from iip.web.errors import BadParameter
-from iip.web.services import disclosure
+from iip.web.services.cache import Series, WebCache
 from iip.web.services.common import (INDICATORS, KINDS, MEASURES, SA_MEASURES, check_areas, check_choice,
-                                     check_nodes, check_range, relation_exists)
+                                     check_nodes, check_range)
 
 COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
-RAW_VALUES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
 MAX_SERIES = 60
+LAG = {"index": 0, "mom": 1, "yoy": 12}
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class SeriesQuery:
         check_choice("measure", self.measure, MEASURES)
         for k in self.kinds:
             check_choice("kind", k, KINDS)
-        if not self.areas or not self.nodes:
-            raise BadParameter("give at least one area and one node")
+        if not self.areas or not self.nodes or not self.kinds:
+            raise BadParameter("give at least one area, one node and one kind")
         check_areas(list(self.areas))
         check_nodes(list(self.nodes))
         check_range(self.start, self.end)
@@ -52,73 +53,73 @@ class SeriesQuery:
         return self
 
 
-def _in(name: str, values) -> tuple[str, list]:
-    return f"{name} IN ({', '.join('?' * len(values))})", list(values)
+@dataclass
+class Piece:
+    """One series of the answer: keys and aligned arrays."""
+    indicator: str
+    area: str
+    node: str
+    kind: str
+    measure: str
+    periods: np.ndarray
+    values: np.ndarray
+    status: np.ndarray
 
 
-def _raw(con: duckdb.DuckDBPyConnection, q: SeriesQuery) -> pd.DataFrame:
-    a_sql, a_par = _in("area", q.areas)
-    n_sql, n_par = _in("node", q.nodes)
-    sql = (f'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, contrib_ytd, '
-           f"contrib_total_yoy FROM indices WHERE indicator = ? AND {a_sql} AND {n_sql}")
-    par = [q.indicator, *a_par, *n_par]
-    if q.start:
-        sql, par = sql + " AND period >= ?", par + [q.start]
-    if q.end:
-        sql, par = sql + " AND period <= ?", par + [q.end]
-    df = disclosure.protect(con, con.execute(sql + " ORDER BY area, node, period", par).df())
-    out = df[["indicator", "area", "node", "period", q.measure, "obs_status"]].rename(columns={q.measure: "value"})
-    return out.assign(kind="raw", measure=q.measure)
+def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
+    level = s.values[kind]
+    lag = LAG[measure]
+    if not lag:
+        return level
+    out = np.full(len(level), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[lag:] = 100.0 * level[lag:] / level[:-lag]
+    return out
 
 
-def _adjusted(con: duckdb.DuckDBPyConnection, q: SeriesQuery, kind: str) -> pd.DataFrame:
-    if not relation_exists(con, "sa_current"):
-        return pd.DataFrame(columns=COLUMNS)
-    a_sql, a_par = _in("area", q.areas)
-    n_sql, n_par = _in("node", q.nodes)
-    df = con.execute(f"SELECT indicator, area, node, period, {kind} AS level FROM sa_current WHERE source = "
-                     f"'compiled' AND indicator = ? AND {a_sql} AND {n_sql} ORDER BY area, node, period",
-                     [q.indicator, *a_par, *n_par]).df()
-    if df.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    lag = {"index": 0, "mom": 1, "yoy": 12}[q.measure]
-    if lag:
-        prev = df.groupby(["area", "node"])["level"].shift(lag)
-        df["value"] = 100.0 * df["level"] / prev
-    else:
-        df["value"] = df["level"]
-    if q.start:
-        df = df[df["period"] >= q.start]
-    if q.end:
-        df = df[df["period"] <= q.end]
-    df = disclosure.protect(con, df.drop(columns=["level"]).reset_index(drop=True))
-    return df.assign(kind=kind, measure=q.measure)
-
-
-def get_series(con: duckdb.DuckDBPyConnection, q: SeriesQuery) -> pd.DataFrame:
-    """Tidy rows [indicator, area, node, kind, measure, period, value, obs_status]; 404 when nothing matches."""
+def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> list[Piece]:
+    """The asked series in request order (areas x nodes x kinds); 404 when none has a month in range."""
     q.validate()
-    parts = [_raw(con, q) if k == "raw" else _adjusted(con, q, k) for k in q.kinds]
-    parts = [p for p in parts if not p.empty]
-    if not parts:
-        what = f"{q.indicator} {'/'.join(q.kinds)} for area {','.join(q.areas)}, node {','.join(q.nodes)}"
-        hint = " (no seasonal adjustment stored: run `iip sa --all`)" if "raw" not in q.kinds else ""
-        raise NotFoundError(f"no {what}" + (f" between {q.start or '...'} and {q.end or '...'}" if q.start or q.end
-                                            else "") + hint)
-    df = pd.concat(parts, ignore_index=True)[COLUMNS]
-    df["value"] = df["value"].astype(float).replace([np.inf, -np.inf], np.nan)
-    return df
-
-
-def group(df: pd.DataFrame, names: dict[str, dict[str, str]] | None = None) -> list[dict]:
-    """Tidy rows -> one dict per series {indicator, area, node, kind, measure, periods, values, obs_status}."""
     out = []
-    for key, g in df.groupby(["indicator", "area", "node", "kind", "measure"], sort=False):
-        vals = [None if v != v else round(float(v), 6) for v in g["value"].to_numpy()]
-        d = dict(zip(("indicator", "area", "node", "kind", "measure"), key))
+    for area in q.areas:
+        raw = cache.raw(con, q.indicator, area) if "raw" in q.kinds else {}
+        adj = cache.adjusted(con, q.indicator, area) if set(q.kinds) - {"raw"} else {}
+        for node in q.nodes:
+            for kind in q.kinds:
+                s = (raw if kind == "raw" else adj).get(node)
+                if s is None:
+                    continue
+                vals = s.values[q.measure] if kind == "raw" else _adjusted_measure(s, kind, q.measure)
+                w = s.window(q.start, q.end)
+                if w.stop > w.start:
+                    v = vals[w]
+                    out.append(Piece(q.indicator, area, node, kind, q.measure, s.periods[w],
+                                     np.where(np.isfinite(v), v, np.nan), s.status[w]))
+    if not out:
+        what = f"{q.indicator} {'/'.join(q.kinds)} for area {','.join(q.areas)}, node {','.join(q.nodes)}"
+        rng = f" between {q.start or '...'} and {q.end or '...'}" if q.start or q.end else ""
+        hint = " (no seasonal adjustment stored: run `iip sa --all`)" if "raw" not in q.kinds else ""
+        raise NotFoundError(f"no {what}{rng}{hint}")
+    return out
+
+
+def get_series(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> pd.DataFrame:
+    """Tidy rows [indicator, area, node, kind, measure, period, value, obs_status]."""
+    parts = [pd.DataFrame({"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind,
+                           "measure": p.measure, "period": p.periods, "value": p.values, "obs_status": p.status})
+             for p in pieces(con, q, cache)]
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> list[dict]:
+    """One dict per series {indicator, area, node, kind, measure, periods, values, obs_status}."""
+    out = []
+    for p in ps:
+        vals = [None if v != v else round(float(v), 6) for v in p.values.tolist()]
+        d = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
         if names:
-            d["area_name"] = names.get("areas", {}).get(d["area"])
-            d["node_name"] = names.get("nodes", {}).get(d["node"])
-        d.update(periods=g["period"].tolist(), values=vals, obs_status=g["obs_status"].tolist())
+            d["area_name"] = names.get("areas", {}).get(p.area)
+            d["node_name"] = names.get("nodes", {}).get(p.node)
+        d.update(periods=p.periods.tolist(), values=vals, obs_status=[s or None for s in p.status.tolist()])
         out.append(d)
     return out

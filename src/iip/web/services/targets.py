@@ -10,7 +10,7 @@ import pandas as pd
 
 from iip.errors import IIPError, NotFoundError
 from iip.web.errors import BadParameter
-from iip.web.services import disclosure
+from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records
 from iip.web.services.sa import current
 
@@ -19,7 +19,7 @@ _lock = threading.Lock()
 _cache: dict[tuple, dict] = {}
 
 
-def track(con: duckdb.DuckDBPyConnection, *, year: int | None, target: float, area: str = "VN",
+def track(con: duckdb.DuckDBPyConnection, cache: WebCache, *, year: int | None, target: float, area: str = "VN",
           node: str = "TOTAL", indicator: str = "production") -> dict:
     """Observed months, forecasts and target_path's figures for one series and year (default: the forecast year)."""
     check_choice("indicator", indicator, INDICATORS)
@@ -32,7 +32,7 @@ def track(con: duckdb.DuckDBPyConnection, *, year: int | None, target: float, ar
         raise NotFoundError(f"no seasonal adjustment stored for {indicator}/{area}/{node}: run `iip sa --all` "
                             "(the tracker uses the adjustment model's forecasts)")
     rid, s, f, transform = cur
-    check = disclosure.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
+    check = cache.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
     if (check["obs_status"] == "c").any():
         raise NotFoundError(f"figures for {area}/{node} are confidential (disclosure control)")
     last = str(s["period"].max())

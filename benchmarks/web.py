@@ -1,0 +1,164 @@
+"""Web benchmark: /api/series under a fixed request rate, and the overview page's render time in Chromium.
+
+    python benchmarks/web.py --db STORE.duckdb [--rate 200] [--seconds 60] [--page-runs 5]
+
+Without --db a demo store is built first (`iip demo`, ~20 s). The server is `iip serve` in a subprocess on a free
+loopback port. The load generator is asyncio + httpx: request i is *scheduled* at t0 + i/rate whatever happened
+before (open model, no coordinated omission); latency is measured from that scheduled time to the full response,
+so a server that falls behind shows it. Queries are drawn at random (fixed seed) over the store's areas, TOTAL,
+sections and divisions, all measures, with a time window. Prints the figures; exits 1 if any request failed or
+p99 >= 50 ms or the overview page takes >= 1.5 s.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+MEASURES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_total_yoy"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "iip.cli", "--db", str(db), "serve", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/meta", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read()}")
+        time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("server did not start")
+
+
+def queries(meta: dict, n: int, seed: int = 1) -> list[dict]:
+    rng = random.Random(seed)
+    areas = meta["areas_present"]
+    nodes = [x["code"] for x in meta["nodes"] if x["level"] in ("total", "section", "division")]
+    periods = meta["periods"]
+    out = []
+    for _ in range(n):
+        start = rng.choice(periods[: max(1, len(periods) - 12)])
+        out.append({"indicator": rng.choice(["production", "production", "consumption", "inventory"]),
+                    "area": rng.choice(areas), "node": rng.choice(nodes), "measure": rng.choice(MEASURES),
+                    "from": start})
+    return out
+
+
+async def load(base: str, qs: list[dict], rate: float, seconds: float) -> dict:
+    n = int(rate * seconds)
+    lat, status, errors = np.full(n, np.nan), np.zeros(n, int), []
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time() + 0.2
+
+        async def one(i: int):
+            due = t0 + i / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                r = await client.get("/api/series", params=qs[i % len(qs)])
+                await r.aread()
+                status[i] = r.status_code
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+                status[i] = -1
+            lat[i] = loop.time() - due
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = loop.time() - t0
+    ok = (status == 200) | (status == 404)    # 404 = a valid query with no data in the window (e.g. inventory)
+    return {"requests": n, "wall_s": wall, "achieved_rps": n / wall, "status": dict(zip(*np.unique(status,
+            return_counts=True))), "errors": int((~ok).sum()), "examples": errors[:3],
+            "p50_ms": 1000 * np.nanpercentile(lat, 50), "p90_ms": 1000 * np.nanpercentile(lat, 90),
+            "p99_ms": 1000 * np.nanpercentile(lat, 99), "max_ms": 1000 * np.nanmax(lat)}
+
+
+def page_times(base: str, runs: int) -> list[float]:
+    """Seconds from navigation start to every chart of the overview drawn (fresh browser context each run)."""
+    if not os.path.exists(CHROMIUM):
+        print(f"{CHROMIUM} missing: page timing skipped")
+        return []
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for _ in range(runs):
+            ctx = b.new_context(viewport={"width": 1300, "height": 900})
+            page = ctx.new_page()
+            t = time.perf_counter()
+            page.goto(base + "/?lang=vi")
+            page.wait_for_function("""() => { const c = document.querySelectorAll('.chart');
+                return c.length > 0 && [...c].every(e => e.getAttribute('data-rendered') === '1'
+                                                   && e.querySelector('svg.main-svg')); }""", timeout=30000)
+            out.append(time.perf_counter() - t)
+            ctx.close()
+        b.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--page-runs", type=int, default=5)
+    a = ap.parse_args()
+    db = a.db
+    if db is None:
+        tmp = Path(tempfile.mkdtemp(prefix="iip-web-bench-"))
+        db = tmp / "s.duckdb"
+        subprocess.run(["iip", "--db", str(db), "demo", "--out", str(tmp / "in")], check=True,
+                       stdout=subprocess.DEVNULL)
+    port = free_port()
+    t = time.perf_counter()
+    proc = start_server(db, port)
+    base = f"http://127.0.0.1:{port}"
+    print(f"server up in {time.perf_counter() - t:.1f} s on {base} (store {db})")
+    try:
+        meta = httpx.get(base + "/api/meta", timeout=30).json()
+        qs = queries(meta, 2000)
+        asyncio.run(load(base, qs[:200], 50, 4))           # warm the per-area cache
+        r = asyncio.run(load(base, qs, a.rate, a.seconds))
+        print(f"/api/series at {a.rate:.0f} req/s for {a.seconds:.0f} s: {r['requests']} requests, achieved "
+              f"{r['achieved_rps']:.1f} req/s, errors {r['errors']}, status {r['status']}")
+        print(f"  latency from scheduled send: p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms, "
+              f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms")
+        if r["examples"]:
+            print("  e.g.", r["examples"])
+        pt = page_times(base, a.page_runs)
+        if pt:
+            print(f"overview page, navigation to all charts drawn, {len(pt)} runs: median {np.median(pt):.2f} s, "
+                  f"max {max(pt):.2f} s")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    bad = r["errors"] > 0 or r["p99_ms"] >= 50 or (pt and max(pt) >= 1.5)
+    print("FAIL" if bad else "PASS", "(targets: no errors, p99 < 50 ms, overview < 1.5 s)")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

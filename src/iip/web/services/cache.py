@@ -1,0 +1,125 @@
+"""In-memory cache of disclosure-controlled figures, so a series request costs dictionary look-ups, not queries.
+
+What the web layer serves changes only when ``iip compile`` or ``iip sa`` writes a new run, so the cache keys
+everything on a *token* = (latest compile run, latest adjustment run), re-read from the store at most once per
+``check_every`` seconds. A new token empties the cache. Blocks are loaded lazily, one per indicator x area (all
+nodes and months of that area, disclosure applied once), and the least recently used are dropped beyond
+``max_blocks`` (a GSO-scale area block is ~2 MB).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from iip.web.services import disclosure
+from iip.web.services.common import relation_exists
+
+RAW_VALUES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
+
+
+class Series:
+    """One series' months (sorted) and value columns as numpy arrays."""
+
+    __slots__ = ("periods", "values", "status")
+
+    def __init__(self, periods: np.ndarray, values: dict[str, np.ndarray], status: np.ndarray):
+        self.periods, self.values, self.status = periods, values, status
+
+    def window(self, start: str | None, end: str | None) -> slice:
+        lo = 0 if start is None else int(np.searchsorted(self.periods, start, "left"))
+        hi = len(self.periods) if end is None else int(np.searchsorted(self.periods, end, "right"))
+        return slice(lo, hi)
+
+
+def _split(df: pd.DataFrame, cols: list[str]) -> dict[str, Series]:
+    """Protected rows of one area -> {node: Series}."""
+    df = df.sort_values(["node", "period"], kind="stable")
+    nodes = df["node"].to_numpy()
+    cuts = np.flatnonzero(nodes[1:] != nodes[:-1]) + 1
+    bounds = zip(np.r_[0, cuts], np.r_[cuts, len(df)])
+    periods = df["period"].to_numpy().astype(str)
+    status = df["obs_status"].to_numpy(dtype=object)
+    arrays = {c: df[c].to_numpy(dtype=float) for c in cols}
+    return {nodes[a]: Series(periods[a:b], {c: v[a:b] for c, v in arrays.items()}, status[a:b])
+            for a, b in bounds}
+
+
+class WebCache:
+    def __init__(self, *, check_every: float = 1.0, max_blocks: int = 256):
+        self.check_every, self.max_blocks = check_every, max_blocks
+        self._lock = threading.RLock()
+        self._token: tuple | None = None
+        self._checked = 0.0
+        self._blocks: OrderedDict[tuple, dict[str, Series]] = OrderedDict()
+        self._table: pd.DataFrame | None = None
+        self.loads = 0
+
+    # ---------------------------------------------------------------------------------- freshness
+    def token(self, con: duckdb.DuckDBPyConnection) -> tuple:
+        now = time.monotonic()
+        if self._token is not None and now - self._checked < self.check_every:
+            return self._token
+        sa = "(SELECT max(run_id) FROM sa_runs)" if relation_exists(con, "sa_runs") else "NULL"
+        tok = tuple(con.execute(f"SELECT (SELECT max(run_id) FROM compile_runs), {sa}").fetchone())
+        with self._lock:
+            if tok != self._token:
+                self._blocks.clear()
+                self._table = None
+                self._token = tok
+            self._checked = now
+        return tok
+
+    def suppression(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """The disclosure table of the current compile run."""
+        self.token(con)
+        with self._lock:
+            if self._table is None:
+                self._table = disclosure.suppression_table(con)
+            return self._table
+
+    def protect(self, con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+        return disclosure.protect(con, df, table=self.suppression(con))
+
+    # ------------------------------------------------------------------------------------- blocks
+    def _get(self, key: tuple, load) -> dict[str, Series]:
+        with self._lock:
+            hit = self._blocks.get(key)
+            if hit is not None:
+                self._blocks.move_to_end(key)
+                return hit
+        block = load()
+        with self._lock:
+            self._blocks[key] = block
+            self.loads += 1
+            while len(self._blocks) > self.max_blocks:
+                self._blocks.popitem(last=False)
+        return block
+
+    def raw(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
+        """Every node of one indicator and area from ``indices``, disclosure applied."""
+        tok = self.token(con)
+
+        def load():
+            df = con.execute('SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
+                             "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?",
+                             [indicator, area]).df()
+            return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}
+        return self._get(("raw", tok, indicator, area), load)
+
+    def adjusted(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
+        """Seasonally adjusted and trend levels (sa_current, source 'compiled') of one indicator and area,
+        disclosure applied; value columns sa, trend."""
+        tok = self.token(con)
+
+        def load():
+            if not relation_exists(con, "sa_current"):
+                return {}
+            df = con.execute("SELECT indicator, area, node, period, sa, trend FROM sa_current WHERE source = "
+                             "'compiled' AND indicator = ? AND area = ?", [indicator, area]).df()
+            return _split(self.protect(con, df), ["sa", "trend"]) if len(df) else {}
+        return self._get(("sa", tok, indicator, area), load)
