@@ -51,20 +51,22 @@ def _gso_order(row) -> str:
 
 def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
                        indicator: str = "production", measure: str = "yoy") -> dict:
-    """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``."""
+    """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``: the 63 provinces
+    before July 2025, the 34 merged provinces (areas ``N<code>``) from then on."""
+    pattern = "^N[0-9]{2}$" if period >= "2025-07" else "^[0-9]{2}$"
     df = con.execute(f"""SELECT area, {measure} AS v FROM indices WHERE indicator = ? AND node = ? AND period = ?
-                         AND regexp_matches(area, '^[0-9]{{2}}$') AND {measure} IS NOT NULL""",
-                     [indicator, node, period]).df()
+                         AND regexp_matches(area, ?) AND {measure} IS NOT NULL""",
+                     [indicator, node, period, pattern]).df()
     return {"rose": int((df["v"] > 100).sum()), "fell": int((df["v"] < 100).sum()),
             "unchanged": int((df["v"] == 100).sum()), "provinces": len(df)}
 
 
 def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,
-                     indicator: str = "production") -> pd.DataFrame:
+                     indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
     """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size."""
     df = con.execute("""SELECT node, yoy, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?
                         AND period = ? AND length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
                      [indicator, area, period]).df()
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
-    names = node_names()
+    names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)

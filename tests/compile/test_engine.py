@@ -131,3 +131,24 @@ def test_rereferencing_keeps_growth_rates(dataset):
         assert np.allclose(x[~np.isnan(x)], y[~np.isnan(x)], rtol=1e-10), c
     y2019 = b[(b.indicator == "production") & b.period.str.startswith("2019")]
     assert np.allclose(y2019.groupby(["area", "node"])["index"].mean(), 100.0)
+
+
+def test_merged_provinces_appear_when_the_data_reach_july_2025():
+    reports, weights = make_dataset(11, years=(2024, 2025), base_years=(2024,))
+    merged = {"01": "01", "22": "22", "79": "79"}
+    merged_79 = {"01": "01", "22": "79", "79": "79"}  # pretend 22 joined 79 to test the sum
+    from dataset import quantities, products_frame
+    q = quantities(reports)
+    early = compile_indices(q[q.period < "2025-07"], products=products_frame(), weights=weights, tree=TREE,
+                            region_of=REGION_OF, merged_of=merged).indices
+    assert not early.area.str.startswith("N").any()
+    late = compile_indices(q, products=products_frame(), weights=weights, tree=TREE, region_of=REGION_OF,
+                           merged_of=merged_79).indices
+    g = late[(late.indicator == "production") & (late.period == "2025-09")].set_index(["area", "node"])
+    assert g.loc[("N01", "TOTAL"), "index"] == pytest.approx(g.loc[("01", "TOTAL"), "index"])
+    # N79 = provinces 22 + 79 summed like a region: here it equals region-like aggregation of both
+    both = compile_indices(q.assign(province=q.province.replace({"22": "79"})), products=products_frame(),
+                           weights=weights.assign(province=weights.province.replace({"22": "79"})), tree=TREE,
+                           region_of=REGION_OF).indices
+    b = both[(both.indicator == "production") & (both.period == "2025-09")].set_index(["area", "node"])
+    assert g.loc[("N79", "TOTAL"), "index"] == pytest.approx(b.loc[("79", "TOTAL"), "index"], rel=1e-12)

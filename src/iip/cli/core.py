@@ -106,8 +106,8 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
         _compile(con, period_from, period_to, reference_year)
 
 
-def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None
-                   ) -> None:
+def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,
+                   lang: str = "vi") -> None:
     """The month's table in GSO's shape, then provinces up vs down and the biggest contributors."""
     from iip import summary
 
@@ -116,18 +116,21 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
         df = df[(df["code"] == node) | (df["parent"] == node)]
     title = f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})"
     t = Table(title=title, show_lines=False)
-    for c in ("code", "name", "index", "mom", "yoy", "ytd", "contrib pp"):
-        t.add_column(c, justify="left" if c in ("code", "name") else "right")
+    t.add_column("code")
+    t.add_column("name", no_wrap=True, max_width=46, overflow="ellipsis")
+    for c in ("index", "mom", "yoy", "ytd", "contrib pp"):
+        t.add_column(c, justify="right")
     for _, r in df.iterrows():
         style = "bold" if r["level"] in ("total", "section") else None
-        t.add_row(r["code"], str(r["name_vi"])[:48], _fmt(r["index"]), _fmt(r["mom"]), _fmt(r["yoy"]),
+        t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), _fmt(r["index"]), _fmt(r["mom"]),
+                  _fmt(r["yoy"]),
                   _fmt(r["ytd"]), _fmt(r["contrib_total_yoy"]), style=style)
     console.print(t)
     if area == "VN":
         d = summary.province_diffusion(con, period, indicator=indicator)
         console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in [red]{d['fell']}[/] "
                       f"of {d['provinces']}.")
-        top = summary.top_contributors(con, period, indicator=indicator)
+        top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
         parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
 
@@ -136,14 +139,15 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
 def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit province code"),
          node: str = typer.Option("TOTAL", help="TOTAL, B..E or a division: shown with its children"),
          period: str = typer.Option(None, help="YYYY-MM (default: the latest compiled month)"),
-         indicator: str = typer.Option("production", help="production|consumption|inventory")) -> None:
+         indicator: str = typer.Option("production", help="production|consumption|inventory"),
+         lang: str = typer.Option("vi", help="vi|en names")) -> None:
     """Print a readable table of compiled indices."""
     from iip import summary
     from iip.store import connect
 
     with connect(db()) as con:
         period = period or summary.latest_period(con, indicator)
-        print_headline(con, period, area=area, indicator=indicator, node=node)
+        print_headline(con, period, area=area, indicator=indicator, node=node, lang=lang)
 
 
 @export_app.command("indices")

@@ -41,6 +41,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
         "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").df(),
         "tree": reference.vsic(),
         "region_of": dict(zip(provinces["code"], provinces["region_code"])),
+        "merged_of": dict(zip(provinces["code"], provinces["code_2025"])),
     }
 
 

@@ -16,6 +16,7 @@ from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, lasp
                                    product_relatives, quantity_cube, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
 
+MERGER_PERIOD = "2025-07"
 MEASURES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
 OUTPUT_COLUMNS = ["indicator", "area", "node", "period", *MEASURES]
 
@@ -71,8 +72,9 @@ class Structure:
     base_cols: dict[int, np.ndarray]
 
 
-def structure(periods: list[str], products, weights, tree, region_of, base_years: list[int]) -> Structure:
-    areas = Areas.build(region_of)
+def structure(periods: list[str], products, weights, tree, region_of, base_years: list[int], merged_of=None
+              ) -> Structure:
+    areas = Areas.build(region_of, merged_of)
     prods = sorted(products["product_code"])
     classes = tree.loc[tree["level"] == "class", "code"].tolist()
     nodes = tree["code"].tolist()
@@ -196,14 +198,17 @@ def compile_indicator(qc: np.ndarray, s: Structure, indicator: str, reference_ye
 
 
 def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.DataFrame, tree: pd.DataFrame,
-                    region_of: dict[str, str], reference_year: int | None = None,
+                    region_of: dict[str, str], merged_of: dict[str, str] | None = None,
+                    reference_year: int | None = None,
                     indicators: tuple[str, ...] = ("production", "consumption", "inventory")) -> CompileResult:
     """Every indicator x area x node x month, linked across base years and referenced to ``reference_year``
     (default: the latest base year).
 
     ``q``: product_code, province, period, produced, sold, closing_stock (sums over enterprises).
     ``products``: product_code, vsic. ``weights``: kind, code, province, base_year, value.
-    ``tree``: VSIC tree (code, level, parent). ``region_of``: province -> region code.
+    ``tree``: VSIC tree (code, level, parent). ``region_of``: province -> region code. ``merged_of``
+    (optional): province -> province it joined on 1 July 2025; adds the 34 merged provinces as areas ``N<code>``,
+    sums of their former provinces (exact, like regions), when the data reach July 2025.
     """
     notes: list[str] = []
     if len(q) == 0:
@@ -218,7 +223,9 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
         notes.append(f"base year {b} has weights but its 12 months are not all in the reports: not used")
     if not usable:
         raise ValueError("no base year with weights is fully covered by the reports")
-    s = structure(periods, products, weights, tree, region_of, usable)
+    if periods[-1] < MERGER_PERIOD:
+        merged_of = None  # the 34 merged provinces exist from July 2025: only compiled when the data reach it
+    s = structure(periods, products, weights, tree, region_of, usable, merged_of)
     facts, series = [], []
     for indicator in indicators:
         col = QUANTITY[indicator]

@@ -25,23 +25,30 @@ def month_range(first: str, last: str) -> list[str]:
     return [p.strftime("%Y-%m") for p in pd.period_range(first, last, freq="M")]
 
 
+MERGED_PREFIX = "N"   # area code of a province after the merger of 1 July 2025: "N" + its code, e.g. N79
+
+
 @dataclass(frozen=True)
 class Areas:
-    """Areas in output order: provinces, then regions, then VN; ``agg`` [areas x provinces] sums provinces."""
+    """Areas in output order: provinces, regions, provinces as merged on 1 July 2025 (``N`` + code), VN.
+    ``agg`` [areas x provinces] sums provinces into every area."""
 
     codes: list[str]
     provinces: list[str]
     agg: sparse.csr_matrix
 
     @classmethod
-    def build(cls, region_of: dict[str, str]) -> "Areas":
+    def build(cls, region_of: dict[str, str], merged_of: dict[str, str] | None = None) -> "Areas":
         provinces = sorted(region_of)
-        regions = sorted(set(region_of.values()))
-        codes = provinces + regions + ["VN"]
+        groups = {r: [p for p in provinces if region_of[p] == r] for r in sorted(set(region_of.values()))}
+        for m in sorted(set((merged_of or {}).values())):
+            groups[MERGED_PREFIX + m] = [p for p in provinces if (merged_of or {}).get(p) == m]
+        groups["VN"] = provinces
+        codes = provinces + list(groups)
         rows, cols = list(range(len(provinces))), list(range(len(provinces)))
-        for j, p in enumerate(provinces):
-            rows += [len(provinces) + regions.index(region_of[p]), len(codes) - 1]
-            cols += [j, j]
+        for i, members in enumerate(groups.values(), start=len(provinces)):
+            rows += [i] * len(members)
+            cols += [provinces.index(p) for p in members]
         agg = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(codes), len(provinces)))
         return cls(codes, provinces, agg)
 

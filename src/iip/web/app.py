@@ -66,6 +66,8 @@ def _warm(db, cache: WebCache) -> None:
         try:
             meta.coverage(con)
             cache.suppression(con)
+            n = cache.warm(con)
+            log.info("web cache warm: %d indicator x area blocks", n)
         finally:
             con.close()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the first request computes it

@@ -57,6 +57,7 @@ class WebCache:
         self._checked = 0.0
         self._blocks: OrderedDict[tuple, dict[str, Series]] = OrderedDict()
         self._table: pd.DataFrame | None = None
+        self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0
 
     # ---------------------------------------------------------------------------------- freshness
@@ -87,18 +88,33 @@ class WebCache:
 
     # ------------------------------------------------------------------------------------- blocks
     def _get(self, key: tuple, load) -> dict[str, Series]:
+        """The cached block, loading it once: concurrent requests for the same block wait for one load."""
         with self._lock:
             hit = self._blocks.get(key)
             if hit is not None:
                 self._blocks.move_to_end(key)
                 return hit
-        block = load()
-        with self._lock:
-            self._blocks[key] = block
-            self.loads += 1
-            while len(self._blocks) > self.max_blocks:
-                self._blocks.popitem(last=False)
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                hit = self._blocks.get(key)
+            if hit is not None:
+                return hit
+            block = load()
+            with self._lock:
+                self._blocks[key] = block
+                self._loading.pop(key, None)
+                self.loads += 1
+                while len(self._blocks) > self.max_blocks:
+                    self._blocks.popitem(last=False)
         return block
+
+    def warm(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Load every indicator x area block of raw figures (up to ``max_blocks``); returns how many."""
+        pairs = con.execute("SELECT DISTINCT indicator, area FROM indices ORDER BY 1, 2").fetchall()
+        for indicator, area in pairs[: self.max_blocks]:
+            self.raw(con, indicator, area)
+        return min(len(pairs), self.max_blocks)
 
     def raw(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
         """Every node of one indicator and area from ``indices``, disclosure applied."""
