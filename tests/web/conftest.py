@@ -1,6 +1,7 @@
 """A small compiled store for the web tests: 6 enterprises in provinces 01, 22 and 79, four classes, 2019-2021,
 built with the real ingest + compile; one stored seasonal adjustment run (VN TOTAL) written by hand; and a fixed
 disclosure table (79/C and 79/10 suppressed) so the tests know which cells must be hidden."""
+
 from __future__ import annotations
 
 import shutil
@@ -16,29 +17,43 @@ from iip.compile import compile_store
 from iip.ingest.microdata import ingest_file
 from iip.store import connect
 
-REGISTER = [("E1", "01", "1010"), ("E2", "01", "2410"), ("E3", "79", "1010"), ("E4", "79", "2410"),
-            ("E5", "22", "0510"), ("E6", "22", "3511")]
-PRODUCTS = [("MEAT", "Thịt", "Meat", "tấn", "1010"), ("STEEL", "Thép", "Steel", "tấn", "2410"),
-            ("COAL", "Than", "Coal", "tấn", "0510"), ("POWER", "Điện", "Power", "kWh", "3511")]
+REGISTER = [
+    ("E1", "01", "1010"),
+    ("E2", "01", "2410"),
+    ("E3", "79", "1010"),
+    ("E4", "79", "2410"),
+    ("E5", "22", "0510"),
+    ("E6", "22", "3511"),
+]
+PRODUCTS = [
+    ("MEAT", "Thịt", "Meat", "tấn", "1010"),
+    ("STEEL", "Thép", "Steel", "tấn", "2410"),
+    ("COAL", "Than", "Coal", "tấn", "0510"),
+    ("POWER", "Điện", "Power", "kWh", "3511"),
+]
 MAKES = {"E1": "MEAT", "E2": "STEEL", "E3": "MEAT", "E4": "STEEL", "E5": "COAL", "E6": "POWER"}
 MONTHS = [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in range(1, 13)]
-SUPPRESSED = pd.DataFrame({"area": ["79", "79"], "node": ["C", "10"], "status": ["c", "c"],
-                           "reason": ["test", "test"]})
+SUPPRESSED = pd.DataFrame(
+    {"area": ["79", "79"], "node": ["C", "10"], "status": ["c", "c"], "reason": ["test", "test"]}
+)
 
 
 def _write_inputs(d) -> dict:
     rng = np.random.default_rng(7)
-    reg = pd.DataFrame([(e, f"Công ty {e}", p, v, "state") for e, p, v in REGISTER],
-                       columns=["enterprise_id", "name", "province", "vsic", "ownership"])
+    reg = pd.DataFrame(
+        [(e, f"Công ty {e}", p, v, "state") for e, p, v in REGISTER],
+        columns=["enterprise_id", "name", "province", "vsic", "ownership"],
+    )
     prod = pd.DataFrame(PRODUCTS, columns=["product_code", "name_vi", "name_en", "unit", "vsic"])
     rows = []
     for e, p in MAKES.items():
         base = rng.uniform(50, 150)
         for i, t in enumerate(MONTHS):
-            q = base * (1.004 ** i) * (1 + 0.1 * np.sin(i / 12 * 2 * np.pi)) * rng.uniform(0.97, 1.03)
+            q = base * (1.004**i) * (1 + 0.1 * np.sin(i / 12 * 2 * np.pi)) * rng.uniform(0.97, 1.03)
             rows.append((e, t, p, round(q, 3), round(q * 0.95, 3), round(q * 0.1, 3)))
-    rep = pd.DataFrame(rows, columns=["enterprise_id", "period", "product_code", "produced", "sold",
-                                      "closing_stock"])
+    rep = pd.DataFrame(
+        rows, columns=["enterprise_id", "period", "product_code", "produced", "sold", "closing_stock"]
+    )
     w = []
     for e, prov, cls in REGISTER:
         w.append(("product", MAKES[e], prov, 2020, float(rng.uniform(10, 100))))
@@ -54,24 +69,37 @@ def _write_inputs(d) -> dict:
 def _add_sa_run(con) -> None:
     """One successful adjustment run for production/VN/TOTAL: sa = index / factor, trend = centred mean;
     forecasts for 2022 = the 2021 index x 1.05 with a +-5% interval."""
-    s = con.execute("SELECT period, \"index\" AS value FROM indices WHERE indicator = 'production' AND area = 'VN' "
-                    "AND node = 'TOTAL' ORDER BY period").df()
+    s = con.execute(
+        "SELECT period, \"index\" AS value FROM indices WHERE indicator = 'production' AND area = 'VN' "
+        "AND node = 'TOTAL' ORDER BY period"
+    ).df()
     s["sa"] = s["value"] / (1 + 0.1 * np.sin(np.arange(len(s)) / 12 * 2 * np.pi))
     s["trend"] = s["sa"].rolling(3, center=True, min_periods=1).mean()
-    con.execute("INSERT INTO sa_runs (run_id, batch_id, source, indicator, area, node, status, first_period, "
-                "last_period, model, transform, report) VALUES (1, 'b1', 'compiled', 'production', 'VN', 'TOTAL', "
-                "'ok', '2019-01', '2021-12', '(0 1 1)(0 1 1)', 'log', ?)",
-                ['{"model": {"aicc": 123.4}, "diagnostics": {"m_q": {"Q": 0.5, "M7": 0.4}}, "outliers": '
-                 '[{"label": "AO2020.Apr"}]}'])
+    con.execute(
+        "INSERT INTO sa_runs (run_id, batch_id, source, indicator, area, node, status, first_period, "
+        "last_period, model, transform, report) VALUES (1, 'b1', 'compiled', 'production', 'VN', 'TOTAL', "
+        "'ok', '2019-01', '2021-12', '(0 1 1)(0 1 1)', 'log', ?)",
+        [
+            (
+                '{"model": {"aicc": 123.4}, "diagnostics": {"m_q": {"Q": 0.5, "M7": 0.4}}, "outliers": '
+                '[{"label": "AO2020.Apr"}]}'
+            )
+        ],
+    )
     for r in s.itertuples():
-        con.execute("INSERT INTO sa_series (run_id, source, indicator, area, node, period, value, sa, trend) "
-                    "VALUES (1, 'compiled', 'production', 'VN', 'TOTAL', ?, ?, ?, ?)", [r.period, r.value, r.sa,
-                                                                                         r.trend])
+        con.execute(
+            "INSERT INTO sa_series (run_id, source, indicator, area, node, period, value, sa, trend) "
+            "VALUES (1, 'compiled', 'production', 'VN', 'TOTAL', ?, ?, ?, ?)",
+            [r.period, r.value, r.sa, r.trend],
+        )
     last = s[s["period"].str.startswith("2021")]
     for r in last.itertuples():
         f = r.value * 1.05
-        con.execute("INSERT INTO sa_forecasts (run_id, period, forecast, lower, upper, se_log) VALUES "
-                    "(1, ?, ?, ?, ?, 0.025)", ["2022" + r.period[4:], f, f * 0.95, f * 1.05])
+        con.execute(
+            "INSERT INTO sa_forecasts (run_id, period, forecast, lower, upper, se_log) VALUES "
+            "(1, ?, ?, ?, ?, 0.025)",
+            ["2022" + r.period[4:], f, f * 0.95, f * 1.05],
+        )
 
 
 def build_store(path):
@@ -131,14 +159,16 @@ class ServerThread:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self.thread.start()
         for _ in range(200):
             if self.server.started:

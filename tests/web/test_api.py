@@ -1,5 +1,6 @@
 """The JSON API against a small compiled store: values equal the store's (read independently here),
 disclosure control hides the confidential cells, and every error has one shape."""
+
 from __future__ import annotations
 
 import csv
@@ -13,19 +14,23 @@ import pytest
 
 
 def _db(store) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(store))   # same configuration as the app: shares its database instance
+    return duckdb.connect(str(store))  # same configuration as the app: shares its database instance
 
 
 def _indices(store, area, node, measure, start="2019-01", end="2099-12"):
     with _db(store) as c:
-        return c.execute(f'SELECT period, "{measure}" FROM indices WHERE indicator = \'production\' AND area = ? '
-                         "AND node = ? AND period BETWEEN ? AND ? ORDER BY period", [area, node, start, end]
-                         ).fetchall()
+        return c.execute(
+            f"SELECT period, \"{measure}\" FROM indices WHERE indicator = 'production' AND area = ? "
+            "AND node = ? AND period BETWEEN ? AND ? ORDER BY period",
+            [area, node, start, end],
+        ).fetchall()
 
 
 def test_series_json_equals_the_store(client, store):
-    r = client.get("/api/series", params={"area": "VN", "node": "TOTAL", "measure": "yoy", "from": "2020-01",
-                                          "to": "2021-06"})
+    r = client.get(
+        "/api/series",
+        params={"area": "VN", "node": "TOTAL", "measure": "yoy", "from": "2020-01", "to": "2021-06"},
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["ok"] is True and body["from"] == "2020-01" and body["to"] == "2021-06"
@@ -49,10 +54,13 @@ def test_series_compare_and_csv(client, store):
         assert len(exp) == 12
         for p, v in exp:
             assert got[(area, node, p)] == pytest.approx(v, abs=1e-5)
-    assert not any(k[:2] == ("01", "B") for k in got)          # province 01 has no mining
+    assert not any(k[:2] == ("01", "B") for k in got)  # province 01 has no mining
     # the same through the Accept header
-    r2 = client.get("/api/series", params={k: v for k, v in params.items() if k != "format"},
-                    headers={"Accept": "text/csv"})
+    r2 = client.get(
+        "/api/series",
+        params={k: v for k, v in params.items() if k != "format"},
+        headers={"Accept": "text/csv"},
+    )
     assert r2.status_code == 200 and r2.text == r.text
 
 
@@ -66,7 +74,9 @@ def test_confidential_cells_are_hidden(client, store):
     # contributions of 79/C's children would reveal C: blanked too, even for a published child
     r = client.get("/api/series", params={"area": "79", "node": "24", "measure": "contrib_yoy"})
     assert set(r.json()["series"][0]["values"]) == {None}
-    r = client.get("/api/series", params={"area": "01", "node": "24", "measure": "contrib_yoy", "from": "2021-01"})
+    r = client.get(
+        "/api/series", params={"area": "01", "node": "24", "measure": "contrib_yoy", "from": "2021-01"}
+    )
     assert all(v is not None for v in r.json()["series"][0]["values"])
 
 
@@ -124,13 +134,17 @@ def _add_releases(store, tmp_path) -> None:
     for v, val in ((1, "101.5"), (2, "101.7")):
         d = tmp_path / f"rel{v}"
         d.mkdir()
-        (d / "figures.csv").write_text(f"area,node,period,value\nVN,TOTAL,2021-12,{val}\nVN,C,2021-12,102.0\n")
+        (d / "figures.csv").write_text(
+            f"area,node,period,value\nVN,TOTAL,2021-12,{val}\nVN,C,2021-12,102.0\n"
+        )
         (d / "note.md").write_text("same text\n")
         files = json.dumps([{"name": "figures.csv"}, {"name": "note.md"}])
         with duckdb.connect(str(store)) as c:
-            c.execute("INSERT INTO releases (release_id, period, source, vintage, directory, files, content_hash, "
-                      "compile_run_id, langs) VALUES (?, '2021-12', 'iip', ?, ?, ?, ?, 1, 'vi,en')",
-                      [v, v, str(d), files, f"h{v}"])
+            c.execute(
+                "INSERT INTO releases (release_id, period, source, vintage, directory, files, content_hash, "
+                "compile_run_id, langs) VALUES (?, '2021-12', 'iip', ?, ?, ?, ?, 1, 'vi,en')",
+                [v, v, str(d), files, f"h{v}"],
+            )
 
 
 def test_releases(store, tmp_path):
@@ -142,14 +156,21 @@ def test_releases(store, tmp_path):
     with TestClient(create_app(store, warm=False), raise_server_exceptions=False) as client:
         lst = client.get("/api/releases").json()
         assert [r["release_id"] for r in lst["releases"]] == [2, 1]
-        assert "directory" not in lst["releases"][0]          # no server paths leak to clients
-        assert client.get("/api/releases/2/files").json()["files"] == [{"name": "figures.csv"}, {"name": "note.md"}]
+        assert "directory" not in lst["releases"][0]  # no server paths leak to clients
+        assert client.get("/api/releases/2/files").json()["files"] == [
+            {"name": "figures.csv"},
+            {"name": "note.md"},
+        ]
         assert client.get("/api/releases/2/vintages").json()["count"] == 2
         d = client.get("/api/releases/2/diff").json()
         assert d["against"] == 1
-        assert {f["name"]: f["change"] for f in d["files"]} == {"figures.csv": "changed", "note.md": "unchanged"}
-        assert d["figures"]["figures.csv"] == [{"area": "VN", "node": "TOTAL", "period": "2021-12", "old": 101.5,
-                                                "new": 101.7}]
+        assert {f["name"]: f["change"] for f in d["files"]} == {
+            "figures.csv": "changed",
+            "note.md": "unchanged",
+        }
+        assert d["figures"]["figures.csv"] == [
+            {"area": "VN", "node": "TOTAL", "period": "2021-12", "old": 101.5, "new": 101.7}
+        ]
         assert client.get("/api/releases/1/diff").json()["against"] is None
         assert client.get("/api/releases/9").status_code == 404
         page = client.get("/releases/2")
@@ -163,12 +184,17 @@ def test_published_with_vintages(store):
 
     with duckdb.connect(str(store)) as c:
         for fid, rel, val, status in ((1, "2022-01", 104.1, "estimate"), (2, "2022-02", 104.6, "actual")):
-            c.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen, "
-                      "cells_mapped, warnings) VALUES (?, 'gso', ?, ?, ?, 1, 1, 1, 0)", [fid, f"f{fid}.xlsx",
-                                                                                         f"s{fid}", rel])
-            c.execute("INSERT INTO published_figures (file_id, source, release, indicator, area, node, period, "
-                      "measure, status, value, unit, sheet, cell) VALUES (?, 'gso', ?, 'production', 'VN', 'TOTAL',"
-                      " '2022-01', 'yoy', ?, ?, '%', 'IIP', 'C5')", [fid, rel, status, val])
+            c.execute(
+                "INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen, "
+                "cells_mapped, warnings) VALUES (?, 'gso', ?, ?, ?, 1, 1, 1, 0)",
+                [fid, f"f{fid}.xlsx", f"s{fid}", rel],
+            )
+            c.execute(
+                "INSERT INTO published_figures (file_id, source, release, indicator, area, node, period, "
+                "measure, status, value, unit, sheet, cell) VALUES (?, 'gso', ?, 'production', 'VN', 'TOTAL',"
+                " '2022-01', 'yoy', ?, ?, '%', 'IIP', 'C5')",
+                [fid, rel, status, val],
+            )
     with TestClient(create_app(store, warm=False)) as client:
         latest = client.get("/api/published", params={"area": "VN"}).json()
         assert latest["count"] == 1 and latest["figures"][0]["value"] == 104.6
@@ -181,15 +207,28 @@ def test_published_with_vintages(store):
 
 # ---------------------------------------------------------------------------------------- errors
 ERROR_CASES = [
-    ("GET", "/no/such/route", 404), ("GET", "/api/nope", 404), ("POST", "/api/series", 405),
-    ("GET", "/api/series?kind=bogus", 422), ("GET", "/api/series?from=2021-13", 422),
-    ("GET", "/api/series?area=XX", 422), ("GET", "/api/series?node=999", 422),
-    ("GET", "/api/series?from=2021-06&to=2021-01", 422), ("GET", "/api/series?measure=ytd&kind=sa", 422),
-    ("GET", "/api/series?indicator=exports", 422), ("GET", "/api/series?format=xml", 422),
-    ("GET", "/api/series?from=2030-01", 404), ("GET", "/api/targets", 422), ("GET", "/api/targets?target=abc", 422),
-    ("GET", "/api/targets?target=nan", 422), ("GET", "/api/releases/abc", 422), ("GET", "/api/releases/0", 422),
-    ("GET", "/api/sa/runs/-1", 422), ("GET", "/?period=2021-1", 422), ("GET", "/?lang=fr", 422),
-    ("GET", "/provinces/99", 404), ("GET", "/api/series?area=" + "0" * 500, 422),
+    ("GET", "/no/such/route", 404),
+    ("GET", "/api/nope", 404),
+    ("POST", "/api/series", 405),
+    ("GET", "/api/series?kind=bogus", 422),
+    ("GET", "/api/series?from=2021-13", 422),
+    ("GET", "/api/series?area=XX", 422),
+    ("GET", "/api/series?node=999", 422),
+    ("GET", "/api/series?from=2021-06&to=2021-01", 422),
+    ("GET", "/api/series?measure=ytd&kind=sa", 422),
+    ("GET", "/api/series?indicator=exports", 422),
+    ("GET", "/api/series?format=xml", 422),
+    ("GET", "/api/series?from=2030-01", 404),
+    ("GET", "/api/targets", 422),
+    ("GET", "/api/targets?target=abc", 422),
+    ("GET", "/api/targets?target=nan", 422),
+    ("GET", "/api/releases/abc", 422),
+    ("GET", "/api/releases/0", 422),
+    ("GET", "/api/sa/runs/-1", 422),
+    ("GET", "/?period=2021-1", 422),
+    ("GET", "/?lang=fr", 422),
+    ("GET", "/provinces/99", 404),
+    ("GET", "/api/series?area=" + "0" * 500, 422),
 ]
 
 
@@ -200,7 +239,7 @@ def check_error_shape(r, status):
     assert set(body) == {"ok", "error", "status"}
     assert body["ok"] is False and body["status"] == status
     assert isinstance(body["error"], str) and body["error"]
-    assert "Traceback" not in r.text and "File \"" not in r.text
+    assert "Traceback" not in r.text and 'File "' not in r.text
 
 
 @pytest.mark.parametrize("method,url,status", ERROR_CASES)
@@ -220,6 +259,7 @@ def test_unexpected_errors_are_500_without_details(client, monkeypatch):
 
     def boom(con, q, cache):
         raise RuntimeError("secret internal detail /etc/passwd")
+
     monkeypatch.setattr(series, "pieces", boom)
     monkeypatch.setattr("iip.web.routers.series.pieces", boom)
     r = client.get("/api/series")
@@ -244,7 +284,8 @@ def test_docs_and_assets_are_local(client):
     assert plotly.status_code == 200 and b"plotly" in plotly.content[:2000].lower()
     spec = client.get("/openapi.json").json()
     assert {"/api/series", "/api/meta", "/api/releases", "/api/published", "/api/sa", "/api/targets"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
 
 
 def test_no_sql_in_route_handlers():

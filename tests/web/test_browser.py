@@ -2,6 +2,7 @@
 every page draws its charts with the local plotly.min.js, navigation and the language switch work, the map's
 tiles open province pages, /docs is not blank, no console errors and no request leaves the machine.
 Screenshots go to tests/artifacts/ (git-ignored)."""
+
 from __future__ import annotations
 
 import os
@@ -13,13 +14,23 @@ import pytest
 from tests.web.conftest import ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                 reason=f"{CHROMIUM} is missing: apt-get install -y chromium to run browser tests")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"{CHROMIUM} is missing: apt-get install -y chromium to run browser tests",
+    ),
+]
 
 PAGES = {  # url -> chart ids that must be drawn
     "/": ["chart-history", "chart-ranking", "chart-contrib", "chart-provinces"],
@@ -43,6 +54,7 @@ def server(template_store, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     from iip.web.services import disclosure
     from tests.web.conftest import SUPPRESSED
+
     mp.setattr(disclosure, "suppression_table", lambda con: SUPPRESSED.copy())
     srv = ServerThread(create_app(p, warm=False)).start()
     yield srv
@@ -75,6 +87,7 @@ class Watch:
                 self.problems.append(f"external request: {r.request.url}")
                 return r.abort()
             return r.continue_()
+
         page.route("**/*", route)
 
 
@@ -121,7 +134,7 @@ def test_navigation_and_language_switch(page, server):
     page.click("#lang-switch")
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.lang") == "en"
-    page.click("header nav a[href='/products']")          # the cookie keeps English without ?lang
+    page.click("header nav a[href='/products']")  # the cookie keeps English without ?lang
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.watch.problems == []

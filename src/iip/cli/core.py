@@ -116,10 +116,10 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
         df = df[(df["code"] == node) | (df["parent"] == node)]
     title = f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})"
     t = Table(title=title, show_lines=False)
-    t.add_column("code")
-    t.add_column("name", no_wrap=True, max_width=46, overflow="ellipsis")
+    t.add_column("code", no_wrap=True, min_width=5)
+    t.add_column("name", no_wrap=True, max_width=max(12, min(46, console.width - 66)), overflow="ellipsis")
     for c in ("index", "mom", "yoy", "ytd", "contrib pp"):
-        t.add_column(c, justify="right")
+        t.add_column(c, justify="right", no_wrap=True, min_width=6)
     for _, r in df.iterrows():
         style = "bold" if r["level"] in ("total", "section") else None
         t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), _fmt(r["index"]), _fmt(r["mom"]),

@@ -170,7 +170,26 @@ def history(con, period: str, *, source: str, months: int = 25) -> pd.DataFrame:
                          [source, first, period]).df()
     except duckdb.Error:
         sa = pd.DataFrame(columns=["period", "sa"])
+    if sa.empty and source == "compiled":
+        sa = adjust_on_the_fly(con, period)
     return h.merge(sa, on="period", how="left")
+
+
+def adjust_on_the_fly(con, period: str) -> pd.DataFrame:
+    """No stored adjustment (``iip sa --all`` not run): adjust the national TOTAL up to ``period`` now with the
+    same X-13 + Tet model; an empty frame if the series is too short or X-13 fails (the chart then says so)."""
+    from iip.errors import IIPError
+    from iip.seasonal import adjust
+
+    full = con.execute("""SELECT period, "index" AS value FROM indices WHERE indicator = 'production'
+                          AND area = 'VN' AND node = 'TOTAL' AND period <= ? ORDER BY period""", [period]).df()
+    try:
+        res = adjust(full, name="VN_TOTAL")
+    except (IIPError, ValueError, RuntimeError, OSError):
+        return pd.DataFrame(columns=["period", "sa"])
+    if isinstance(res, str):
+        return pd.DataFrame(columns=["period", "sa"])
+    return res.series[["period", "sa"]]
 
 
 def load_compiled(con: duckdb.DuckDBPyConnection, period: str) -> ReleaseData:

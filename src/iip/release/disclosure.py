@@ -106,7 +106,8 @@ def cell_weights(industry_w: pd.DataFrame, cells: pd.DataFrame, *, region_of: di
 
 
 def suppression(cell_sets: list[pd.DataFrame], primary: pd.DataFrame, weight: dict, *, parent_of: dict[str, str],
-                region_of: dict[str, str], primary_areas: str = "provinces") -> pd.DataFrame:
+                region_of: dict[str, str], primary_areas: str = "provinces",
+                exempt_areas: tuple[str, ...] = ("VN",)) -> pd.DataFrame:
     """Primary + secondary suppression over the published cells (one cell set per indicator; the equations of
     all of them are used). ``primary_areas``: 'provinces' (default: the primary rules protect provincial
     cells; regional and national cells are only suppressed as complements) or 'all'.
@@ -118,7 +119,9 @@ def suppression(cell_sets: list[pd.DataFrame], primary: pd.DataFrame, weight: di
         p = p[p["area"].isin(list(region_of))]
     first = {(a, n): r for a, n, r in zip(p["area"], p["node"], p["reason"]) if (a, n) in have}
     # complements: provinces first; a region or VN cell only when nothing else protects the cell
-    cost = {c: v * (1.0 if c[0] in region_of else 1e12) for c, v in weight.items()}
+    # national cells (exempt_areas) are always published, as GSO publishes them: never a complement
+    cost = {c: (float("inf") if c[0] in exempt_areas else v * (1.0 if c[0] in region_of else 1e12))
+            for c, v in weight.items()}
     out = secondary_suppression(groups, first, weight, cost=cost)
     rows = [(a, n, "c", r) for (a, n), r in sorted(out.items())]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -2,6 +2,7 @@
 
 ``create_app(db_path)`` builds the application; ``iip serve`` runs it with uvicorn.
 """
+
 from __future__ import annotations
 
 

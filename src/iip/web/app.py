@@ -4,6 +4,7 @@
 to it (``iip.web.deps.get_con``), closed when the request ends. No asset comes from a CDN: Plotly.js is
 served from the installed ``plotly`` package, Swagger UI 5 from ``fastapi-offline``'s static files.
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,8 +71,9 @@ def _warm(db, cache: WebCache) -> None:
             log.info("web cache warm: %d indicator x area blocks", n)
         finally:
             con.close()
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first request computes it
+    except Exception:
         log.exception("warm-up failed")
+        cache.ready = True
 
 
 def _include_collection(app: FastAPI) -> None:
@@ -80,7 +82,7 @@ def _include_collection(app: FastAPI) -> None:
         from iip.web import collection
     except ImportError:
         return
-    except Exception:  # noqa: BLE001 - a broken optional module must not take the dashboard down
+    except Exception:
         log.exception("iip.web.collection failed to import; collection pages disabled")
         return
     for name in ("router", "pages"):
@@ -89,7 +91,9 @@ def _include_collection(app: FastAPI) -> None:
             app.include_router(r)
 
 
-def create_app(db_path: str | os.PathLike | None = None, *, read_only: bool = False, warm: bool = True) -> FastAPI:
+def create_app(
+    db_path: str | os.PathLike | None = None, *, read_only: bool = False, warm: bool = True
+) -> FastAPI:
     """The web application on the store at ``db_path`` (default: $IIP_DB or ./iip.duckdb)."""
     from iip.store import connect
 
@@ -100,19 +104,25 @@ def create_app(db_path: str | os.PathLike | None = None, *, read_only: bool = Fa
         yield
         app.state.db.close()
 
-    app = FastAPI(title="iip API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Vietnam's Index of Industrial Production: compiled (disclosure-controlled) and "
-                  "published figures, releases, seasonal adjustment and target tracking. Errors always have "
-                  "the shape {\"ok\": false, \"error\": ..., \"status\": ...}.")
+    app = FastAPI(
+        title="iip API",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Vietnam's Index of Industrial Production: compiled (disclosure-controlled) and "
+        "published figures, releases, seasonal adjustment and target tracking. Errors always have "
+        'the shape {"ok": false, "error": ..., "status": ...}.',
+    )
     app.state.db = connect(db_path, read_only=read_only)
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
     errors.install(app)
     app.add_middleware(CloseConnection)
     _mount_static(app)
-    from iip.web.routers import meta, pages, published, releases, sa, series, targets
+    from iip.web.routers import health, meta, pages, published, releases, sa, series, targets
 
-    for mod in (series, meta, releases, published, sa, targets):
+    for mod in (series, meta, releases, published, sa, targets, health):
         app.include_router(mod.router)
     app.include_router(pages.router)
     _include_collection(app)
@@ -128,18 +138,26 @@ def _mount_static(app: FastAPI) -> None:
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def _plotly():
-        return FileResponse(js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/docs", include_in_schema=False)
     def _docs():
-        if sw is None:   # never a blank page: say what is missing
-            raise HTTPException(503, "API docs need the fastapi-offline package (pip install fastapi-offline), which ships "
-                                     "Swagger UI; "
-                               "the OpenAPI description is at /openapi.json")
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="iip API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon.png")
+        if sw is None:  # never a blank page: say what is missing
+            raise HTTPException(
+                503,
+                "API docs need the fastapi-offline package (pip install fastapi-offline), which ships "
+                "Swagger UI; "
+                "the OpenAPI description is at /openapi.json",
+            )
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="iip API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon.png",
+        )
 
     @app.get("/favicon.ico", include_in_schema=False)
     def _favicon():

@@ -1,5 +1,6 @@
 """Plotly figure specifications (plain dicts) for the dashboard; the browser draws them with the local
 plotly.min.js. Pure functions: records in, figure out. Growth is shown as percent change (value - 100)."""
+
 from __future__ import annotations
 
 from iip.web.i18n import plotly_separators
@@ -8,9 +9,15 @@ UP, DOWN, GREY = "#1a9850", "#d73027", "#bdbdbd"
 
 
 def _layout(lang: str, **kw) -> dict:
-    base = {"separators": plotly_separators(lang), "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
-            "height": 360, "font": {"family": "system-ui, sans-serif", "size": 12},
-            "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest"}
+    base = {
+        "separators": plotly_separators(lang),
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
+        "height": 360,
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hovermode": "closest",
+    }
     base.update(kw)
     return base
 
@@ -19,45 +26,105 @@ def _pct(v):
     return None if v is None else round(v - 100.0, 3)
 
 
-def growth_bars(rows: list[dict], *, measure: str, label_key: str = "name", title: str, lang: str,
-                horizontal: bool = True, points: bool = False) -> dict:
+def growth_bars(
+    rows: list[dict],
+    *,
+    measure: str,
+    label_key: str = "name",
+    title: str,
+    lang: str,
+    horizontal: bool = True,
+    points: bool = False,
+) -> dict:
     """Bars of growth (measure - 100, percent) or of contributions (points=True, as they are)."""
     vals = [(r.get(measure) if points else _pct(r.get(measure))) for r in rows]
     labels = [f"{r['node']} {str(r.get(label_key) or '')[:38]}" for r in rows]
     colors = [GREY if v is None else (UP if v >= 0 else DOWN) for v in vals]
-    bar = {"type": "bar", "x": vals, "y": labels, "orientation": "h", "marker": {"color": colors},
-           "hovertemplate": "%{y}: %{x:.2f}<extra></extra>"} if horizontal else \
-        {"type": "bar", "x": labels, "y": vals, "marker": {"color": colors}}
+    bar = (
+        {
+            "type": "bar",
+            "x": vals,
+            "y": labels,
+            "orientation": "h",
+            "marker": {"color": colors},
+            "hovertemplate": "%{y}: %{x:.2f}<extra></extra>",
+        }
+        if horizontal
+        else {"type": "bar", "x": labels, "y": vals, "marker": {"color": colors}}
+    )
     height = max(300, 22 * len(rows) + 80) if horizontal else 360
-    return {"data": [bar], "layout": _layout(lang, title={"text": title, "font": {"size": 14}}, height=height,
-                                             yaxis={"autorange": "reversed", "automargin": True},
-                                             xaxis={"zeroline": True, "ticksuffix": "" if points else "%"},
-                                             margin={"l": 10, "r": 20, "t": 40, "b": 40})}
+    return {
+        "data": [bar],
+        "layout": _layout(
+            lang,
+            title={"text": title, "font": {"size": 14}},
+            height=height,
+            yaxis={"autorange": "reversed", "automargin": True},
+            xaxis={"zeroline": True, "ticksuffix": "" if points else "%"},
+            margin={"l": 10, "r": 20, "t": 40, "b": 40},
+        ),
+    }
 
 
 def lines(series: list[dict], *, title: str, lang: str, names: dict | None = None, ytitle: str = "") -> dict:
     """One line per series dict {periods, values, label}."""
-    data = [{"type": "scatter", "mode": "lines+markers", "x": s["periods"], "y": s["values"],
-             "name": s.get("label", ""), "marker": {"size": 4}, "connectgaps": False} for s in series]
-    return {"data": data, "layout": _layout(lang, title={"text": title, "font": {"size": 14}},
-                                            xaxis={"type": "category", "nticks": 12, "tickangle": -45, "automargin": True},
-                                            yaxis={"title": {"text": ytitle}, "automargin": True},
-                                            legend={"orientation": "h", "y": -0.2})}
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": s["periods"],
+            "y": s["values"],
+            "name": s.get("label", ""),
+            "marker": {"size": 4},
+            "connectgaps": False,
+        }
+        for s in series
+    ]
+    return {
+        "data": data,
+        "layout": _layout(
+            lang,
+            title={"text": title, "font": {"size": 14}},
+            xaxis={"type": "category", "nticks": 12, "tickangle": -45, "automargin": True},
+            yaxis={"title": {"text": ytitle}, "automargin": True},
+            legend={"orientation": "h", "y": -0.2},
+        ),
+    }
 
 
 def history(rows: list[dict], *, title: str, lang: str, yoy_label: str, index_label: str) -> dict:
     """The TOTAL index (line) and its yoy growth (bars, right axis) over the last months."""
     x = [r["period"] for r in rows]
     growth = [_pct(r.get("yoy")) for r in rows]
-    return {"data": [
-        {"type": "bar", "x": x, "y": growth, "name": yoy_label, "yaxis": "y2", "opacity": 0.5,
-         "marker": {"color": [GREY if g is None else (UP if g >= 0 else DOWN) for g in growth]}},
-        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [r.get("index") for r in rows],
-         "name": index_label, "line": {"color": "#2c7fb8"}}],
-        "layout": _layout(lang, title={"text": title, "font": {"size": 14}}, xaxis={"type": "category", "tickangle": -45, "nticks": 13, "automargin": True},
-                          yaxis={"title": {"text": index_label}},
-                          yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "showgrid": False},
-                          legend={"orientation": "h", "y": -0.2})}
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": x,
+                "y": growth,
+                "name": yoy_label,
+                "yaxis": "y2",
+                "opacity": 0.5,
+                "marker": {"color": [GREY if g is None else (UP if g >= 0 else DOWN) for g in growth]},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": x,
+                "y": [r.get("index") for r in rows],
+                "name": index_label,
+                "line": {"color": "#2c7fb8"},
+            },
+        ],
+        "layout": _layout(
+            lang,
+            title={"text": title, "font": {"size": 14}},
+            xaxis={"type": "category", "tickangle": -45, "nticks": 13, "automargin": True},
+            yaxis={"title": {"text": index_label}},
+            yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "showgrid": False},
+            legend={"orientation": "h", "y": -0.2},
+        ),
+    }
 
 
 def tile_map(rows: list[dict], *, measure: str, title: str, lang: str, suppressed: str, no_data: str) -> dict:
@@ -77,20 +144,49 @@ def tile_map(rows: list[dict], *, measure: str, title: str, lang: str, suppresse
         hover.append(f"{r['area']} {short}: {status}")
     known = [v for v in z if v is not None]
     lim = max([abs(v) for v in known] + [1.0])
-    grey = {"type": "scatter", "mode": "markers", "x": [a for a, v in zip(x, z) if v is None],
-            "y": [b for b, v in zip(y, z) if v is None], "hoverinfo": "skip", "showlegend": False,
-            "marker": {"symbol": "square", "size": 44, "color": GREY}}
-    tiles = {"type": "scatter", "mode": "markers+text", "x": x, "y": y, "text": text, "customdata": codes,
-             "hovertext": hover, "hoverinfo": "text", "textfont": {"size": 11}, "showlegend": False,
-             "marker": {"symbol": "square", "size": 44, "color": [v if v is not None else 0 for v in z],
-                        "colorscale": [[0, DOWN], [0.5, "#ffffbf"], [1, UP]], "cmin": -lim, "cmax": lim,
-                        "opacity": [1 if v is not None else 0 for v in z],
-                        "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"}}}
-    return {"data": [grey, tiles], "layout": _layout(
-        lang, title={"text": title, "font": {"size": 14}}, height=980, width=560,
-        xaxis={"visible": False, "range": [-0.7, 9.7]},
-        yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10})}
+    grey = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [a for a, v in zip(x, z) if v is None],
+        "y": [b for b, v in zip(y, z) if v is None],
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "marker": {"symbol": "square", "size": 44, "color": GREY},
+    }
+    tiles = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": x,
+        "y": y,
+        "text": text,
+        "customdata": codes,
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "textfont": {"size": 11},
+        "showlegend": False,
+        "marker": {
+            "symbol": "square",
+            "size": 44,
+            "color": [v if v is not None else 0 for v in z],
+            "colorscale": [[0, DOWN], [0.5, "#ffffbf"], [1, UP]],
+            "cmin": -lim,
+            "cmax": lim,
+            "opacity": [1 if v is not None else 0 for v in z],
+            "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
+        },
+    }
+    return {
+        "data": [grey, tiles],
+        "layout": _layout(
+            lang,
+            title={"text": title, "font": {"size": 14}},
+            height=980,
+            width=560,
+            xaxis={"visible": False, "range": [-0.7, 9.7]},
+            yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        ),
+    }
 
 
 def target_chart(res: dict, *, lang: str, labels: dict) -> dict:
@@ -99,19 +195,48 @@ def target_chart(res: dict, *, lang: str, labels: dict) -> dict:
     x = [p["period"][5:] for p in prev]
 
     def trace(rows, name, **kw):
-        return {"type": "scatter", "mode": "lines+markers", "x": [r["period"][5:] for r in rows],
-                "y": [r.get("value", r.get("forecast")) for r in rows], "name": name, **kw}
+        return {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [r["period"][5:] for r in rows],
+            "y": [r.get("value", r.get("forecast")) for r in rows],
+            "name": name,
+            **kw,
+        }
+
     fc = res.get("forecast") or []
-    data = [trace(prev, str(res["year"] - 1), line={"color": "#999"}),
-            trace(res.get("observed") or [], labels["observed"], line={"color": "#2c7fb8"})]
+    data = [
+        trace(prev, str(res["year"] - 1), line={"color": "#999"}),
+        trace(res.get("observed") or [], labels["observed"], line={"color": "#2c7fb8"}),
+    ]
     if fc:
-        data += [{"type": "scatter", "mode": "lines", "x": [r["period"][5:] for r in fc] * 1,
-                  "y": [r["upper"] for r in fc], "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip"},
-                 {"type": "scatter", "mode": "lines", "x": [r["period"][5:] for r in fc],
-                  "y": [r["lower"] for r in fc], "fill": "tonexty", "fillcolor": "rgba(44,127,184,0.15)",
-                  "line": {"width": 0}, "name": "95%"},
-                 trace(fc, labels["forecast"], line={"dash": "dot", "color": "#2c7fb8"})]
+        data += [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [r["period"][5:] for r in fc] * 1,
+                "y": [r["upper"] for r in fc],
+                "line": {"width": 0},
+                "showlegend": False,
+                "hoverinfo": "skip",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [r["period"][5:] for r in fc],
+                "y": [r["lower"] for r in fc],
+                "fill": "tonexty",
+                "fillcolor": "rgba(44,127,184,0.15)",
+                "line": {"width": 0},
+                "name": "95%",
+            },
+            trace(fc, labels["forecast"], line={"dash": "dot", "color": "#2c7fb8"}),
+        ]
     if res.get("needed"):
         data.append(trace(res["needed"], labels["needed_path"], line={"dash": "dash", "color": DOWN}))
-    return {"data": data, "layout": _layout(lang, xaxis={"type": "category", "categoryarray": x},
-                                            legend={"orientation": "h", "y": -0.2})}
+    return {
+        "data": data,
+        "layout": _layout(
+            lang, xaxis={"type": "category", "categoryarray": x}, legend={"orientation": "h", "y": -0.2}
+        ),
+    }

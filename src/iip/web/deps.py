@@ -5,11 +5,11 @@ connection to it with ``get_con(request)`` -- a DuckDB cursor, i.e. an independe
 database -- which the app closes when the response has been sent. Use it as ``Depends(get_con)`` or call
 it directly; repeated calls in one request return the same connection.
 """
+
 from __future__ import annotations
 
 import duckdb
 from fastapi import Request
-
 
 
 def get_con(request: Request) -> duckdb.DuckDBPyConnection:

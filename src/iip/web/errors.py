@@ -5,6 +5,7 @@ errors (422), the domain errors of :mod:`iip.errors` and anything unexpected (50
 traceback goes to the server log only). Browsers asking for HTML outside ``/api`` get the same fields
 rendered in the ``error.html`` template.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,7 @@ def classify(exc: Exception) -> tuple[int, str]:
 
 
 def _wants_html(request: Request) -> bool:
-    return (not request.url.path.startswith("/api") and
-            "text/html" in request.headers.get("accept", ""))
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
 async def handle(request: Request, exc: Exception):
@@ -69,7 +69,9 @@ async def handle(request: Request, exc: Exception):
             return _html(request, status, message, headers)
         except Exception:  # the error page itself must never fail: fall back to JSON
             log.exception("error page failed")
-    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
+    )
 
 
 def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
@@ -77,8 +79,11 @@ def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
     from iip.web.pages_common import render
 
     lang = request.query_params.get("lang")
-    lang = lang if lang in LANGS else (request.cookies.get(COOKIE) if request.cookies.get(COOKIE) in LANGS
-                                       else DEFAULT_LANG)
+    lang = (
+        lang
+        if lang in LANGS
+        else (request.cookies.get(COOKIE) if request.cookies.get(COOKIE) in LANGS else DEFAULT_LANG)
+    )
     resp = render(request, "error.html", {"error": message, "status": status}, lang=lang, status_code=status)
     if headers:
         resp.headers.update(headers)

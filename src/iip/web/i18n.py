@@ -3,6 +3,7 @@
 Language: ``?lang=vi|en`` (remembered in the ``lang`` cookie), else the cookie, else ``vi``.
 Numbers: ``vi`` uses a decimal comma and a dot for thousands (1.234,5), ``en`` the reverse (1,234.5).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,12 +37,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "ytd": ("Cộng dồn từ đầu năm so với cùng kỳ (%)", "Year to date on a year earlier (%)"),
     "contrib_yoy": ("Đóng góp vào tăng trưởng (điểm %)", "Contribution to growth (pp)"),
     "contrib_ytd": ("Đóng góp lũy kế (điểm %)", "Year-to-date contribution (pp)"),
-    "contrib_total_yoy": ("Đóng góp vào tăng trưởng toàn ngành (điểm %)", "Contribution to total growth (pp)"),
-    "gso_form": ("Dạng GSO: 100 = không đổi; 103,69 = tăng 3,69%",
-                 "GSO form: 100 = unchanged; 103.69 = up 3.69%"),
+    "contrib_total_yoy": (
+        "Đóng góp vào tăng trưởng toàn ngành (điểm %)",
+        "Contribution to total growth (pp)",
+    ),
+    "gso_form": (
+        "Dạng GSO: 100 = không đổi; 103,69 = tăng 3,69%",
+        "GSO form: 100 = unchanged; 103.69 = up 3.69%",
+    ),
     "sections": ("Ngành cấp I", "Sections"),
-    "division_ranking": ("Xếp hạng ngành cấp II theo tăng trưởng so với cùng kỳ",
-                         "Divisions ranked by growth on a year earlier"),
+    "division_ranking": (
+        "Xếp hạng ngành cấp II theo tăng trưởng so với cùng kỳ",
+        "Divisions ranked by growth on a year earlier",
+    ),
     "contributions": ("Đóng góp của các ngành cấp II vào tăng trưởng", "Divisions' contributions to growth"),
     "provinces_updown": ("Tỉnh, thành phố tăng / giảm", "Provinces up / down"),
     "rose": ("Tăng", "Rose"),
@@ -68,8 +76,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "show": ("Xem", "Show"),
     "download_csv": ("Tải CSV", "Download CSV"),
     "download_json": ("Tải JSON", "Download JSON"),
-    "compare_hint": ("Chọn nhiều địa bàn hoặc ngành để so sánh (giữ Ctrl)",
-                     "Pick several areas or industries to compare (hold Ctrl)"),
+    "compare_hint": (
+        "Chọn nhiều địa bàn hoặc ngành để so sánh (giữ Ctrl)",
+        "Pick several areas or industries to compare (hold Ctrl)",
+    ),
     "whole_country": ("Cả nước", "Whole country"),
     "region": ("Vùng", "Region"),
     "province": ("Tỉnh, thành phố", "Province"),
@@ -98,24 +108,32 @@ LABELS: dict[str, tuple[str, str]] = {
     "year": ("Năm", "Year"),
     "months_observed": ("Số tháng đã có", "Months observed"),
     "ytd_growth": ("Tăng trưởng lũy kế (%)", "Year-to-date growth (%)"),
-    "required_growth": ("Tăng trưởng bình quân cần đạt trong các tháng còn lại (%)",
-                        "Average growth needed in the remaining months (%)"),
+    "required_growth": (
+        "Tăng trưởng bình quân cần đạt trong các tháng còn lại (%)",
+        "Average growth needed in the remaining months (%)",
+    ),
     "forecast_growth": ("Tăng trưởng năm dự báo (%)", "Forecast annual growth (%)"),
     "interval90": ("Khoảng 90%", "90% range"),
     "probability": ("Xác suất đạt mục tiêu", "Probability of reaching the target"),
     "observed": ("Thực tế", "Observed"),
     "forecast": ("Dự báo", "Forecast"),
     "needed_path": ("Mức cần đạt", "Level needed"),
-    "no_sa": ("Chưa có kết quả điều chỉnh mùa vụ cho chuỗi này (chạy `iip sa --all`).",
-              "No seasonal adjustment stored for this series (run `iip sa --all`)."),
+    "no_sa": (
+        "Chưa có kết quả điều chỉnh mùa vụ cho chuỗi này (chạy `iip sa --all`).",
+        "No seasonal adjustment stored for this series (run `iip sa --all`).",
+    ),
     "error": ("Lỗi", "Error"),
     "back_home": ("Về trang tổng quan", "Back to the overview"),
     "diagnostics": ("Chẩn đoán điều chỉnh mùa vụ", "Seasonal adjustment diagnostics"),
     "model": ("Mô hình", "Model"),
-    "footer": ("Số liệu cấp tỉnh đã qua kiểm soát bảo mật; ô bảo mật đánh dấu (c).",
-               "Provincial figures are disclosure-controlled; confidential cells are marked (c)."),
-    "products_intro": ("Danh mục sản phẩm và tăng trưởng của ngành cấp IV tương ứng",
-                       "Product list with the growth of each product's class"),
+    "footer": (
+        "Số liệu cấp tỉnh đã qua kiểm soát bảo mật; ô bảo mật đánh dấu (c).",
+        "Provincial figures are disclosure-controlled; confidential cells are marked (c).",
+    ),
+    "products_intro": (
+        "Danh mục sản phẩm và tăng trưởng của ngành cấp IV tương ứng",
+        "Product list with the growth of each product's class",
+    ),
     "compare": ("So sánh", "Compare"),
 }
 
@@ -140,6 +158,7 @@ def translator(lang: str):
     def t(key: str) -> str:
         pair = LABELS.get(key)
         return pair[i] if pair else key
+
     return t
 
 

@@ -1,7 +1,8 @@
 """Response models of the JSON API (separate from the storage tables)."""
+
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,15 +21,17 @@ class ErrorOut(BaseModel):
 class SeriesItem(BaseModel):
     indicator: str
     area: str
-    area_name: Optional[str] = None
+    area_name: str | None = None
     node: str
-    node_name: Optional[str] = None
+    node_name: str | None = None
     kind: str
     measure: str
     periods: list[str]
-    values: list[Optional[float]] = Field(description="GSO's 100-based form (103.69 = +3.69%); contributions "
-                                          "in percentage points; null when missing or confidential")
-    obs_status: list[Optional[str]] = Field(description="'c' = confidential (disclosure control), else null")
+    values: list[float | None] = Field(
+        description="GSO's 100-based form (103.69 = +3.69%); contributions "
+        "in percentage points; null when missing or confidential"
+    )
+    obs_status: list[str | None] = Field(description="'c' = confidential (disclosure control), else null")
 
 
 class SeriesOut(BaseModel):
@@ -36,8 +39,8 @@ class SeriesOut(BaseModel):
     indicator: str
     measure: str
     kinds: list[str]
-    start: Optional[str] = Field(None, alias="from")
-    end: Optional[str] = Field(None, alias="to")
+    start: str | None = Field(None, alias="from")
+    end: str | None = Field(None, alias="to")
     series: list[SeriesItem]
     model_config = ConfigDict(populate_by_name=True)
 
@@ -45,37 +48,37 @@ class SeriesOut(BaseModel):
 class NodeOut(BaseModel):
     code: str
     level: str
-    parent: Optional[str] = None
+    parent: str | None = None
     name_vi: str
     name_en: str
 
 
 class AreaOut(NodeOut):
-    tile_row: Optional[int] = None
-    tile_col: Optional[int] = None
+    tile_row: int | None = None
+    tile_col: int | None = None
 
 
 class ProductOut(BaseModel):
     product_code: str
-    name_vi: Optional[str] = None
-    name_en: Optional[str] = None
-    unit: Optional[str] = None
-    unit_en: Optional[str] = None
-    vsic: Optional[str] = None
-    main: Optional[bool] = None
+    name_vi: str | None = None
+    name_en: str | None = None
+    unit: str | None = None
+    unit_en: str | None = None
+    vsic: str | None = None
+    main: bool | None = None
 
 
 class CoverageOut(BaseModel):
     indicator: str
-    first: Optional[str] = None
-    last: Optional[str] = None
+    first: str | None = None
+    last: str | None = None
     areas: int
     nodes: int
 
 
 class MetaOut(BaseModel):
     ok: Literal[True] = True
-    latest_period: Optional[str] = None
+    latest_period: str | None = None
     indicators: list[CoverageOut]
     periods: list[str]
     areas_present: list[str]
@@ -92,7 +95,7 @@ class ListOut(BaseModel):
 
 class ReleaseFile(BaseModel):
     model_config = ConfigDict(extra="allow")
-    name: Optional[str] = None
+    name: str | None = None
 
 
 class ReleaseOut(BaseModel):
@@ -100,10 +103,10 @@ class ReleaseOut(BaseModel):
     period: str
     source: str
     vintage: int
-    created_at: Optional[str] = None
-    content_hash: Optional[str] = None
-    compile_run_id: Optional[int] = None
-    langs: Optional[str] = None
+    created_at: str | None = None
+    content_hash: str | None = None
+    compile_run_id: int | None = None
+    langs: str | None = None
     files: list[ReleaseFile] = []
 
 
@@ -132,11 +135,12 @@ class FileChange(BaseModel):
 class ReleaseDiff(BaseModel):
     ok: Literal[True] = True
     release_id: int
-    against: Optional[int] = None
+    against: int | None = None
     files: list[FileChange]
-    figures: dict[str, list[dict[str, Any]]] = Field(default_factory=dict,
-                                                     description="per CSV file: rows whose value changed")
-    note: Optional[str] = None
+    figures: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, description="per CSV file: rows whose value changed"
+    )
+    note: str | None = None
 
 
 class PublishedFigure(BaseModel):
@@ -145,14 +149,14 @@ class PublishedFigure(BaseModel):
     indicator: str
     area: str
     node: str
-    label: Optional[str] = None
+    label: str | None = None
     period: str
     measure: str
     status: str
-    value: Optional[float] = None
-    unit: Optional[str] = None
-    vintage: Optional[int] = None
-    vintage_status: Optional[str] = None
+    value: float | None = None
+    unit: str | None = None
+    vintage: int | None = None
+    vintage_status: str | None = None
 
 
 class PublishedOut(BaseModel):
@@ -170,11 +174,11 @@ class SaRunOut(BaseModel):
     area: str
     node: str
     status: str
-    message: Optional[str] = None
-    model: Optional[str] = None
-    transform: Optional[str] = None
-    first_period: Optional[str] = None
-    last_period: Optional[str] = None
+    message: str | None = None
+    model: str | None = None
+    transform: str | None = None
+    first_period: str | None = None
+    last_period: str | None = None
     diagnostics: dict[str, Any] = {}
 
 
@@ -198,11 +202,11 @@ class TargetOut(BaseModel):
     year: int
     target_pct: float
     months_observed: int
-    last_observed: Optional[str] = None
-    ytd_growth_pct: Optional[float] = None
-    required_avg_yoy_pct: Optional[float] = None
-    forecast_growth_pct: Optional[float] = None
-    expected_growth_pct: Optional[float] = None
+    last_observed: str | None = None
+    ytd_growth_pct: float | None = None
+    required_avg_yoy_pct: float | None = None
+    forecast_growth_pct: float | None = None
+    expected_growth_pct: float | None = None
     growth_interval_90: list[float] = []
     probability: float
     run_id: int

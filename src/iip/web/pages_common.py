@@ -4,6 +4,7 @@
 ``t`` (label in the page's language), ``num`` (number in the page's format), ``lang``, ``other_lang_url``
 and the navigation; it sets the ``lang`` cookie when the page was asked for with ``?lang=``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,14 @@ from iip.web.i18n import COOKIE, fmt_number, plotly_separators, translator
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
-NAV = [("/", "nav_overview"), ("/series", "nav_series"), ("/provinces", "nav_provinces"),
-       ("/products", "nav_products"), ("/releases", "nav_releases"), ("/targets", "nav_targets")]
+NAV = [
+    ("/", "nav_overview"),
+    ("/series", "nav_series"),
+    ("/provinces", "nav_provinces"),
+    ("/products", "nav_products"),
+    ("/releases", "nav_releases"),
+    ("/targets", "nav_targets"),
+]
 
 
 def lang_url(request: Request, lang: str) -> str:
@@ -28,11 +35,17 @@ def lang_url(request: Request, lang: str) -> str:
 
 def render(request: Request, name: str, context: dict, *, lang: str, status_code: int = 200) -> HTMLResponse:
     t = translator(lang)
-    ctx = {"t": t, "lang": lang, "nav": NAV, "path": request.url.path,
-           "num": lambda v, nd=1, sign=False: fmt_number(v, lang, nd, sign=sign),
-           "separators": plotly_separators(lang),
-           "other_lang": "en" if lang == "vi" else "vi",
-           "other_lang_url": lang_url(request, "en" if lang == "vi" else "vi"), **context}
+    ctx = {
+        "t": t,
+        "lang": lang,
+        "nav": NAV,
+        "path": request.url.path,
+        "num": lambda v, nd=1, sign=False: fmt_number(v, lang, nd, sign=sign),
+        "separators": plotly_separators(lang),
+        "other_lang": "en" if lang == "vi" else "vi",
+        "other_lang_url": lang_url(request, "en" if lang == "vi" else "vi"),
+        **context,
+    }
     resp = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") == lang and request.cookies.get(COOKIE) != lang:
         resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")

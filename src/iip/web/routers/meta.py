@@ -1,4 +1,5 @@
 """/api/meta: nodes, areas and products with Vietnamese and English names, and the store's coverage."""
+
 from __future__ import annotations
 
 from typing import Literal

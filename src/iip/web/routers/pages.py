@@ -2,10 +2,10 @@
 
 Every page takes ``?lang=vi|en`` (remembered in a cookie). Data comes from the service layer only.
 """
+
 from __future__ import annotations
 
-from typing import Optional
-
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -35,58 +35,116 @@ def _choices(lang: str) -> dict:
 
 
 @router.get("/")
-def overview_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
-                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def overview_page(
+    request: Request,
+    period: str | None = Query(None, pattern=MONTH),
+    indicator: Indicator = "production",
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     t = translator(lang)
     data = ov.overview(con, cache, period=period, indicator=indicator, lang=lang)
     figs = {
-        "history": charts.history(data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"),
-                                  index_label=t("index")),
+        "history": charts.history(
+            data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"), index_label=t("index")
+        ),
         "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang),
-        "contrib": charts.growth_bars(data["contributions"], measure="contrib_total_yoy", points=True,
-                                      title=t("contributions"), lang=lang),
+        "contrib": charts.growth_bars(
+            data["contributions"],
+            measure="contrib_total_yoy",
+            points=True,
+            title=t("contributions"),
+            lang=lang,
+        ),
         "provinces": charts.growth_bars(
-            sorted([p | {"node": p["area"]} for p in data.get("provinces", []) if p.get("yoy") is not None],
-                   key=lambda p: -p["yoy"]), measure="yoy", title=t("provinces_updown"), lang=lang),
+            sorted(
+                [p | {"node": p["area"]} for p in data.get("provinces", []) if p.get("yoy") is not None],
+                key=lambda p: -p["yoy"],
+            ),
+            measure="yoy",
+            title=t("provinces_updown"),
+            lang=lang,
+        ),
     }
     periods = meta_svc.coverage(con)["periods"]
-    return render(request, "overview.html", {"d": data, "figs": figs, "periods": periods[::-1][:60],
-                                             "indicator": indicator}, lang=lang)
+    return render(
+        request,
+        "overview.html",
+        {"d": data, "figs": figs, "periods": periods[::-1][:60], "indicator": indicator},
+        lang=lang,
+    )
 
 
 @router.get("/series")
-def series_page(request: Request, indicator: Indicator = "production", area: list[str] = Query(["VN"]),
-                node: list[str] = Query(["TOTAL"]), measure: Measure = "index", kind: list[Kind] = Query(["raw"]),
-                start: Optional[str] = Query(None, alias="from", pattern=MONTH),
-                end: Optional[str] = Query(None, alias="to", pattern=MONTH),
-                lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def series_page(
+    request: Request,
+    indicator: Indicator = "production",
+    area: list[str] = Query(["VN"]),
+    node: list[str] = Query(["TOTAL"]),
+    measure: Measure = "index",
+    kind: list[Kind] = Query(["raw"]),
+    start: str | None = Query(None, alias="from", pattern=MONTH),
+    end: str | None = Query(None, alias="to", pattern=MONTH),
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     t = translator(lang)
-    q = series_svc.SeriesQuery(indicator=indicator, areas=tuple(split_list(area)), nodes=tuple(split_list(node)),
-                               measure=measure, kinds=tuple(dict.fromkeys(kind)), start=start, end=end)
+    q = series_svc.SeriesQuery(
+        indicator=indicator,
+        areas=tuple(split_list(area)),
+        nodes=tuple(split_list(node)),
+        measure=measure,
+        kinds=tuple(dict.fromkeys(kind)),
+        start=start,
+        end=end,
+    )
     names = {"areas": meta_svc.name_map("areas", lang), "nodes": meta_svc.name_map("nodes", lang)}
     groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
     for g in groups:
         g["label"] = f"{g['area']} · {g['node']} {str(g['node_name'] or '')[:30]} · {t(g['kind'])}"
     fig = charts.lines(groups, title=f"{t(indicator)} — {t(measure)}", lang=lang)
     query = request.url.query
-    params = [("indicator", indicator), ("measure", measure), *[("area", a) for a in q.areas],
-              *[("node", n) for n in q.nodes], *[("kind", k) for k in q.kinds]]
+    params = [
+        ("indicator", indicator),
+        ("measure", measure),
+        *[("area", a) for a in q.areas],
+        *[("node", n) for n in q.nodes],
+        *[("kind", k) for k in q.kinds],
+    ]
     params += [("from", start)] if start else []
     params += [("to", end)] if end else []
     from urllib.parse import urlencode
+
     api = "/api/series?" + urlencode(params)
-    return render(request, "series.html", {"fig": fig, "q": q, "groups": groups, "api": api, "query": query,
-                                           "measures": list(Measure.__args__), "kinds": list(Kind.__args__),
-                                           **_choices(lang)}, lang=lang)
+    return render(
+        request,
+        "series.html",
+        {
+            "fig": fig,
+            "q": q,
+            "groups": groups,
+            "api": api,
+            "query": query,
+            "measures": list(Measure.__args__),
+            "kinds": list(Kind.__args__),
+            **_choices(lang),
+        },
+        lang=lang,
+    )
 
 
 @router.get("/provinces")
-def provinces_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
-                   indicator: Indicator = "production", node: str = Query("TOTAL", max_length=5),
-                   lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def provinces_page(
+    request: Request,
+    period: str | None = Query(None, pattern=MONTH),
+    indicator: Indicator = "production",
+    node: str = Query("TOTAL", max_length=5),
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     from iip.web.services.common import check_nodes
 
     t = translator(lang)
@@ -94,91 +152,194 @@ def provinces_page(request: Request, period: Optional[str] = Query(None, pattern
     period = ov.resolve_period(con, period)
     prov_df = ov.provinces_month(con, cache, period, node=node, indicator=indicator, lang=lang)
     prov = records(prov_df)
-    fig = charts.tile_map(prov, measure="yoy", title=f"{t('map_title')} — {period}", lang=lang,
-                          suppressed=t("suppressed"), no_data=t("no_data"))
-    return render(request, "provinces.html", {"fig": fig, "rows": prov, "period": period, "node": node,
-                                              "indicator": indicator, "diff": ov.diffusion(prov_df),
-                                              "periods": meta_svc.coverage(con)["periods"][::-1][:60],
-                                              **_choices(lang)}, lang=lang)
+    fig = charts.tile_map(
+        prov,
+        measure="yoy",
+        title=f"{t('map_title')} — {period}",
+        lang=lang,
+        suppressed=t("suppressed"),
+        no_data=t("no_data"),
+    )
+    return render(
+        request,
+        "provinces.html",
+        {
+            "fig": fig,
+            "rows": prov,
+            "period": period,
+            "node": node,
+            "indicator": indicator,
+            "diff": ov.diffusion(prov_df),
+            "periods": meta_svc.coverage(con)["periods"][::-1][:60],
+            **_choices(lang),
+        },
+        lang=lang,
+    )
 
 
 @router.get("/provinces/{code}")
-def province_page(request: Request, code: str, period: Optional[str] = Query(None, pattern=MONTH),
-                  indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def province_page(
+    request: Request,
+    code: str,
+    period: str | None = Query(None, pattern=MONTH),
+    indicator: Indicator = "production",
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     t = translator(lang)
     if not is_province(code) or code not in meta_svc.name_map("areas", lang):
         raise NotFoundError(f"no province with GSO code {code!r}")
     data = ov.overview(con, cache, period=period, area=code, indicator=indicator, lang=lang)
-    figs = {"history": charts.history(data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"),
-                                      index_label=t("index")),
-            "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang)}
+    figs = {
+        "history": charts.history(
+            data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"), index_label=t("index")
+        ),
+        "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang),
+    }
     return render(request, "province.html", {"d": data, "figs": figs, "code": code}, lang=lang)
 
 
 @router.get("/products")
-def products_page(request: Request, period: Optional[str] = Query(None, pattern=MONTH),
-                  lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def products_page(
+    request: Request,
+    period: str | None = Query(None, pattern=MONTH),
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     t = translator(lang)
     period = ov.resolve_period(con, period)
     prods = [p for p in meta_svc.products()]
     classes = sorted({p["vsic"] for p in prods if p.get("vsic")})
     df = ov.nodes_month(con, cache, period, classes)
-    growth = {r.node: (None if r.yoy != r.yoy else r.yoy, r.obs_status) for r in df.itertuples()}
-    rows = [p | {"name": p.get(f"name_{lang}"), "unit_l": p.get("unit") if lang == "vi" else
-                 (p.get("unit_en") or p.get("unit")), "yoy": growth.get(p.get("vsic"), (None, None))[0],
-                 "status": growth.get(p.get("vsic"), (None, None))[1]} for p in prods]
+    growth = {r.node: (None if pd.isna(r.yoy) else r.yoy, r.obs_status) for r in df.itertuples()}
+    rows = [
+        p
+        | {
+            "name": p.get(f"name_{lang}"),
+            "unit_l": p.get("unit") if lang == "vi" else (p.get("unit_en") or p.get("unit")),
+            "yoy": growth.get(p.get("vsic"), (None, None))[0],
+            "status": growth.get(p.get("vsic"), (None, None))[1],
+        }
+        for p in prods
+    ]
     main = [r for r in rows if r.get("main") and r["yoy"] is not None]
-    fig = charts.growth_bars([r | {"node": r["vsic"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
-                             measure="yoy", title=f"{t('class_growth')} — {period}", lang=lang)
-    published = pub_svc.figures(con, node=[p["product_code"] for p in prods][:2000], limit=5000) \
-        if prods else None
-    pub_rows = records(published.sort_values("period").groupby("node").tail(1)) if published is not None \
-        and not published.empty else []
-    return render(request, "products.html", {"rows": rows, "fig": fig, "period": period, "published": pub_rows},
-                  lang=lang)
+    fig = charts.growth_bars(
+        [r | {"node": r["vsic"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
+        measure="yoy",
+        title=f"{t('class_growth')} — {period}",
+        lang=lang,
+    )
+    published = (
+        pub_svc.figures(con, node=[p["product_code"] for p in prods][:2000], limit=5000) if prods else None
+    )
+    pub_rows = (
+        records(published.sort_values("period").groupby("node").tail(1))
+        if published is not None and not published.empty
+        else []
+    )
+    return render(
+        request,
+        "products.html",
+        {"rows": rows, "fig": fig, "period": period, "published": pub_rows},
+        lang=lang,
+    )
 
 
 @router.get("/releases")
-def releases_page(request: Request, lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def releases_page(
+    request: Request, lang: str = Depends(get_lang), con=Depends(get_con), cache=Depends(get_cache)
+):
     t = translator(lang)
     revs = records(pub_svc.revisions(con, limit=50))
     fig = None
     if revs:
         top = revs[:20]
-        fig = {"data": [{"type": "bar", "orientation": "h", "x": [r["revision"] for r in top],
-                         "y": [f"{r['area']} {r['node']} {r['measure']} {r['period']}" for r in top]}],
-               "layout": {"title": {"text": t("revisions_chart")}, "height": 120 + 22 * len(top),
-                          "separators": ",." if lang == "vi" else ".,",
-                          "yaxis": {"autorange": "reversed", "automargin": True}, "margin": {"l": 10, "t": 40}}}
-    return render(request, "releases.html", {"releases": rel_svc.list_releases(con), "revisions": revs, "fig": fig,
-                                             "runs": rel_svc.compile_runs(con),
-                                             "files": records(pub_svc.summary(con))}, lang=lang)
+        fig = {
+            "data": [
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "x": [r["revision"] for r in top],
+                    "y": [f"{r['area']} {r['node']} {r['measure']} {r['period']}" for r in top],
+                }
+            ],
+            "layout": {
+                "title": {"text": t("revisions_chart")},
+                "height": 120 + 22 * len(top),
+                "separators": ",." if lang == "vi" else ".,",
+                "yaxis": {"autorange": "reversed", "automargin": True},
+                "margin": {"l": 10, "t": 40},
+            },
+        }
+    return render(
+        request,
+        "releases.html",
+        {
+            "releases": rel_svc.list_releases(con),
+            "revisions": revs,
+            "fig": fig,
+            "runs": rel_svc.compile_runs(con),
+            "files": records(pub_svc.summary(con)),
+        },
+        lang=lang,
+    )
 
 
 @router.get("/releases/{release_id}")
-def release_page(request: Request, release_id: int, lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def release_page(
+    request: Request,
+    release_id: int,
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     rel = rel_svc.get_release(con, release_id)
-    return render(request, "release.html", {"r": rel, "vintages": rel_svc.vintages(con, release_id),
-                                            "diff": rel_svc.diff(con, release_id)}, lang=lang)
+    return render(
+        request,
+        "release.html",
+        {"r": rel, "vintages": rel_svc.vintages(con, release_id), "diff": rel_svc.diff(con, release_id)},
+        lang=lang,
+    )
 
 
 @router.get("/targets")
-def targets_page(request: Request, target: float = 8.0, year: Optional[int] = Query(None, ge=2000, le=2100),
-                 area: str = Query("VN", max_length=3), node: str = Query("TOTAL", max_length=5),
-                 indicator: Indicator = "production", lang: str = Depends(get_lang), con=Depends(get_con),
-                  cache=Depends(get_cache)):
+def targets_page(
+    request: Request,
+    target: float = 8.0,
+    year: int | None = Query(None, ge=2000, le=2100),
+    area: str = Query("VN", max_length=3),
+    node: str = Query("TOTAL", max_length=5),
+    indicator: Indicator = "production",
+    lang: str = Depends(get_lang),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
     t = translator(lang)
     res, message = None, None
     try:
         res = tgt_svc.track(con, cache, year=year, target=target, area=area, node=node, indicator=indicator)
     except NotFoundError as exc:
         message = str(exc)
-    fig = charts.target_chart(res, lang=lang, labels={k: t(k) for k in ("observed", "forecast", "needed_path")}) \
-        if res else None
-    return render(request, "targets.html", {"res": res, "fig": fig, "message": message, "target": target,
-                                            "year": year, "area": area, "node": node, "indicator": indicator,
-                                            **_choices(lang)}, lang=lang)
+    fig = (
+        charts.target_chart(res, lang=lang, labels={k: t(k) for k in ("observed", "forecast", "needed_path")})
+        if res
+        else None
+    )
+    return render(
+        request,
+        "targets.html",
+        {
+            "res": res,
+            "fig": fig,
+            "message": message,
+            "target": target,
+            "year": year,
+            "area": area,
+            "node": node,
+            "indicator": indicator,
+            **_choices(lang),
+        },
+        lang=lang,
+    )

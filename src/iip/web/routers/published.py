@@ -1,7 +1,6 @@
 """/api/published: official GSO / IMF figures as imported, latest vintage or every vintage."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
@@ -15,15 +14,30 @@ MONTHISH = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
 
 
 @router.get("", response_model=PublishedOut)
-def published(source: list[str] = Query([]), indicator: list[str] = Query([]), area: list[str] = Query([]),
-              node: list[str] = Query([]), measure: list[str] = Query([]), release: list[str] = Query([]),
-              start: Optional[str] = Query(None, alias="from", pattern=MONTHISH),
-              end: Optional[str] = Query(None, alias="to", pattern=MONTHISH),
-              vintages: bool = Query(False, description="every vintage instead of the latest"),
-              con=Depends(get_con)):
-    df = svc.figures(con, vintages=vintages, source=split_list(source), indicator=split_list(indicator),
-                     area=split_list(area), node=split_list(node), measure=split_list(measure),
-                     release=split_list(release), start=start, end=end)
+def published(
+    source: list[str] = Query([]),
+    indicator: list[str] = Query([]),
+    area: list[str] = Query([]),
+    node: list[str] = Query([]),
+    measure: list[str] = Query([]),
+    release: list[str] = Query([]),
+    start: str | None = Query(None, alias="from", pattern=MONTHISH),
+    end: str | None = Query(None, alias="to", pattern=MONTHISH),
+    vintages: bool = Query(False, description="every vintage instead of the latest"),
+    con=Depends(get_con),
+):
+    df = svc.figures(
+        con,
+        vintages=vintages,
+        source=split_list(source),
+        indicator=split_list(indicator),
+        area=split_list(area),
+        node=split_list(node),
+        measure=split_list(measure),
+        release=split_list(release),
+        start=start,
+        end=end,
+    )
     return {"ok": True, "count": len(df), "vintages": vintages, "figures": records(df)}
 
 

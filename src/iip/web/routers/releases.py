@@ -1,7 +1,6 @@
 """/api/releases: releases, one release, its files, its vintages and what changed between vintages."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -9,14 +8,18 @@ from iip.web.deps import get_con
 from iip.web.models import ErrorOut, ReleaseDiff, ReleaseFiles, ReleaseList, ReleaseOne
 from iip.web.services import releases as svc
 
-router = APIRouter(prefix="/api/releases", tags=["releases"],
-                   responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+router = APIRouter(
+    prefix="/api/releases", tags=["releases"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
 RID = Path(..., ge=1, description="release_id")
 
 
 @router.get("", response_model=ReleaseList)
-def list_releases(period: Optional[str] = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-                  source: Optional[str] = Query(None, max_length=40), con=Depends(get_con)):
+def list_releases(
+    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    source: str | None = Query(None, max_length=40),
+    con=Depends(get_con),
+):
     items = svc.list_releases(con, period=period, source=source)
     return {"ok": True, "count": len(items), "releases": items}
 
@@ -38,7 +41,9 @@ def vintages(release_id: int = RID, con=Depends(get_con)):
 
 
 @router.get("/{release_id}/diff", response_model=ReleaseDiff)
-def diff(release_id: int = RID, against: Optional[int] = Query(None, ge=1, description="other release_id "
-                                                                "(default: the previous vintage)"),
-         con=Depends(get_con)):
+def diff(
+    release_id: int = RID,
+    against: int | None = Query(None, ge=1, description="other release_id (default: the previous vintage)"),
+    con=Depends(get_con),
+):
     return {"ok": True, **svc.diff(con, release_id, against)}

@@ -1,9 +1,10 @@
 """/api/series: compiled index series (raw, seasonally adjusted or trend), JSON or CSV."""
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Optional
+import math
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -15,34 +16,52 @@ from iip.web.services.meta import name_map
 from iip.web.services.series import SeriesQuery, as_json, pieces
 
 CSV_COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
-router = APIRouter(prefix="/api/series", tags=["series"],
-                   responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+router = APIRouter(
+    prefix="/api/series", tags=["series"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+)
 
 
-def wants_csv(request: Request, fmt: Optional[str]) -> bool:
+def wants_csv(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         return fmt == "csv"
     accept = request.headers.get("accept", "")
     return "text/csv" in accept and "application/json" not in accept
 
 
-@router.get("", response_model=SeriesOut, response_model_by_alias=True,
-            summary="Index series; several areas / nodes / kinds compare in one call")
-def series(request: Request,
-           indicator: Indicator = Query("production"),
-           area: list[str] = Query(["VN"], description="VN, region or 2-digit province; repeat or comma-separate"),
-           node: list[str] = Query(["TOTAL"], description="TOTAL, section, division, group or class; repeat or "
-                                   "comma-separate"),
-           measure: Measure = Query("index"),
-           kind: list[Kind] = Query(["raw"], description="raw | sa | trend (repeatable)"),
-           start: Optional[str] = Query(None, alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                        description="first month YYYY-MM"),
-           end: Optional[str] = Query(None, alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                      description="last month YYYY-MM"),
-           format: Optional[Fmt] = Query(None, description="json (default) or csv; or send Accept: text/csv"),
-           con=Depends(get_con), cache=Depends(get_cache)):
-    q = SeriesQuery(indicator=indicator, areas=tuple(split_list(area)), nodes=tuple(split_list(node)),
-                    measure=measure, kinds=tuple(dict.fromkeys(kind)), start=start, end=end)
+@router.get(
+    "",
+    response_model=SeriesOut,
+    response_model_by_alias=True,
+    summary="Index series; several areas / nodes / kinds compare in one call",
+)
+def series(
+    request: Request,
+    indicator: Indicator = Query("production"),
+    area: list[str] = Query(["VN"], description="VN, region or 2-digit province; repeat or comma-separate"),
+    node: list[str] = Query(
+        ["TOTAL"], description="TOTAL, section, division, group or class; repeat or comma-separate"
+    ),
+    measure: Measure = Query("index"),
+    kind: list[Kind] = Query(["raw"], description="raw | sa | trend (repeatable)"),
+    start: str | None = Query(
+        None, alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="first month YYYY-MM"
+    ),
+    end: str | None = Query(
+        None, alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="last month YYYY-MM"
+    ),
+    format: Fmt | None = Query(None, description="json (default) or csv; or send Accept: text/csv"),
+    con=Depends(get_con),
+    cache=Depends(get_cache),
+):
+    q = SeriesQuery(
+        indicator=indicator,
+        areas=tuple(split_list(area)),
+        nodes=tuple(split_list(node)),
+        measure=measure,
+        kinds=tuple(dict.fromkeys(kind)),
+        start=start,
+        end=end,
+    )
     ps = pieces(con, q, cache)
     if wants_csv(request, format):
         buf = io.StringIO()
@@ -51,10 +70,20 @@ def series(request: Request,
         for p in ps:
             keys = (p.indicator, p.area, p.node, p.kind, p.measure)
             for t, v, st in zip(p.periods.tolist(), p.values.tolist(), p.status.tolist()):
-                w.writerow((*keys, t, "" if v != v else f"{v:.6f}", st or ""))
+                w.writerow((*keys, t, "" if math.isnan(v) else f"{v:.6f}", st or ""))
         name = f"iip_{indicator}_{measure}.csv"
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     names = {"areas": name_map("areas", "en"), "nodes": name_map("nodes", "en")}
-    return {"ok": True, "indicator": indicator, "measure": measure, "kinds": list(q.kinds), "from": start,
-            "to": end, "series": as_json(ps, names)}
+    return {
+        "ok": True,
+        "indicator": indicator,
+        "measure": measure,
+        "kinds": list(q.kinds),
+        "from": start,
+        "to": end,
+        "series": as_json(ps, names),
+    }

@@ -6,6 +6,7 @@ everything on a *token* = (latest compile run, latest adjustment run), re-read f
 nodes and months of that area, disclosure applied once), and the least recently used are dropped beyond
 ``max_blocks`` (a GSO-scale area block is ~2 MB).
 """
+
 from __future__ import annotations
 
 import threading
@@ -25,7 +26,7 @@ RAW_VALUES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contr
 class Series:
     """One series' months (sorted) and value columns as numpy arrays."""
 
-    __slots__ = ("periods", "values", "status")
+    __slots__ = ("periods", "status", "values")
 
     def __init__(self, periods: np.ndarray, values: dict[str, np.ndarray], status: np.ndarray):
         self.periods, self.values, self.status = periods, values, status
@@ -45,8 +46,9 @@ def _split(df: pd.DataFrame, cols: list[str]) -> dict[str, Series]:
     periods = df["period"].to_numpy().astype(str)
     status = df["obs_status"].to_numpy(dtype=object)
     arrays = {c: df[c].to_numpy(dtype=float) for c in cols}
-    return {nodes[a]: Series(periods[a:b], {c: v[a:b] for c, v in arrays.items()}, status[a:b])
-            for a, b in bounds}
+    return {
+        nodes[a]: Series(periods[a:b], {c: v[a:b] for c, v in arrays.items()}, status[a:b]) for a, b in bounds
+    }
 
 
 class WebCache:
@@ -59,6 +61,7 @@ class WebCache:
         self._table: pd.DataFrame | None = None
         self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0
+        self.ready = False
 
     # ---------------------------------------------------------------------------------- freshness
     def token(self, con: duckdb.DuckDBPyConnection) -> tuple:
@@ -110,21 +113,38 @@ class WebCache:
         return block
 
     def warm(self, con: duckdb.DuckDBPyConnection) -> int:
-        """Load every indicator x area block of raw figures (up to ``max_blocks``); returns how many."""
-        pairs = con.execute("SELECT DISTINCT indicator, area FROM indices ORDER BY 1, 2").fetchall()
-        for indicator, area in pairs[: self.max_blocks]:
-            self.raw(con, indicator, area)
-        return min(len(pairs), self.max_blocks)
+        """Load the raw blocks of every indicator x area (up to ``max_blocks``), one query and one disclosure
+        pass per indicator; returns the number of blocks cached. ``ready`` is set when done."""
+        tok = self.token(con)
+        n = 0
+        for (indicator,) in con.execute("SELECT DISTINCT indicator FROM indices ORDER BY 1").fetchall():
+            df = con.execute(
+                'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
+                "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ?",
+                [indicator],
+            ).df()
+            for area, g in self.protect(con, df).groupby("area", sort=True):
+                if n >= self.max_blocks:
+                    break
+                with self._lock:
+                    if self._token == tok:
+                        self._blocks[("raw", tok, indicator, area)] = _split(g, RAW_VALUES)
+                        n += 1
+        self.ready = True
+        return n
 
     def raw(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
         """Every node of one indicator and area from ``indices``, disclosure applied."""
         tok = self.token(con)
 
         def load():
-            df = con.execute('SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                             "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?",
-                             [indicator, area]).df()
+            df = con.execute(
+                'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
+                "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?",
+                [indicator, area],
+            ).df()
             return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}
+
         return self._get(("raw", tok, indicator, area), load)
 
     def adjusted(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
@@ -135,7 +155,20 @@ class WebCache:
         def load():
             if not relation_exists(con, "sa_current"):
                 return {}
-            df = con.execute("SELECT indicator, area, node, period, sa, trend FROM sa_current WHERE source = "
-                             "'compiled' AND indicator = ? AND area = ?", [indicator, area]).df()
+            df = con.execute(
+                "SELECT indicator, area, node, period, sa, trend FROM sa_current WHERE source = "
+                "'compiled' AND indicator = ? AND area = ?",
+                [indicator, area],
+            ).df()
             return _split(self.protect(con, df), ["sa", "trend"]) if len(df) else {}
+
         return self._get(("sa", tok, indicator, area), load)
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {
+                "ready": self.ready,
+                "blocks": len(self._blocks),
+                "loads": self.loads,
+                "token": list(self._token) if self._token else None,
+            }

@@ -1,5 +1,6 @@
 """Shared checks and helpers of the service layer: parameter validation against the reference data,
 relation existence, JSON-safe records."""
+
 from __future__ import annotations
 
 import math
@@ -56,16 +57,20 @@ def check_choice(name: str, value: str, allowed) -> str:
 def check_areas(areas: list[str]) -> list[str]:
     bad = [a for a in areas if a not in valid_areas()]
     if bad:
-        raise BadParameter(f"unknown area {', '.join(map(repr, bad))}: use VN, a region code (RRD, NMM, NCC, CH, "
-                           "SE, MRD) or a 2-digit GSO province code (see /api/meta/areas)")
+        raise BadParameter(
+            f"unknown area {', '.join(map(repr, bad))}: use VN, a region code (RRD, NMM, NCC, CH, "
+            "SE, MRD) or a 2-digit GSO province code (see /api/meta/areas)"
+        )
     return areas
 
 
 def check_nodes(nodes: list[str]) -> list[str]:
     bad = [n for n in nodes if n not in valid_nodes()]
     if bad:
-        raise BadParameter(f"unknown node {', '.join(map(repr, bad))}: use TOTAL, a section B..E or a VSIC 2018 "
-                           "division, group or class code (see /api/meta/nodes)")
+        raise BadParameter(
+            f"unknown node {', '.join(map(repr, bad))}: use TOTAL, a section B..E or a VSIC 2018 "
+            "division, group or class code (see /api/meta/nodes)"
+        )
     return nodes
 
 

@@ -5,6 +5,7 @@ Each frame of the ``indices`` shape (area, node, value columns) passes through :
 contributions that would reveal a suppressed parent are blanked too. The suppression table is computed once
 per compile run and kept in memory (it changes only when ``iip compile`` runs again).
 """
+
 from __future__ import annotations
 
 import threading
@@ -25,8 +26,10 @@ def suppression_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Suppressed cells [area, node, status, reason] of the current compile run (cached per store and run)."""
     from iip.release import disclosure
 
-    db = con.execute("SELECT coalesce(path, database_name) FROM duckdb_databases() "
-                     "WHERE database_name = current_database()").fetchone()[0]
+    db = con.execute(
+        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchone()[0]
     key = (str(db), _run_id(con))
     with _lock:
         hit = _cache.get(key)
@@ -42,8 +45,9 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def protect(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFrame | None = None
-            ) -> pd.DataFrame:
+def protect(
+    con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``df`` with disclosure control applied; ``obs_status`` is 'c' for a suppressed cell, else None.
     ``table``: the suppression table when the caller has it (services.cache.WebCache), else looked up."""
     from iip.release import disclosure

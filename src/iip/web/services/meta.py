@@ -2,6 +2,7 @@
 
 Reference lists are static (cached for the process); the store's coverage is cached per compile run.
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,13 +31,41 @@ def areas() -> tuple[dict, ...]:
 
     reg = reference.regions()
     prov = reference.provinces()
-    rows = [{"code": "VN", "level": "country", "parent": None, "name_vi": "Cả nước", "name_en": "Viet Nam",
-             "tile_row": None, "tile_col": None}]
-    rows += [{"code": r.region_code, "level": "region", "parent": "VN", "name_vi": r.name_vi, "name_en": r.name_en,
-              "tile_row": None, "tile_col": None} for r in reg.itertuples()]
-    rows += [{"code": p.code, "level": "province", "parent": p.region_code, "name_vi": p.name_vi,
-              "name_en": p.name_en, "tile_row": int(p.tile_row), "tile_col": int(p.tile_col)}
-             for p in prov.itertuples()]
+    rows = [
+        {
+            "code": "VN",
+            "level": "country",
+            "parent": None,
+            "name_vi": "Cả nước",
+            "name_en": "Viet Nam",
+            "tile_row": None,
+            "tile_col": None,
+        }
+    ]
+    rows += [
+        {
+            "code": r.region_code,
+            "level": "region",
+            "parent": "VN",
+            "name_vi": r.name_vi,
+            "name_en": r.name_en,
+            "tile_row": None,
+            "tile_col": None,
+        }
+        for r in reg.itertuples()
+    ]
+    rows += [
+        {
+            "code": p.code,
+            "level": "province",
+            "parent": p.region_code,
+            "name_vi": p.name_vi,
+            "name_en": p.name_en,
+            "tile_row": int(p.tile_row),
+            "tile_col": int(p.tile_col),
+        }
+        for p in prov.itertuples()
+    ]
     return tuple(rows)
 
 
@@ -45,7 +74,9 @@ def products() -> tuple[dict, ...]:
     from iip import reference
 
     p = reference.products()
-    cols = [c for c in ("product_code", "name_vi", "name_en", "unit", "unit_en", "vsic", "main") if c in p.columns]
+    cols = [
+        c for c in ("product_code", "name_vi", "name_en", "unit", "unit_en", "vsic", "main") if c in p.columns
+    ]
     p = p[cols].copy()
     if "main" in p.columns:
         p["main"] = p["main"].astype(str).str.lower().isin(("true", "1", "yes"))
@@ -73,10 +104,18 @@ def coverage(con: duckdb.DuckDBPyConnection) -> dict:
     df = con.execute("""SELECT indicator, min(period) AS first, max(period) AS last, count(DISTINCT area) AS areas,
                         count(DISTINCT node) AS nodes FROM indices GROUP BY 1 ORDER BY 1""").df()
     present = [r[0] for r in con.execute("SELECT DISTINCT area FROM indices ORDER BY 1").fetchall()]
-    periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM indices WHERE indicator = 'production' "
-                                         "ORDER BY 1").fetchall()]
-    hit = {"indicators": records(df), "areas_present": present, "periods": periods,
-           "latest_period": periods[-1] if periods else None}
+    periods = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT period FROM indices WHERE indicator = 'production' ORDER BY 1"
+        ).fetchall()
+    ]
+    hit = {
+        "indicators": records(df),
+        "areas_present": present,
+        "periods": periods,
+        "latest_period": periods[-1] if periods else None,
+    }
     with _lock:
         _coverage.clear()
         _coverage[key] = hit

@@ -5,6 +5,7 @@
 * diff: what changed between two vintages -- files added, removed or changed (by hash), and for a CSV file
   present in both with a ``value`` column, the figures whose value changed (keyed on the other columns).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,9 @@ KEY_HINT = ("release", "vintage", "created_at", "file")
 def _frame(con: duckdb.DuckDBPyConnection, where: str = "", par: list | None = None) -> pd.DataFrame:
     if not relation_exists(con, "releases"):
         return pd.DataFrame()
-    return con.execute(f"SELECT * FROM releases {where} ORDER BY period DESC, source, vintage DESC",
-                       par or []).df()
+    return con.execute(
+        f"SELECT * FROM releases {where} ORDER BY period DESC, source, vintage DESC", par or []
+    ).df()
 
 
 def _files(raw) -> list[dict]:
@@ -42,8 +44,9 @@ def _record(row: dict) -> dict:
     return row
 
 
-def list_releases(con: duckdb.DuckDBPyConnection, *, period: str | None = None, source: str | None = None
-                  ) -> list[dict]:
+def list_releases(
+    con: duckdb.DuckDBPyConnection, *, period: str | None = None, source: str | None = None
+) -> list[dict]:
     check_period("period", period)
     where, par = [], []
     if period:
@@ -65,7 +68,10 @@ def get_release(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
 
 def vintages(con: duckdb.DuckDBPyConnection, release_id: int) -> list[dict]:
     r = get_release(con, release_id)
-    return [_record(x) for x in records(_frame(con, "WHERE period = ? AND source = ?", [r["period"], r["source"]]))]
+    return [
+        _record(x)
+        for x in records(_frame(con, "WHERE period = ? AND source = ?", [r["period"], r["source"]]))
+    ]
 
 
 def _path(rel: dict, f: dict) -> Path | None:
@@ -106,8 +112,13 @@ def diff(con: duckdb.DuckDBPyConnection, release_id: int, against: int | None = 
     if against is None:
         prev = [v for v in vintages(con, release_id) if v["vintage"] < new["vintage"]]
         if not prev:
-            return {"release_id": release_id, "against": None, "files": [], "figures": {},
-                    "note": "first vintage: nothing to compare with"}
+            return {
+                "release_id": release_id,
+                "against": None,
+                "files": [],
+                "figures": {},
+                "note": "first vintage: nothing to compare with",
+            }
         old = max(prev, key=lambda v: v["vintage"])
     else:
         old = get_release(con, against)

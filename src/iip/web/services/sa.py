@@ -1,4 +1,5 @@
 """Seasonal adjustment diagnostics: the stored runs (sa_runs) and their reports, latest first."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,34 @@ import pandas as pd
 
 from iip.errors import NotFoundError
 from iip.web.services.cache import WebCache
-from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records, relation_exists
+from iip.web.services.common import (
+    INDICATORS,
+    check_areas,
+    check_choice,
+    check_nodes,
+    records,
+    relation_exists,
+)
 
-RUN_COLS = ["run_id", "batch_id", "source", "indicator", "area", "node", "started_at", "status", "message",
-            "first_period", "last_period", "model", "transform", "tet_before", "tet_after", "tet_t_before",
-            "tet_t_after"]
+RUN_COLS = [
+    "run_id",
+    "batch_id",
+    "source",
+    "indicator",
+    "area",
+    "node",
+    "started_at",
+    "status",
+    "message",
+    "first_period",
+    "last_period",
+    "model",
+    "transform",
+    "tet_before",
+    "tet_after",
+    "tet_t_before",
+    "tet_t_after",
+]
 
 
 def _summary(report: dict | None) -> dict:
@@ -22,16 +46,31 @@ def _summary(report: dict | None) -> dict:
     d = report.get("diagnostics", {}) or {}
     mq = d.get("m_q", {}) or {}
     qs = d.get("qs", {}) or {}
-    return {"aicc": (report.get("model") or {}).get("aicc"), "Q": mq.get("Q"), "M7": mq.get("M7"),
-            "qs_sa_p": (qs.get("qssadj") or {}).get("p"), "qs_irr_p": (qs.get("qsirr") or {}).get("p"),
-            "outliers": [o.get("label") for o in report.get("outliers", []) or []],
-            "tet": {k: (report.get("tet") or {}).get(k) for k in ("before_days", "after_days", "t_before",
-                                                                  "t_after", "joint_chi2")}}
+    return {
+        "aicc": (report.get("model") or {}).get("aicc"),
+        "Q": mq.get("Q"),
+        "M7": mq.get("M7"),
+        "qs_sa_p": (qs.get("qssadj") or {}).get("p"),
+        "qs_irr_p": (qs.get("qsirr") or {}).get("p"),
+        "outliers": [o.get("label") for o in report.get("outliers", []) or []],
+        "tet": {
+            k: (report.get("tet") or {}).get(k)
+            for k in ("before_days", "after_days", "t_before", "t_after", "joint_chi2")
+        },
+    }
 
 
-def runs(con: duckdb.DuckDBPyConnection, *, indicator: str | None = None, area: str | None = None,
-         node: str | None = None, source: str | None = None, status: str | None = None, latest: bool = True,
-         limit: int = 200) -> list[dict]:
+def runs(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    indicator: str | None = None,
+    area: str | None = None,
+    node: str | None = None,
+    source: str | None = None,
+    status: str | None = None,
+    latest: bool = True,
+    limit: int = 200,
+) -> list[dict]:
     """Adjustment runs with a diagnostics summary; ``latest`` keeps the newest run per series."""
     if indicator:
         check_choice("indicator", indicator, INDICATORS)
@@ -44,15 +83,24 @@ def runs(con: duckdb.DuckDBPyConnection, *, indicator: str | None = None, area: 
     if not relation_exists(con, "sa_runs"):
         return []
     where, par = [], []
-    for col, v in (("indicator", indicator), ("area", area), ("node", node), ("source", source),
-                   ("status", status)):
+    for col, v in (
+        ("indicator", indicator),
+        ("area", area),
+        ("node", node),
+        ("source", source),
+        ("status", status),
+    ):
         if v:
             where.append(f"{col} = ?")
             par.append(v)
-    sql = f"SELECT {', '.join(RUN_COLS)}, report FROM sa_runs" + (" WHERE " + " AND ".join(where) if where else "")
+    sql = f"SELECT {', '.join(RUN_COLS)}, report FROM sa_runs" + (
+        " WHERE " + " AND ".join(where) if where else ""
+    )
     if latest:
-        sql = (f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY source, indicator, area, node "
-               "ORDER BY run_id DESC) = 1")
+        sql = (
+            f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY source, indicator, area, node "
+            "ORDER BY run_id DESC) = 1"
+        )
     df = con.execute(sql + " ORDER BY source, indicator, area, node, run_id DESC LIMIT ?", par + [limit]).df()
     out = []
     for rec, rep in zip(records(df.drop(columns=["report"])), df["report"]):
@@ -65,18 +113,24 @@ def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
     """One run in full: its report, spec, decomposition and forecasts."""
     if not relation_exists(con, "sa_runs"):
         raise NotFoundError("no seasonal adjustment runs in the store")
-    df = con.execute(f"SELECT {', '.join(RUN_COLS)}, report, spec FROM sa_runs WHERE run_id = ?", [run_id]).df()
+    df = con.execute(
+        f"SELECT {', '.join(RUN_COLS)}, report, spec FROM sa_runs WHERE run_id = ?", [run_id]
+    ).df()
     if df.empty:
         raise NotFoundError(f"no seasonal adjustment run {run_id}")
     rec = records(df.drop(columns=["report", "spec"]))[0]
     rep = df["report"].iloc[0]
     rec["report"] = json.loads(rep) if isinstance(rep, str) and rep else None
     rec["spec"] = df["spec"].iloc[0]
-    series = con.execute("SELECT period, value, sa, trend, seasonal, calendar, tet, irregular FROM sa_series "
-                         "WHERE run_id = ? ORDER BY period", [run_id]).df()
-    fc = con.execute("SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period",
-                     [run_id]).df()
-    if rec["source"] == "compiled":               # own compiled figures: disclosure control
+    series = con.execute(
+        "SELECT period, value, sa, trend, seasonal, calendar, tet, irregular FROM sa_series "
+        "WHERE run_id = ? ORDER BY period",
+        [run_id],
+    ).df()
+    fc = con.execute(
+        "SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period", [run_id]
+    ).df()
+    if rec["source"] == "compiled":  # own compiled figures: disclosure control
         series = cache.protect(con, series.assign(area=rec["area"], node=rec["node"]))
         if (series["obs_status"] == "c").any():
             fc[["forecast", "lower", "upper"]] = float("nan")
@@ -85,18 +139,25 @@ def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
     return rec
 
 
-def current(con: duckdb.DuckDBPyConnection, *, indicator: str, area: str, node: str, source: str = "compiled"
-            ) -> tuple[int, pd.DataFrame, pd.DataFrame, str | None] | None:
+def current(
+    con: duckdb.DuckDBPyConnection, *, indicator: str, area: str, node: str, source: str = "compiled"
+) -> tuple[int, pd.DataFrame, pd.DataFrame, str | None] | None:
     """Latest successful run of one series: (run_id, decomposition, forecasts, transform) or None."""
     if not relation_exists(con, "sa_runs"):
         return None
-    row = con.execute("SELECT max(run_id) FROM sa_runs WHERE status = 'ok' AND source = ? AND indicator = ? "
-                      "AND area = ? AND node = ?", [source, indicator, area, node]).fetchone()
+    row = con.execute(
+        "SELECT max(run_id) FROM sa_runs WHERE status = 'ok' AND source = ? AND indicator = ? "
+        "AND area = ? AND node = ?",
+        [source, indicator, area, node],
+    ).fetchone()
     if not row or row[0] is None:
         return None
     rid = int(row[0])
-    s = con.execute("SELECT period, value, sa, trend FROM sa_series WHERE run_id = ? ORDER BY period", [rid]).df()
-    f = con.execute("SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period",
-                    [rid]).df()
+    s = con.execute(
+        "SELECT period, value, sa, trend FROM sa_series WHERE run_id = ? ORDER BY period", [rid]
+    ).df()
+    f = con.execute(
+        "SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period", [rid]
+    ).df()
     tr = con.execute("SELECT transform FROM sa_runs WHERE run_id = ?", [rid]).fetchone()[0]
     return rid, s, f, tr

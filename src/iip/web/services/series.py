@@ -5,8 +5,10 @@ mom = 100 x(t)/x(t-1) and yoy = 100 x(t)/x(t-12) computed on the adjusted level.
 services.cache.WebCache, which applies disclosure control once per compile run; nothing leaves this module
 without it.
 """
+
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import duckdb
@@ -16,8 +18,16 @@ import pandas as pd
 from iip.errors import NotFoundError
 from iip.web.errors import BadParameter
 from iip.web.services.cache import Series, WebCache
-from iip.web.services.common import (INDICATORS, KINDS, MEASURES, SA_MEASURES, check_areas, check_choice,
-                                     check_nodes, check_range)
+from iip.web.services.common import (
+    INDICATORS,
+    KINDS,
+    MEASURES,
+    SA_MEASURES,
+    check_areas,
+    check_choice,
+    check_nodes,
+    check_range,
+)
 
 COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
 MAX_SERIES = 60
@@ -34,7 +44,7 @@ class SeriesQuery:
     start: str | None = None
     end: str | None = None
 
-    def validate(self) -> "SeriesQuery":
+    def validate(self) -> SeriesQuery:
         check_choice("indicator", self.indicator, INDICATORS)
         check_choice("measure", self.measure, MEASURES)
         for k in self.kinds:
@@ -45,8 +55,10 @@ class SeriesQuery:
         check_nodes(list(self.nodes))
         check_range(self.start, self.end)
         if any(k != "raw" for k in self.kinds) and self.measure not in SA_MEASURES:
-            raise BadParameter(f"measure {self.measure} exists for kind raw only; sa and trend give "
-                               + ", ".join(SA_MEASURES))
+            raise BadParameter(
+                f"measure {self.measure} exists for kind raw only; sa and trend give "
+                + ", ".join(SA_MEASURES)
+            )
         n = len(self.areas) * len(self.nodes) * len(self.kinds)
         if n > MAX_SERIES:
             raise BadParameter(f"{n} series asked for: at most {MAX_SERIES} per request")
@@ -56,6 +68,7 @@ class SeriesQuery:
 @dataclass
 class Piece:
     """One series of the answer: keys and aligned arrays."""
+
     indicator: str
     area: str
     node: str
@@ -93,8 +106,18 @@ def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> l
                 w = s.window(q.start, q.end)
                 if w.stop > w.start:
                     v = vals[w]
-                    out.append(Piece(q.indicator, area, node, kind, q.measure, s.periods[w],
-                                     np.where(np.isfinite(v), v, np.nan), s.status[w]))
+                    out.append(
+                        Piece(
+                            q.indicator,
+                            area,
+                            node,
+                            kind,
+                            q.measure,
+                            s.periods[w],
+                            np.where(np.isfinite(v), v, np.nan),
+                            s.status[w],
+                        )
+                    )
     if not out:
         what = f"{q.indicator} {'/'.join(q.kinds)} for area {','.join(q.areas)}, node {','.join(q.nodes)}"
         rng = f" between {q.start or '...'} and {q.end or '...'}" if q.start or q.end else ""
@@ -105,9 +128,21 @@ def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> l
 
 def get_series(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> pd.DataFrame:
     """Tidy rows [indicator, area, node, kind, measure, period, value, obs_status]."""
-    parts = [pd.DataFrame({"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind,
-                           "measure": p.measure, "period": p.periods, "value": p.values, "obs_status": p.status})
-             for p in pieces(con, q, cache)]
+    parts = [
+        pd.DataFrame(
+            {
+                "indicator": p.indicator,
+                "area": p.area,
+                "node": p.node,
+                "kind": p.kind,
+                "measure": p.measure,
+                "period": p.periods,
+                "value": p.values,
+                "obs_status": p.status,
+            }
+        )
+        for p in pieces(con, q, cache)
+    ]
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
@@ -115,7 +150,7 @@ def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> 
     """One dict per series {indicator, area, node, kind, measure, periods, values, obs_status}."""
     out = []
     for p in ps:
-        vals = [None if v != v else round(float(v), 6) for v in p.values.tolist()]
+        vals = [None if math.isnan(v) else round(v, 6) for v in p.values.tolist()]
         d = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
         if names:
             d["area_name"] = names.get("areas", {}).get(p.area)

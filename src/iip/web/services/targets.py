@@ -1,6 +1,7 @@
 """Target tracker: growth still needed in the rest of a year to reach an annual target, and the chance of
 reaching it, from the stored regARIMA forecasts of the series' latest adjustment run
 (iip.seasonal.target_path; method in docs/methods/seasonal.md)."""
+
 from __future__ import annotations
 
 import threading
@@ -19,8 +20,16 @@ _lock = threading.Lock()
 _cache: dict[tuple, dict] = {}
 
 
-def track(con: duckdb.DuckDBPyConnection, cache: WebCache, *, year: int | None, target: float, area: str = "VN",
-          node: str = "TOTAL", indicator: str = "production") -> dict:
+def track(
+    con: duckdb.DuckDBPyConnection,
+    cache: WebCache,
+    *,
+    year: int | None,
+    target: float,
+    area: str = "VN",
+    node: str = "TOTAL",
+    indicator: str = "production",
+) -> dict:
     """Observed months, forecasts and target_path's figures for one series and year (default: the forecast year)."""
     check_choice("indicator", indicator, INDICATORS)
     check_areas([area])
@@ -29,8 +38,10 @@ def track(con: duckdb.DuckDBPyConnection, cache: WebCache, *, year: int | None, 
         raise BadParameter(f"target must be an annual growth in percent between -50 and 100 (got {target})")
     cur = current(con, indicator=indicator, area=area, node=node)
     if cur is None:
-        raise NotFoundError(f"no seasonal adjustment stored for {indicator}/{area}/{node}: run `iip sa --all` "
-                            "(the tracker uses the adjustment model's forecasts)")
+        raise NotFoundError(
+            f"no seasonal adjustment stored for {indicator}/{area}/{node}: run `iip sa --all` "
+            "(the tracker uses the adjustment model's forecasts)"
+        )
     rid, s, f, transform = cur
     check = cache.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
     if (check["obs_status"] == "c").any():
@@ -61,7 +72,15 @@ def _compute(s: pd.DataFrame, f: pd.DataFrame, *, year: int, target: float, log:
     needed = None
     if res.get("required_avg_yoy_pct") is not None:
         rest = prev[~prev["period"].str[5:].isin(obs["period"].str[5:])]
-        needed = [{"period": f"{year}-{p[5:]}", "value": v * (1 + res["required_avg_yoy_pct"] / 100)}
-                  for p, v in zip(rest["period"], rest["value"])]
-    return {"run_id": rid, **res, "previous_year": records(prev), "observed": records(obs),
-            "forecast": records(fc), "needed": needed}
+        needed = [
+            {"period": f"{year}-{p[5:]}", "value": v * (1 + res["required_avg_yoy_pct"] / 100)}
+            for p, v in zip(rest["period"], rest["value"])
+        ]
+    return {
+        "run_id": rid,
+        **res,
+        "previous_year": records(prev),
+        "observed": records(obs),
+        "forecast": records(fc),
+        "needed": needed,
+    }

@@ -1,0 +1,25 @@
+"""/api/health: the server is up; how warm its cache of disclosure-controlled figures is."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from iip.web.deps import get_cache
+
+router = APIRouter(prefix="/api/health", tags=["health"])
+
+
+class HealthOut(BaseModel):
+    ok: Literal[True] = True
+    ready: bool
+    blocks: int
+    loads: int
+    token: list[Any] | None = None
+
+
+@router.get("", response_model=HealthOut)
+def health(cache=Depends(get_cache)):
+    return {"ok": True, **cache.stats()}
