@@ -295,3 +295,22 @@ def test_no_sql_in_route_handlers():
         text = f.read_text()
         assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", text), f.name
         assert ".execute(" not in text, f.name
+
+
+def test_sa_runs_of_confidential_cells_say_nothing(store):
+    from fastapi.testclient import TestClient
+
+    from iip.web.app import create_app
+
+    with duckdb.connect(str(store)) as c:
+        c.execute(
+            "INSERT INTO sa_runs (run_id, batch_id, source, indicator, area, node, status, message) VALUES "
+            "(2, 'b1', 'compiled', 'production', '79', 'C', 'skipped', 'non-positive value 0 in 2019-03'), "
+            "(3, 'b1', 'compiled', 'production', '01', 'C', 'skipped', 'non-positive value 0 in 2019-04')"
+        )
+    with TestClient(create_app(store, warm=False)) as client:
+        runs = {r["area"]: r for r in client.get("/api/sa", params={"node": "C"}).json()["runs"]}
+        assert runs["79"]["message"].startswith("confidential") and "2019-03" not in str(runs["79"])
+        assert runs["01"]["message"] == "non-positive value 0 in 2019-04"
+        one = client.get("/api/sa/runs/2").json()["run"]
+        assert one["message"].startswith("confidential") and one["report"] is None

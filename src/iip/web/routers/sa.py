@@ -27,9 +27,11 @@ def runs(
     all_runs: bool = Query(False, alias="all", description="every run, not only the latest per series"),
     limit: int = Query(200, ge=1, le=5000),
     con=Depends(get_con),
+    cache=Depends(get_cache),
 ):
     items = svc.runs(
         con,
+        cache,
         indicator=indicator,
         area=area,
         node=node,

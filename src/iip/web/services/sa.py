@@ -18,6 +18,7 @@ from iip.web.services.common import (
     relation_exists,
 )
 
+CONFIDENTIAL = "confidential cell (disclosure control)"
 RUN_COLS = [
     "run_id",
     "batch_id",
@@ -62,6 +63,7 @@ def _summary(report: dict | None) -> dict:
 
 def runs(
     con: duckdb.DuckDBPyConnection,
+    cache: WebCache,
     *,
     indicator: str | None = None,
     area: str | None = None,
@@ -102,11 +104,25 @@ def runs(
             "ORDER BY run_id DESC) = 1"
         )
     df = con.execute(sql + " ORDER BY source, indicator, area, node, run_id DESC LIMIT ?", par + [limit]).df()
+    secret = _confidential(con, cache, df)
     out = []
     for rec, rep in zip(records(df.drop(columns=["report"])), df["report"]):
-        rec["diagnostics"] = _summary(json.loads(rep) if isinstance(rep, str) and rep else None)
+        if (rec["source"], rec["area"], rec["node"]) in secret:     # a message may quote a value
+            rec.update(message=CONFIDENTIAL, diagnostics={})
+        else:
+            rec["diagnostics"] = _summary(json.loads(rep) if isinstance(rep, str) and rep else None)
         out.append(rec)
     return out
+
+
+def _confidential(con: duckdb.DuckDBPyConnection, cache: WebCache, df: pd.DataFrame) -> set[tuple]:
+    """(source, area, node) of compiled series whose cell is suppressed by disclosure control."""
+    own = df[df["source"] == "compiled"][["area", "node"]].drop_duplicates()
+    if own.empty:
+        return set()
+    chk = cache.protect(con, own.assign(value=1.0))
+    hit = chk[chk["obs_status"] == "c"]
+    return {("compiled", a, n) for a, n in zip(hit["area"], hit["node"])}
 
 
 def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
@@ -132,9 +148,10 @@ def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
     ).df()
     if rec["source"] == "compiled":  # own compiled figures: disclosure control
         series = cache.protect(con, series.assign(area=rec["area"], node=rec["node"]))
-        if (series["obs_status"] == "c").any():
-            fc[["forecast", "lower", "upper"]] = float("nan")
         series = series.drop(columns=["area", "node"])
+        if _confidential(con, cache, df):
+            fc[["forecast", "lower", "upper"]] = float("nan")
+            rec.update(message=CONFIDENTIAL, report=None, spec=None)
     rec["series"], rec["forecasts"] = records(series), records(fc)
     return rec
 
