@@ -98,6 +98,7 @@ def test_meta(client):
     assert body["latest_period"] == "2021-12"
     areas = {a["code"]: a for a in body["areas"]}
     assert areas["01"]["name_vi"] == "Hà Nội" and areas["01"]["tile_row"] is not None
+    assert areas["N79"]["level"] == "province_2025"           # merged provinces (from July 2025) are valid areas
     nodes = {n["code"]: n for n in body["nodes"]}
     assert nodes["C"]["level"] == "section" and nodes["10"]["parent"] == "C"
     assert body["areas_present"] == ["01", "22", "79", "RRD", "SE", "VN"]
@@ -314,3 +315,37 @@ def test_sa_runs_of_confidential_cells_say_nothing(store):
         assert runs["01"]["message"] == "non-positive value 0 in 2019-04"
         one = client.get("/api/sa/runs/2").json()["run"]
         assert one["message"].startswith("confidential") and one["report"] is None
+
+
+def test_a_new_compile_run_is_served_at_once(client, store, tmp_path):
+    """The cache is keyed on the latest compile run: a recompile with corrected reports shows immediately."""
+    from iip.compile import compile_store
+    from iip.ingest.microdata import ingest_file
+
+    client.app.state.cache.check_every = 0.0
+    params = {"area": "VN", "node": "TOTAL", "measure": "index", "from": "2021-12", "to": "2021-12"}
+    before = client.get("/api/series", params=params).json()["series"][0]["values"][0]
+    with duckdb.connect(str(store)) as c:
+        rows = c.execute("SELECT enterprise_id, period, product_code, produced * 2, sold, closing_stock FROM reports "
+                         "WHERE period = '2021-12'").fetchall()
+        f = tmp_path / "fix.csv"
+        f.write_text("enterprise_id,period,product_code,produced,sold,closing_stock\n"
+                     + "".join(",".join(map(str, r)) + "\n" for r in rows))
+        ingest_file(c, "reports", f)
+        compile_store(c)
+        expected = c.execute("SELECT \"index\" FROM indices WHERE indicator='production' AND area='VN' AND "
+                             "node='TOTAL' AND period='2021-12'").fetchone()[0]
+    after = client.get("/api/series", params=params).json()["series"][0]["values"][0]
+    assert expected == pytest.approx(2 * before, rel=1e-6)       # every product doubled in December
+    assert after == pytest.approx(expected, abs=1e-6)
+
+
+def test_plotly_is_served_compressed_when_asked(client):
+    import plotly
+
+    raw = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    r = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.content == raw      # httpx decodes it
+    assert int(r.headers["content-length"]) < len(raw) / 2
+    plain = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == raw

@@ -29,6 +29,11 @@ def serve(
         raise IIPError(
             f"store {path} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)"
         )
-    application = create_app(path, read_only=read_only)
+    import duckdb
+
+    try:
+        application = create_app(path, read_only=read_only)
+    except duckdb.IOException as exc:  # another process holds the store (DuckDB allows one writer process)
+        raise IIPError(f"cannot open {path}: {exc}") from None
     typer.echo(f"iip serving {path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level=log_level)

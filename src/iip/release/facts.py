@@ -80,11 +80,12 @@ def province_facts(d: ReleaseData) -> list[dict]:
 
 
 def product_facts(d: ReleaseData, *, n: int = 3) -> list[dict]:
-    """Main products with the largest rises and falls on a year earlier."""
+    """Main products with the largest rises and falls on a year earlier. A product with no output in the month
+    (yoy 0, e.g. sugar out of the cane season) is a seasonal stop, not a fall: it is left out of the text."""
     pr = d.products
     if pr.empty or "yoy" not in pr:
         return []
-    pr = pr[pr["obs_status"] != "c"].dropna(subset=["yoy"])
+    pr = pr[(pr["obs_status"] != "c") & (pr["yoy"] > 0)].dropna(subset=["yoy"])
     out = []
     for rank, (_, r) in enumerate(pr[pr["yoy"] > 100].nlargest(n, "yoy").iterrows(), 1):
         out.append(_fact("product_up", r["yoy"] - 100, "pct", r["product_code"], d.period, rank=rank))

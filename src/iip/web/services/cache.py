@@ -62,21 +62,44 @@ class WebCache:
         self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0
         self.ready = False
+        self._watching = False
 
     # ---------------------------------------------------------------------------------- freshness
-    def token(self, con: duckdb.DuckDBPyConnection) -> tuple:
-        now = time.monotonic()
-        if self._token is not None and now - self._checked < self.check_every:
-            return self._token
-        sa = "(SELECT max(run_id) FROM sa_runs)" if relation_exists(con, "sa_runs") else "NULL"
-        tok = tuple(con.execute(f"SELECT (SELECT max(run_id) FROM compile_runs), {sa}").fetchone())
+    def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
+        try:
+            return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
+                                     "(SELECT max(run_id) FROM sa_runs)").fetchone())
+        except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
+            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchone()[0], None)
+
+    def _set_token(self, tok: tuple) -> None:
         with self._lock:
             if tok != self._token:
                 self._blocks.clear()
                 self._table = None
                 self._token = tok
-            self._checked = now
-        return tok
+            self._checked = time.monotonic()
+
+    def token(self, con: duckdb.DuckDBPyConnection) -> tuple:
+        """The current (compile run, adjustment run). With the background watcher running (``watch``), no query
+        happens on the request path; otherwise the store is re-read at most once per ``check_every`` seconds."""
+        if self._token is not None and (self._watching or time.monotonic() - self._checked < self.check_every):
+            return self._token
+        self._set_token(self._read_token(con))
+        return self._token
+
+    def watch(self, db, stop: threading.Event) -> None:
+        """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""
+        con = db.cursor()
+        self._watching = True
+        try:
+            while not stop.wait(self.check_every):
+                self._set_token(self._read_token(con))
+        except Exception:  # noqa: BLE001 - the store closed under us: fall back to checks on the request path
+            pass
+        finally:
+            self._watching = False
+            con.close()
 
     def suppression(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The disclosure table of the current compile run."""

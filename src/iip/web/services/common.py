@@ -28,9 +28,12 @@ def valid_nodes() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def valid_areas() -> frozenset[str]:
+    """VN, the six regions, the 63 provinces (GSO 2-digit codes) and the 34 provinces merged on 1 July 2025
+    (``N`` + code, compiled once data reach July 2025)."""
     from iip import reference
 
-    return frozenset(["VN", *reference.regions()["region_code"], *reference.provinces()["code"]])
+    merged = ["N" + c for c in reference.provinces_2025()["code"]]
+    return frozenset(["VN", *reference.regions()["region_code"], *reference.provinces()["code"], *merged])
 
 
 def is_province(area: str) -> bool:
@@ -59,7 +62,7 @@ def check_areas(areas: list[str]) -> list[str]:
     if bad:
         raise BadParameter(
             f"unknown area {', '.join(map(repr, bad))}: use VN, a region code (RRD, NMM, NCC, CH, "
-            "SE, MRD) or a 2-digit GSO province code (see /api/meta/areas)"
+            "SE, MRD), a 2-digit GSO province code or N + the code of a province merged in 2025 (see /api/meta/areas)"
         )
     return areas
 

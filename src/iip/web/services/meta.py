@@ -66,6 +66,9 @@ def areas() -> tuple[dict, ...]:
         }
         for p in prov.itertuples()
     ]
+    rows += [{"code": "N" + p.code, "level": "province_2025", "parent": p.region, "name_vi": p.name_vi,
+              "name_en": p.name_en, "tile_row": int(p.tile_row), "tile_col": int(p.tile_col)}
+             for p in reference.provinces_2025().itertuples()]
     return tuple(rows)
 
 
