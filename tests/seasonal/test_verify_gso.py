@@ -59,3 +59,19 @@ def test_janfeb_outliers_disappear(total, adjusted):
     no_tet = adjust(total, name="TOTAL", tet=False)
     assert len(janfeb_outliers(no_tet.report)) >= 4
     assert len(janfeb_outliers(adjusted.report)) <= 1
+
+
+def test_section_e_fallback_leaves_no_tet(store_path):
+    """Section E (water supply, waste): the automatic model (1 0 0)(0 1 0) over-corrects (Tet effect left in sa
+    with the opposite sign); adjust's self-check falls back to the airline model, whose sa passes."""
+    e = read_store_levels(store_path, nodes=("E",))["E"]
+    res = adjust(e, name="E", candidates=[(7, 10), (10, 3)])     # 7/10 is what the full search picks on E
+    fb = res.report["diagnostics"]["fallback"]
+    first, kept = fb["tried"][0], fb["tried"][-1]
+    assert first["arima"] == "(1 0 0)(0 1 0)" and first["sa_p"] < 0.001 and not first["passed"]
+    assert fb["needed"] and fb["passed"] and fb["used"] == "airline" == kept["label"]
+    assert res.report["model"]["arima"] == "(0 1 1)(0 1 1)" and res.report["tet"]["after_days"] == 10
+    left = res.report["diagnostics"]["tet_left"]
+    assert left["sa"]["p"] >= 0.05 and left["raw"]["p"] < 0.01
+    assert res.report["diagnostics"]["m_q"]["M7"] < 1
+    assert len(res.specs) == 3 + 2                # 2 windows + no Tet, automatic run, airline run

@@ -2,11 +2,13 @@
 
 ``adjust(df)`` (columns period 'YYYY-MM', value) -> :class:`SAResult` with the decomposition
 (value = sa x seasonal x calendar, factors), the forecasts, the report (model, Tet window, outliers,
-diagnostics) and the spec text. Method page: docs/methods/seasonal.md.
+diagnostics) and the spec text. ``adjust`` checks itself: when the Tet effect is left in sa it re-runs with
+the fallbacks of :func:`fallback_steps` (report ``diagnostics.fallback``). Method page: docs/methods/seasonal.md.
 """
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -23,6 +25,9 @@ BEFORE = (7, 10, 15, 20)
 AFTER = (3, 7, 10, 15)
 MIN_YEARS = 3
 SELECTION_MODEL = "(0 1 1)(0 1 1)"
+FALLBACK_MODEL = SELECTION_MODEL   # the airline model
+ALPHA = 0.05                       # Tet-left test level: sa p < ALPHA = Tet effect left
+NEXT_WINDOWS = 3                   # next-best Tet windows (by AICc) tried as fallbacks
 COLUMNS = ["period", "value", "sa", "trend", "seasonal", "calendar", "tet", "workdays", "irregular"]
 
 
@@ -175,14 +180,146 @@ def tet_left(series: pd.DataFrame, *, before: int, after: int) -> dict:
             "sa": tet_effect_test(sa, tet, seasonal_dummies=False)}
 
 
+def _multiplicative(udg: dict[str, str]) -> bool:
+    """Log (multiplicative) mode: X-13 writes ``finmode`` under transform auto, only ``samode`` under a fixed
+    transform (``transform=log`` gives 'multiplicative seasonal adjustment')."""
+    return (udg.get("finmode") or udg.get("samode", "")).startswith("mult")
+
+
+@dataclass
+class Fit:
+    """One full run (or a failed one: ``error`` set, no series/report)."""
+    label: str
+    window: tuple[int | None, int | None]
+    options: SpecOptions
+    spec: str
+    series: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    report: dict | None = None
+    error: str | None = None
+
+    def p(self, which: str) -> float:
+        """p of the Tet-left test on ``which`` ('sa' or 'raw'); NaN when the run failed or has no test."""
+        left = ((self.report or {}).get("diagnostics") or {}).get("tet_left")
+        return float(left[which]["p"]) if left else float("nan")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One fallback specification: Tet window and spec options, and why it is tried."""
+    label: str
+    reason: str
+    window: tuple[int, int]
+    options: SpecOptions
+
+
+def full_fit(s: pd.Series, *, name: str, window: tuple[int | None, int | None], options: SpecOptions,
+             selection: dict, label: str = "automatic", tet: bool = True, x13path=None,
+             timeout: float = 120.0) -> Fit:
+    """One full X-13 run: decomposition, forecasts, report and (``tet``) the Tet-left test."""
+    b, a = window
+    spec = _spec(s, name, b, a, options)
+    out = run_x13(spec, name=name, x13path=x13path, timeout=timeout)
+    multiplicative = _multiplicative(out.udg)
+    series = decompose(s, out, multiplicative=multiplicative)
+    report = build_report(out, selection={**selection, "chosen": window}, multiplicative=multiplicative,
+                          name=name)
+    if tet:
+        report["diagnostics"]["tet_left"] = tet_left(series, before=b, after=a)
+    return Fit(label, window, options, spec, series, forecasts(out), report)
+
+
+def next_windows(aicc: dict[str, float], *, exclude: tuple[int, int], n: int = NEXT_WINDOWS) -> list[tuple[int, int]]:
+    """The ``n`` Tet windows with the smallest AICc after ``exclude``; a window whose AICc equals (to 1e-4) one
+    already kept or the excluded one's fits identically (proportional shares) and is skipped."""
+    ex = f"{exclude[0]}/{exclude[1]}"
+    seen = [aicc[ex]] if ex in aicc and np.isfinite(aicc[ex]) else []
+    out: list[tuple[int, int]] = []
+    for key, v in sorted(((k, v) for k, v in aicc.items() if k not in ("none", ex) and np.isfinite(v)),
+                         key=lambda kv: kv[1]):
+        if len(out) == n:
+            break
+        if any(abs(v - w) < 1e-4 for w in seen):
+            continue
+        seen.append(v)
+        out.append(tuple(int(x) for x in key.split("/")))
+    return out
+
+
+def fallback_steps(first: Fit, aicc: dict[str, float], *, options: SpecOptions, positive: bool = True,
+                   n_windows: int = NEXT_WINDOWS) -> list[Step]:
+    """The fallbacks in order: (1) the airline model, same window; (2) the next-best windows by AICc, airline;
+    (3) under ``transform='auto'`` only, the other transform (log <-> none; log needs ``positive`` values),
+    airline, first window. An explicit transform is respected (no step 3)."""
+    airline = replace(options, model=FALLBACK_MODEL)
+    w = first.window
+    steps = [Step("airline", f"airline model {FALLBACK_MODEL} instead of the automatic model, window {w[0]}/{w[1]}",
+                  w, airline)]
+    for b, a in next_windows(aicc, exclude=w, n=n_windows):
+        steps.append(Step(f"window {b}/{a}", f"next-best Tet window by AICc ({aicc[f'{b}/{a}']:.2f}), airline model",
+                          (b, a), airline))
+    if options.transform == "auto":
+        other = "none" if (first.report or {}).get("model", {}).get("transform") == "log" else "log"
+        if other == "none" or positive:
+            steps.append(Step(f"transform {other}", f"transform {other} instead of the automatic choice, airline "
+                              f"model, window {w[0]}/{w[1]}", w, replace(airline, transform=other)))
+    return steps
+
+
+def _passes(f: Fit, alpha: float) -> bool:
+    return f.error is None and f.p("sa") >= alpha and f.p("raw") < alpha
+
+
+def _row(f: Fit, alpha: float) -> dict:
+    model = f.report["model"] if f.report else {}
+    return {"label": f.label, "window": f"{f.window[0]}/{f.window[1]}", "model": f.options.model or "automdl",
+            "arima": model.get("arima"), "transform": model.get("transform", f.options.transform),
+            "sa_p": f.p("sa"), "raw_p": f.p("raw"), "passed": _passes(f, alpha), "error": f.error}
+
+
+def self_check(first: Fit, steps: list[Step], fit: Callable[[Step], Fit], *,
+               alpha: float = ALPHA) -> tuple[Fit, list[Fit], dict]:
+    """Keep ``first`` when its sa shows no Tet effect (p >= alpha; no further run). Otherwise run ``steps`` in
+    order with ``fit`` and keep the first whose sa passes and whose raw still shows the effect (p < alpha);
+    if none does, the run with the largest sa p. Returns (kept, every run, diagnostics.fallback)."""
+    if not first.p("sa") < alpha:
+        return first, [first], {"needed": False, "alpha": alpha, "sa_p": first.p("sa")}
+    tried = [first]
+    for step in steps:
+        try:
+            f = fit(step)
+        except X13Error as exc:
+            f = Fit(step.label, step.window, step.options, getattr(exc, "spec", "") or "", error=str(exc))
+        tried.append(f)
+        if _passes(f, alpha):
+            break
+    ok = [f for f in tried[1:] if _passes(f, alpha)]
+    kept = ok[0] if ok else max((f for f in tried if f.error is None), key=lambda f: f.p("sa"))
+    arima = first.report["model"].get("arima")
+    info = {"needed": True, "alpha": alpha, "order": [s.label for s in steps],
+            "reason": f"Tet effect left in sa with the automatic specification ({arima} "
+                      f"{first.report['model'].get('transform')}, window {first.window[0]}/{first.window[1]}): "
+                      f"p = {first.p('sa'):.2g} < {alpha}",
+            "tried": [_row(f, alpha) for f in tried], "used": kept.label, "passed": bool(ok)}
+    if ok:
+        info["note"] = (f"kept '{kept.label}' ({next(s.reason for s in steps if s.label == kept.label)}): the first "
+                        f"fallback whose sa shows no Tet effect (p = {kept.p('sa'):.2g} >= {alpha}) and whose raw "
+                        f"series still does (p = {kept.p('raw'):.2g})")
+    else:
+        info["note"] = (f"no specification passed the Tet-left test; kept '{kept.label}', the largest sa p "
+                        f"({kept.p('sa'):.2g}): the Tet effect is still left in sa")
+    return kept, tried, info
+
+
 def adjust(df: pd.DataFrame, *, name: str = "series", transform: str = "auto", maxlead: int = 24,
            candidates: list[tuple[int, int]] | None = None, tet: bool = True, x13path=None,
-           timeout: float = 120.0, spec_only: bool = False) -> SAResult | str:
+           timeout: float = 120.0, spec_only: bool = False, alpha: float = ALPHA) -> SAResult | str:
     """Seasonally adjust one series; ``spec_only`` returns the final spec text (default window 10/3) unrun.
 
     Steps: validate; choose the Tet window by AICc (``select_window``); run the full model
-    (transform ``transform``, automdl, AO/LS/TC outliers, working days, leap year, X-11, forecasts).
-    ``tet=False`` leaves the Tet regressor out (for comparisons only: the Tet effect then stays in sa).
+    (transform ``transform``, automdl, AO/LS/TC outliers, working days, leap year, X-11, forecasts); when the
+    Tet-left test finds the Tet effect in sa (p < ``alpha``), run the fallbacks (``fallback_steps``,
+    ``self_check``). ``tet=False`` leaves the Tet regressor out (comparisons only: the Tet effect stays in sa).
     """
     s = validate_series(df, name=name, transform=transform)
     options = SpecOptions(transform=transform, maxlead=maxlead)
@@ -191,15 +328,19 @@ def adjust(df: pd.DataFrame, *, name: str = "series", transform: str = "auto", m
     if tet:
         selection, specs = select_window(s, name=name, options=options, timeout=timeout, x13path=x13path,
                                          candidates=candidates or window_candidates())
-        b, a = selection["chosen"]
     else:
-        selection, specs, (b, a) = {"chosen": (None, None), "aicc": {}}, [], (None, None)
-    spec = _spec(s, name, b, a, options)
-    specs.append(spec)
-    out = run_x13(spec, name=name, x13path=x13path, timeout=timeout)
-    multiplicative = out.udg.get("finmode", "").startswith("mult")
-    series = decompose(s, out, multiplicative=multiplicative)
-    report = build_report(out, selection=selection, multiplicative=multiplicative, name=name)
+        selection, specs = {"chosen": (None, None), "aicc": {}}, []
+    run = dict(name=name, selection=selection, tet=tet, x13path=x13path, timeout=timeout)
+    first = full_fit(s, window=selection["chosen"], options=options, **run)
+    kept, tried = first, [first]
     if tet:
-        report["diagnostics"]["tet_left"] = tet_left(series, before=b, after=a)
-    return SAResult(name=name, series=series, forecast=forecasts(out), report=report, spec=spec, specs=specs)
+        steps = fallback_steps(first, selection["aicc"], options=options, positive=bool((s > 0).all()))
+        kept, tried, info = self_check(
+            first, steps, lambda st: full_fit(s, window=st.window, options=st.options, label=st.label, **run),
+            alpha=alpha)
+        kept.report["diagnostics"]["fallback"] = info
+        if info["needed"] and not info["passed"]:
+            kept.report["messages"]["warnings"].append(f"series {name}: {info['note']}")
+    specs += [f.spec for f in tried if f.spec]
+    return SAResult(name=name, series=kept.series, forecast=kept.forecast, report=kept.report, spec=kept.spec,
+                    specs=specs)

@@ -133,7 +133,7 @@ def build_report(out: X13Output, *, selection: dict, multiplicative: bool, name:
         "series": name,
         "span": udg.get("span"), "nobs": _num(udg.get("nobs")),
         "model": {"arima": udg.get("arimamdl"), "transform": "log" if multiplicative else "none",
-                  "transform_choice": udg.get("aictrans"), "mode": udg.get("finmode"),
+                  "transform_choice": udg.get("aictrans"), "mode": udg.get("finmode") or udg.get("samode"),
                   "aicc": _num(udg.get("aicc")), "seasonal_filter": udg.get("sfmsr"),
                   "trend_filter": udg.get("finaltrendma") or udg.get("trendma"),
                   "regressors": regressors(udg), "chi2_groups": chi2},
