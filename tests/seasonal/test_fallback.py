@@ -10,7 +10,6 @@ import pytest
 
 from iip.seasonal.spec import SpecOptions
 from iip.seasonal.x13 import X13Error
-from tests.seasonal.test_x13_numeric import synthetic  # noqa: F401  (module fixture reused)
 
 A = importlib.import_module("iip.seasonal.adjust")   # the module (iip.seasonal.adjust is also the function)
 
@@ -84,7 +83,7 @@ def test_first_passing_fallback_is_kept():
     fit, calls = runner({"airline": (0.01, 0.007), "window 10/10": (0.20, 0.2),   # raw lost the Tet effect
                          "window 15/10": X13Error("x13as stopped"), "window 20/10": (0.09, 0.006),
                          "transform none": (0.5, 0.001)})
-    kept, tried, info = A.self_check(first, steps_for(first), fit)
+    kept, _tried, info = A.self_check(first, steps_for(first), fit)
     assert calls == ["airline", "window 10/10", "window 15/10", "window 20/10"]     # stops at the first pass
     assert kept.label == "window 20/10" and kept.window == (20, 10)
     assert info["needed"] and info["passed"] and info["used"] == "window 20/10"
@@ -113,9 +112,9 @@ def test_adjust_wiring(monkeypatch):
     sel = {"chosen": (7, 10), "aicc": AICC}
     monkeypatch.setattr(A, "select_window", lambda s, **kw: (dict(sel), ["sel1", "sel2"]))
     for first_p, expect_runs in ((0.3, 1), (3e-4, 6)):
-        calls = []
+        calls: list[str] = []
 
-        def full_fit(s, *, window, options, label="automatic", **kw):
+        def full_fit(s, *, window, options, label="automatic", calls=calls, first_p=first_p, **kw):
             calls.append(label)
             return fake_fit(label, window, first_p if label == "automatic" else 0.01, options=options)
         monkeypatch.setattr(A, "full_fit", full_fit)
@@ -130,7 +129,7 @@ def test_adjust_wiring(monkeypatch):
 
 @pytest.fixture(scope="module")
 def forced(synthetic):
-    """The synthetic series of test_x13_numeric adjusted with alpha = 1: every sa 'has the Tet effect left',
+    """The synthetic series (conftest) adjusted with alpha = 1: every sa 'has the Tet effect left',
     so every fallback runs with the binary and none passes."""
     return A.adjust(synthetic[0], name="synthetic", candidates=[(10, 7), (20, 3)], alpha=1.0)
 

@@ -330,7 +330,7 @@ def adjust(df: pd.DataFrame, *, name: str = "series", transform: str = "auto", m
                                          candidates=candidates or window_candidates())
     else:
         selection, specs = {"chosen": (None, None), "aicc": {}}, []
-    run = dict(name=name, selection=selection, tet=tet, x13path=x13path, timeout=timeout)
+    run = {"name": name, "selection": selection, "tet": tet, "x13path": x13path, "timeout": timeout}
     first = full_fit(s, window=selection["chosen"], options=options, **run)
     kept, tried = first, [first]
     if tet:
