@@ -74,6 +74,8 @@ def province_facts(d: ReleaseData) -> list[dict]:
     if pv.empty:
         return []
     pub = pv[pv["obs_status"] != "c"].dropna(subset=["yoy"])
+    if pub.empty:  # every province confidential: no "rose in 0 and fell in 0" sentence
+        return []
     return [_fact("provinces_rose", int((pub["yoy"] > 100).sum()), "count", "TOTAL", d.period),
             _fact("provinces_fell", int((pub["yoy"] < 100).sum()), "count", "TOTAL", d.period),
             _fact("provinces_suppressed", int((pv["obs_status"] == "c").sum()), "count", "TOTAL", d.period)]
