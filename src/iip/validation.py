@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import ibis
 import ibis.expr.types as ir
 
 PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"

@@ -70,7 +70,7 @@ def test_bad_reports_name_file_row_field_and_write_nothing(con, tmp_path, line, 
         ingest_file(con, "reports", f)
     p = [x for x in e.value.problems if x["rule"] == rule]
     assert p and p[0]["row"] == 4 and p[0]["field"] == field and p[0]["file"] == str(f)
-    assert f"row 4" in str(e.value) and str(f) in str(e.value)
+    assert "row 4" in str(e.value) and str(f) in str(e.value)
     assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 0  # the good rows were not written
     assert con.execute("SELECT count(*) FROM loads WHERE kind='reports'").fetchone()[0] == 0
 

@@ -5,7 +5,6 @@ Command modules register themselves on ``app`` or on one of the groups below.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer

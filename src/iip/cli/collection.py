@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -131,8 +132,10 @@ def labour(period: str = typer.Option(..., "--period", help="Month, YYYY-MM (emp
     t = Table(title=f"Labour-usage index, 1 {period} (GSO form: 100 = same level)")
     for col in ("dimension", "code", "employees", "mom", "yoy", "n mom", "n yoy"):
         t.add_column(col, justify="left" if col in ("dimension", "code") else "right")
+    def f(v) -> str:
+        return "" if pd.isna(v) else f"{v:.2f}"
+
     for r in df.itertuples():
-        f = (lambda v: "" if v != v else f"{v:.2f}")
         t.add_row(r.dimension, r.code, f"{r.employees:,.0f}", f(r.mom), f(r.yoy), str(r.enterprises_mom),
                   str(r.enterprises_yoy))
     console.print(t)

@@ -1,7 +1,6 @@
 """Read a GSO workbook (.xls via xlrd, .xlsx via openpyxl read-only) into plain rows per sheet."""
 from __future__ import annotations
 
-import warnings
 import zipfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
