@@ -25,6 +25,12 @@ def invoke(*args):
     return res.output
 
 
+def ingest_all(db, d):
+    for kind, f in (("register", "register.csv"), ("products", "products.csv"), ("weights", "weights.csv"),
+                    ("reports", "reports.parquet")):
+        invoke("--db", db, "ingest", kind, d / f)
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("inputs")
@@ -86,9 +92,7 @@ def _under(c, n, parent):
 def test_files_to_export_match_an_independent_computation(inputs, tmp_path):
     d, reports, weights = inputs
     db = tmp_path / "s.duckdb"
-    for kind, f in (("register", "register.csv"), ("products", "products.csv"), ("weights", "weights.csv"),
-                    ("reports", "reports.parquet")):
-        invoke("--db", db, "ingest", kind, d / f)
+    ingest_all(db, d)
     invoke("--db", db, "compile")
     invoke("--db", db, "export", "indices", "--out", tmp_path / "ix.csv")
     out = pd.read_csv(tmp_path / "ix.csv", dtype={"area": str, "node": str})
@@ -111,9 +115,7 @@ def test_files_to_export_match_an_independent_computation(inputs, tmp_path):
 def test_show_and_partial_compile(inputs, tmp_path):
     d, _, _ = inputs
     db = tmp_path / "s.duckdb"
-    for kind, f in (("register", "register.csv"), ("products", "products.csv"), ("weights", "weights.csv"),
-                    ("reports", "reports.parquet")):
-        invoke("--db", db, "ingest", kind, d / f)
+    ingest_all(db, d)
     invoke("--db", db, "compile")
     text = invoke("--db", db, "show", "--period", "2021-06")
     assert "TOTAL" in text and "2021-06" in text and "Provinces" in text

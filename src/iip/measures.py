@@ -124,9 +124,8 @@ def period_growth(tidy: pd.DataFrame, *, freq: str = "Q", value: str = "index") 
     return g.rename(columns={"p": "period"})[["indicator", "area", "node", "period", "index", "yoy"]]
 
 
-def diffusion(tidy: pd.DataFrame, *, areas: list[str], measure: str = "yoy") -> pd.DataFrame:
-    """How many of ``areas`` rose (measure > 100), fell (< 100) or were unchanged, per indicator, node, period."""
-    d = tidy[tidy["area"].isin(areas)].dropna(subset=[measure])
-    d = d.assign(up=d[measure] > 100, down=d[measure] < 100, flat=d[measure] == 100)
-    g = d.groupby(["indicator", "node", "period"])[["up", "down", "flat"]].sum().astype(int).reset_index()
-    return g.rename(columns={"up": "rose", "down": "fell", "flat": "unchanged"})
+def direction_counts(values: pd.Series) -> dict[str, int]:
+    """Diffusion: how many of ``values`` (100-based, e.g. the provinces' yoy) rose (> 100), fell (< 100) or
+    were unchanged; missing values are not counted."""
+    v = pd.Series(values).dropna()
+    return {"rose": int((v > 100).sum()), "fell": int((v < 100).sum()), "unchanged": int((v == 100).sum())}

@@ -5,6 +5,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
+from iip.measures import direction_counts
 
 
 def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
@@ -21,32 +22,39 @@ def node_names(lang: str = "vi") -> dict[str, str]:
     return dict(zip(t["code"], t["name_vi" if lang == "vi" else "name_en"]))
 
 
+SECTION_OF = {"05": "B", "06": "B", "07": "B", "08": "B", "09": "B", "35": "D", "36": "E", "37": "E", "38": "E",
+              "39": "E"}   # divisions outside C (section C holds 10-33)
+
+
+def gso_order(codes: pd.Series, levels: pd.Series) -> pd.Series:
+    """Sort key of GSO's tables: TOTAL, then each section followed by its divisions."""
+    def key(code, level):
+        if level == "total":
+            return "0"
+        if level == "section":
+            return "1" + code
+        return "1" + SECTION_OF.get(code[:2], "C") + code
+    return pd.Series([key(c, lv) for c, lv in zip(codes, levels)], index=codes.index)
+
+
+def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
+    """The VSIC rows of ``levels`` (code, level, parent, name_vi, name_en) in GSO's table order."""
+    from iip import reference
+
+    t = reference.vsic()
+    t = t[t["level"].isin(levels)][["code", "level", "parent", "name_vi", "name_en"]]
+    return t.assign(order=gso_order(t["code"], t["level"])).sort_values("order").drop(columns="order")
+
+
 def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
                    levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
     """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions."""
-    from iip import reference
-
-    tree = reference.vsic()
     df = con.execute("""SELECT node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy FROM indices
                         WHERE indicator = ? AND area = ? AND period = ?""", [indicator, area, period]).df()
     if df.empty:
         raise NotFoundError(f"no {indicator} indices for area {area} in {period}")
-    t = tree[tree["level"].isin(levels)][["code", "level", "parent", "name_vi", "name_en"]]
-    t = t.assign(order=t.apply(_gso_order, axis=1)).sort_values("order")
-    out = t.merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node", "order"])
+    out = tree_rows(levels).merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node"])
     return out.reset_index(drop=True)
-
-
-def _gso_order(row) -> str:
-    """TOTAL, then each section followed by its divisions."""
-    code, level = row["code"], row["level"]
-    if level == "total":
-        return "0"
-    if level == "section":
-        return "1" + code
-    section = {"05": "B", "06": "B", "07": "B", "08": "B", "09": "B", "35": "D", "36": "E", "37": "E",
-               "38": "E", "39": "E"}.get(code[:2], "C")
-    return "1" + section + code
 
 
 def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
@@ -57,8 +65,7 @@ def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str
     df = con.execute(f"""SELECT area, {measure} AS v FROM indices WHERE indicator = ? AND node = ? AND period = ?
                          AND regexp_matches(area, ?) AND {measure} IS NOT NULL""",
                      [indicator, node, period, pattern]).df()
-    return {"rose": int((df["v"] > 100).sum()), "fell": int((df["v"] < 100).sum()),
-            "unchanged": int((df["v"] == 100).sum()), "provinces": len(df)}
+    return {**direction_counts(df["v"]), "provinces": len(df)}
 
 
 def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,

@@ -80,10 +80,15 @@ def series_ids(con, series: pd.DataFrame) -> np.ndarray:
     return np.asarray(ids, dtype=np.int32)
 
 
+def period_ids(periods) -> np.ndarray:
+    """Month ids of table ``index_periods``: pid = 12 * year + month - 1."""
+    return np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in periods], dtype=np.int32)
+
+
 def write_indices(con, result: CompileResult, *, period_from, period_to, reference_year) -> int:
     """Write the compiled months in one transaction: a full compile replaces every cell, a partial one
     (period_from..period_to) replaces those months only. Returns the rows written."""
-    pid_of = np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in result.periods], dtype=np.int32)
+    pid_of = period_ids(result.periods)
     lo, hi = period_from or "0000-00", period_to or "9999-99"
     keep = np.array([lo <= p <= hi for p in result.periods], dtype=bool)
     con.execute("SET preserve_insertion_order = false")
@@ -102,8 +107,8 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
             if period_from is None and period_to is None:
                 con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
             else:
-                lo_pid, hi_pid = (int(p[:4]) * 12 + int(p[5:7]) - 1 if p else d for p, d in
-                                  ((period_from, -1), (period_to, 10**9)))
+                lo_pid = int(period_ids([period_from])[0]) if period_from else -1
+                hi_pid = int(period_ids([period_to])[0]) if period_to else 10**9
                 con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo_pid, hi_pid])
                 con.execute(f"INSERT INTO index_cells BY NAME {select}")
             con.unregister("_cells")
@@ -122,7 +127,7 @@ def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
     df = df.reset_index(drop=True)
     with transaction(con):
         sid = series_ids(con, df)
-        pid = np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in df["period"]], dtype=np.int32)
+        pid = period_ids(df["period"])
         cells = pd.DataFrame({"sid": sid, "pid": pid})
         for c in MEASURES:
             cells[c] = df[c].astype(float) if c in df else np.nan

@@ -129,12 +129,13 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, fil
 
 
 def with_columns(df, columns) -> pa.Table:
-    """``_row`` and ``columns`` of a pandas or Arrow table, optional columns that are absent added empty."""
+    """``_row`` (when present) and ``columns`` of a pandas or Arrow table as Arrow; optional columns that are
+    absent are added empty."""
     t = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     for c in columns:
         if c not in t.column_names:
             t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
-    return t.select(["_row", *columns])
+    return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
 
 
 def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50) -> list[dict]:
@@ -164,8 +165,7 @@ def _typed_select(kind: str, src: str, numeric: set[str]) -> str:
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, load_id: int) -> tuple[int, int]:
     """Versioned upsert of validated rows; returns (inserted, unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    con.register("_incoming", with_columns(df, layout.columns) if "_row" in (
-        df.column_names if isinstance(df, pa.Table) else df.columns) else df)
+    con.register("_incoming", with_columns(df, layout.columns))
     try:
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
         numeric = {c for c, t in types.items() if t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT",

@@ -22,10 +22,9 @@ import pandas as pd
 
 from iip import measures
 from iip.errors import IIPError, NotFoundError
+from iip.summary import tree_rows
 
 SOURCES = ("compiled", "published")
-SECTION_OF = {"05": "B", "06": "B", "07": "B", "08": "B", "09": "B", "35": "D", "36": "E", "37": "E", "38": "E",
-              "39": "E"}
 
 
 @dataclass
@@ -54,25 +53,6 @@ def check_period(period: str) -> str:
     if p.strftime("%Y-%m") != period:
         raise IIPError(f"--period must be YYYY-MM, not {period!r}")
     return period
-
-
-def gso_order(codes: pd.Series, levels: pd.Series) -> pd.Series:
-    """Sort key: TOTAL, then each section followed by its divisions."""
-    def key(code, level):
-        if level == "total":
-            return "0"
-        if level == "section":
-            return "1" + code
-        return "1" + SECTION_OF.get(code[:2], "C") + code
-    return pd.Series([key(c, lv) for c, lv in zip(codes, levels)], index=codes.index)
-
-
-def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
-    from iip import reference
-
-    t = reference.vsic()
-    t = t[t["level"].isin(levels)][["code", "level", "parent", "name_vi", "name_en"]]
-    return t.assign(order=gso_order(t["code"], t["level"])).sort_values("order").drop(columns="order")
 
 
 def _compiled_month(con, period: str, indicator: str, area_sql: str, nodes_sql: str = "true") -> pd.DataFrame:

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from iip.measures import direction_counts
 from iip.release.data import ReleaseData
 
 SECTIONS = ("B", "C", "D", "E")
@@ -76,8 +77,9 @@ def province_facts(d: ReleaseData) -> list[dict]:
     pub = pv[pv["obs_status"] != "c"].dropna(subset=["yoy"])
     if pub.empty:  # every province confidential: no "rose in 0 and fell in 0" sentence
         return []
-    return [_fact("provinces_rose", int((pub["yoy"] > 100).sum()), "count", "TOTAL", d.period),
-            _fact("provinces_fell", int((pub["yoy"] < 100).sum()), "count", "TOTAL", d.period),
+    n = direction_counts(pub["yoy"])
+    return [_fact("provinces_rose", n["rose"], "count", "TOTAL", d.period),
+            _fact("provinces_fell", n["fell"], "count", "TOTAL", d.period),
             _fact("provinces_suppressed", int((pv["obs_status"] == "c").sum()), "count", "TOTAL", d.period)]
 
 

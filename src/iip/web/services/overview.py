@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
+from iip.measures import direction_counts
 from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_period, is_province, records
 from iip.web.services.meta import coverage, name_map
@@ -101,14 +102,10 @@ def nodes_month(
 
 
 def diffusion(prov: pd.DataFrame, measure: str = "yoy") -> dict:
+    """Provinces up / down among the published ones, and how many are confidential."""
     ok = prov[prov["obs_status"].isna() & prov[measure].notna()]
-    return {
-        "rose": int((ok[measure] > 100).sum()),
-        "fell": int((ok[measure] < 100).sum()),
-        "unchanged": int((ok[measure] == 100).sum()),
-        "published": len(ok),
-        "suppressed": int((prov["obs_status"] == "c").sum()),
-    }
+    return {**direction_counts(ok[measure]), "published": len(ok),
+            "suppressed": int((prov["obs_status"] == "c").sum())}
 
 
 def total_history(
