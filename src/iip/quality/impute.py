@@ -50,14 +50,16 @@ def panel(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str, *, l
     months = pd.DataFrame({"period": _months(period_from, period_to)})
     pairs = con.execute("""SELECT DISTINCT r.enterprise_id, r.product_code, g.province, p.vsic
         FROM reports r JOIN register g USING (enterprise_id) JOIN products p USING (product_code)
-        WHERE r.status = 'R' AND r.period BETWEEN ? AND ?""", [start, period_to]).df()
+        WHERE r.status = 'R' AND r.period BETWEEN ? AND ? ORDER BY ALL""", [start, period_to]).df()
     rep = con.execute("SELECT enterprise_id, product_code, period, produced, sold, closing_stock FROM reports "
-                      "WHERE status = 'R' AND period BETWEEN ? AND ?", [period_from, period_to]).df()
+                      "WHERE status = 'R' AND period BETWEEN ? AND ? ORDER BY ALL", [period_from, period_to]).df()
     df = pairs.merge(months, how="cross").merge(rep, on=["enterprise_id", "product_code", "period"], how="left")
     df["stratum"] = df["province"] + "|" + df["vsic"] + "|" + df["product_code"]
     df["id"] = df["enterprise_id"] + "|" + df["product_code"]
-    return df.merge(_employees(con, df["enterprise_id"].unique(), months["period"]), how="left",
-                    on=["enterprise_id", "period"])
+    df = df.merge(_employees(con, df["enterprise_id"].unique(), months["period"]), how="left",
+                  on=["enterprise_id", "period"])
+    # a fixed row order: sums within strata, hence imputed values, are then identical bit for bit on a rerun
+    return df.sort_values(["stratum", "id", "period"], kind="stable").reset_index(drop=True)
 
 
 def _employees(con, enterprises, periods: pd.Series) -> pd.DataFrame:
@@ -78,7 +80,7 @@ def _back(con, period_from: str) -> pd.DataFrame:
         g.province || '|' || p.vsic || '|' || r.product_code AS stratum, r.produced, r.sold, r.closing_stock,
         r.status AS marker, NULL::DOUBLE AS employees
         FROM reports r JOIN register g USING (enterprise_id) JOIN products p USING (product_code)
-        WHERE r.period = ?""", [prev]).df()
+        WHERE r.period = ? ORDER BY ALL""", [prev]).df()
 
 
 def compute(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str, *, lookback: int = 12
@@ -154,9 +156,12 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
                         [load_id, f"impute:{period_from}..{period_to}", sha, len(lines), written,
                          len(lines) - written, user])
             con.register("_det", detail.assign(load_id=load_id))
+            # the detail of the lines this load wrote (a rerun that changes a few lines logs only those)
             con.execute("INSERT INTO imputations SELECT load_id, enterprise_id, period, product_code, variable, "
                         "value, marker, stratum, forward, backward, construction, count_forward, count_backward, "
-                        "count_construction FROM _det")
+                        "count_construction FROM _det d WHERE EXISTS (SELECT 1 FROM reports r WHERE r.load_id = ? "
+                        "AND r.enterprise_id = d.enterprise_id AND r.period = d.period "
+                        "AND r.product_code = d.product_code)", [load_id])
             con.unregister("_det")
         con.execute("INSERT INTO imputation_runs (load_id, period_from, period_to, strata, username, imputed, "
                     "written, unimputable) VALUES (?, ?, ?, 'province|class|product', ?, ?, ?, ?)",
