@@ -29,7 +29,7 @@ def child(db: str, repeat: int) -> None:
     floors, compiles, parts = [], [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        con.execute(FLOOR_SQL).arrow()
+        con.execute(FLOOR_SQL).to_arrow_table()  # fetch every row
         floors.append(time.perf_counter() - t0)
     for _ in range(repeat):
         t0 = time.perf_counter()

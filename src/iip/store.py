@@ -57,25 +57,73 @@ CREATE TABLE IF NOT EXISTS compile_runs (
     run_id BIGINT PRIMARY KEY, started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     period_from VARCHAR, period_to VARCHAR, base_years VARCHAR, reference_year INTEGER, rows BIGINT
 );
--- Compiled indices are kept compactly: a series dimension (stable ids), a month dimension, and one row of
--- numbers per series x month. The view `indices` presents them as one tidy table.
+-- Compiled indices are kept as what the compile computes: index levels per series x month (index_cells) and the
+-- effective weights behind contributions (index_weights), with a series dimension (stable ids, parent and TOTAL
+-- series) and a month dimension. Growth rates and contributions are arithmetic on levels: the table macro
+-- indices_where(...) derives them for the series asked for, and the view `indices` for all (docs/schema.md).
 CREATE TABLE IF NOT EXISTS index_series (
     sid INTEGER PRIMARY KEY, indicator VARCHAR NOT NULL, area VARCHAR NOT NULL, node VARCHAR NOT NULL
 );
+ALTER TABLE index_series ADD COLUMN IF NOT EXISTS parent_sid INTEGER;  -- parent node, same area and indicator
+ALTER TABLE index_series ADD COLUMN IF NOT EXISTS total_sid INTEGER;   -- TOTAL, same area and indicator
 CREATE TABLE IF NOT EXISTS index_periods (pid INTEGER PRIMARY KEY, period VARCHAR NOT NULL);  -- pid = 12*year + month - 1
 INSERT INTO index_periods SELECT y * 12 + m - 1, printf('%04d-%02d', y, m)
     FROM range(1990, 2101) t(y), range(1, 13) u(m) WHERE NOT EXISTS (SELECT 1 FROM index_periods);
 CREATE TABLE IF NOT EXISTS index_cells (
     sid INTEGER NOT NULL, pid INTEGER NOT NULL,
-    "index" DOUBLE, mom DOUBLE, yoy DOUBLE, ytd DOUBLE,
-    contrib_yoy DOUBLE,           -- percentage points of the parent node's yoy growth
-    contrib_ytd DOUBLE,           -- percentage points of the parent node's ytd growth
-    contrib_total_yoy DOUBLE,     -- percentage points of TOTAL's yoy growth in the same area
+    "index" DOUBLE NOT NULL,      -- linked, re-referenced index level
+    base_year SMALLINT,           -- base year whose weights are in force in this month
     run_id BIGINT NOT NULL
 );
-CREATE OR REPLACE VIEW indices AS      -- tidy: one row per indicator x area x node x month (latest compile)
-    SELECT s.indicator, s.area, s.node, p.period, c."index", c.mom, c.yoy, c.ytd, c.contrib_yoy, c.contrib_ytd,
-           c.contrib_total_yoy, c.run_id
+CREATE TABLE IF NOT EXISTS index_weights (  -- e = (W_k / W_P) * f_P / f_k of series k in its parent P / in TOTAL
+    sid INTEGER NOT NULL, base_year SMALLINT NOT NULL, run_id BIGINT NOT NULL, e_parent DOUBLE, e_total DOUBLE
+);
+CREATE OR REPLACE MACRO iip_pid(period) AS CAST(left(period, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) - 1;
+-- Every measure of the series selected (NULL = all), months period_from..period_to (NULL = all):
+-- mom = 100 I(t)/I(t-1); yoy = 100 I(t)/I(t-12); ytd = 100 sum(I, Jan..t)/sum(I, Jan..t-12);
+-- contrib = 100 (e I(t) - e I(t-12)) / I_P(t-12) (ytd: sums over Jan..t), e = the cell's effective weight.
+CREATE OR REPLACE MACRO indices_where(indicator_is := NULL, area_is := NULL, node_is := NULL,
+                                      period_from := NULL, period_to := NULL) AS TABLE
+WITH sel AS (
+    SELECT sid, indicator, area, node, parent_sid, total_sid FROM index_series
+    WHERE (indicator_is IS NULL OR indicator = indicator_is) AND (area_is IS NULL OR area = area_is)
+      AND (node_is IS NULL OR node = node_is)
+), win AS (  -- history needed: from January of the year before period_from
+    SELECT coalesce((CAST(left(period_from, 4) AS INTEGER) - 1) * 12, -1) AS lo,
+           coalesce(iip_pid(period_from), -1) AS out_lo, coalesce(iip_pid(period_to), 1 << 30) AS hi
+), need AS (
+    SELECT sid FROM sel UNION SELECT parent_sid FROM sel WHERE parent_sid IS NOT NULL
+    UNION SELECT total_sid FROM sel WHERE total_sid IS NOT NULL
+), lv AS (
+    SELECT c.sid, c.pid, c."index", c.run_id, c."index" * w.e_parent AS ep, c."index" * w.e_total AS et
+    FROM index_cells c LEFT JOIN index_weights w
+         ON w.sid = c.sid AND w.base_year = c.base_year AND w.run_id = c.run_id
+    WHERE c.sid IN (SELECT sid FROM need) AND c.pid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
+), ys AS (
+    SELECT *, CASE WHEN count("index") OVER y = pid % 12 + 1 THEN sum("index") OVER y END AS s_i,
+              CASE WHEN count(ep) OVER y = pid % 12 + 1 THEN sum(ep) OVER y END AS s_ep
+    FROM lv WINDOW y AS (PARTITION BY sid, pid // 12 ORDER BY pid RANGE UNBOUNDED PRECEDING)
+), m AS (
+    SELECT *, max("index") OVER m1 AS i1, max("index") OVER m12 AS i12, max(ep) OVER m12 AS ep12,
+              max(et) OVER m12 AS et12, max(s_i) OVER m12 AS s_i12, max(s_ep) OVER m12 AS s_ep12
+    FROM ys WINDOW m1 AS (PARTITION BY sid ORDER BY pid RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING),
+                   m12 AS (PARTITION BY sid ORDER BY pid RANGE BETWEEN 12 PRECEDING AND 12 PRECEDING)
+)
+SELECT s.indicator, s.area, s.node, p.period, m."index",
+       100 * m."index" / nullif(m.i1, 0) AS mom,
+       100 * m."index" / nullif(m.i12, 0) AS yoy,
+       CASE WHEN s.indicator <> 'inventory' THEN 100 * m.s_i / nullif(m.s_i12, 0) END AS ytd,
+       100 * (m.ep - m.ep12) / nullif(par.i12, 0) AS contrib_yoy,
+       CASE WHEN s.indicator <> 'inventory' THEN 100 * (m.s_ep - m.s_ep12) / nullif(par.s_i12, 0) END AS contrib_ytd,
+       100 * (m.et - m.et12) / nullif(tot.i12, 0) AS contrib_total_yoy,
+       m.run_id
+FROM m JOIN sel s ON s.sid = m.sid JOIN index_periods p ON p.pid = m.pid
+LEFT JOIN m par ON par.sid = s.parent_sid AND par.pid = m.pid
+LEFT JOIN m tot ON tot.sid = s.total_sid AND tot.pid = m.pid
+WHERE m.pid >= (SELECT out_lo FROM win);
+CREATE OR REPLACE VIEW indices AS SELECT * FROM indices_where();  -- tidy: every indicator x area x node x month
+CREATE OR REPLACE VIEW index_levels AS  -- the levels alone (fast: no derived measures)
+    SELECT s.indicator, s.area, s.node, p.period, c."index", c.run_id
     FROM index_cells c JOIN index_series s ON c.sid = s.sid JOIN index_periods p ON c.pid = p.pid;
 """
 
@@ -225,6 +273,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     old = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'indices'").fetchone()
     if old:  # stores made before indices became a view over index_cells
         con.execute("DROP TABLE indices")
+    stored_measures = con.execute("SELECT 1 FROM duckdb_columns() WHERE table_name = 'index_cells' "
+                                  "AND column_name = 'mom'").fetchone()
+    if stored_measures:  # stores made when measures were stored per cell: keep that table, carry the levels over
+        con.execute("DROP VIEW IF EXISTS indices")
+        con.execute("ALTER TABLE index_cells RENAME TO index_cells_v1")
+        con.execute('CREATE TABLE index_cells AS SELECT sid, pid, "index", NULL::SMALLINT AS base_year, run_id '
+                    'FROM index_cells_v1 WHERE "index" IS NOT NULL')
     for ddl in SCHEMA:
         if ddl.strip():
             con.execute(ddl)

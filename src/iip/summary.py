@@ -9,7 +9,7 @@ from iip.measures import direction_counts
 
 
 def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
-    row = con.execute("SELECT max(period) FROM indices WHERE indicator = ?", [indicator]).fetchone()
+    row = con.execute("SELECT max(period) FROM index_levels WHERE indicator = ?", [indicator]).fetchone()
     if not row or row[0] is None:
         raise NotFoundError("no compiled indices in the store: run `iip compile` first")
     return row[0]
@@ -49,8 +49,9 @@ def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
 def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
                    levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
     """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions."""
-    df = con.execute("""SELECT node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy FROM indices
-                        WHERE indicator = ? AND area = ? AND period = ?""", [indicator, area, period]).df()
+    df = con.execute("""SELECT node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy
+                        FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)""",
+                     [indicator, area, period, period]).df()
     if df.empty:
         raise NotFoundError(f"no {indicator} indices for area {area} in {period}")
     out = tree_rows(levels).merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node"])
@@ -62,18 +63,20 @@ def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str
     """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``: the 63 provinces
     before July 2025, the 34 merged provinces (areas ``N<code>``) from then on."""
     pattern = "^N[0-9]{2}$" if period >= "2025-07" else "^[0-9]{2}$"
-    df = con.execute(f"""SELECT area, {measure} AS v FROM indices WHERE indicator = ? AND node = ? AND period = ?
-                         AND regexp_matches(area, ?) AND {measure} IS NOT NULL""",
-                     [indicator, node, period, pattern]).df()
+    df = con.execute(f"""SELECT area, {measure} AS v
+                         FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)
+                         WHERE regexp_matches(area, ?) AND {measure} IS NOT NULL""",
+                     [indicator, node, period, period, pattern]).df()
     return {**direction_counts(df["v"]), "provinces": len(df)}
 
 
 def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,
                      indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
     """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size."""
-    df = con.execute("""SELECT node, yoy, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?
-                        AND period = ? AND length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
-                     [indicator, area, period]).df()
+    df = con.execute("""SELECT node, yoy, contrib_total_yoy
+                        FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)
+                        WHERE length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
+                     [indicator, area, period, period]).df()
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
     names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)

@@ -161,7 +161,7 @@ def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
     with connect(db()) as con:
-        n = con.execute("SELECT count(*) FROM indices").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM index_cells").fetchone()[0]
         if n == 0:
             raise IIPError("no compiled indices in the store: run `iip compile` first")
         sel = ", ".join(f'"{c}"' for c in cols)

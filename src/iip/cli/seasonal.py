@@ -109,7 +109,7 @@ def _target_series(input: Path | None, area: str, node: str, indicator: str) -> 
     from iip.store import connect
 
     con = connect(db(), read_only=db().exists())
-    df = con.execute('SELECT period, "index" AS value FROM indices WHERE indicator = ? AND area = ? AND node = ? '
+    df = con.execute('SELECT period, "index" AS value FROM index_levels WHERE indicator = ? AND area = ? AND node = ? '
                      "ORDER BY period", [indicator, area, node]).df()
     if df.empty:
         raise IIPError(f"no compiled series {indicator}/{area}/{node} in {db()}")

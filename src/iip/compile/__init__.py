@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from iip.compile.engine import MEASURES, OUTPUT_COLUMNS, CompileResult, compile_indices
+from iip.compile.engine import OUTPUT_COLUMNS, CompileResult, compile_indices
 from iip.errors import IIPError
 from iip.store import transaction
 
@@ -67,17 +67,31 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
 
 
 def series_ids(con, series: pd.DataFrame) -> np.ndarray:
-    """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended.
-    Must run inside the write transaction."""
-    con.register("_series", series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series))))
-    con.execute("""INSERT INTO index_series
+    """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended; parent and TOTAL
+    series ids (``series`` columns ``parent``/``total``: positions, -1 none) are set. Run inside the write
+    transaction."""
+    frame = series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series)))
+    con.register("_series", frame)
+    con.execute("""INSERT INTO index_series (sid, indicator, area, node)
                    SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
                    FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
                    ANTI JOIN index_series s USING (indicator, area, node)""")
     ids = con.execute("""SELECT s.sid FROM _series n LEFT JOIN index_series s USING (indicator, area, node)
                          ORDER BY n._pos""").fetchnumpy()["sid"]
     con.unregister("_series")
-    return np.asarray(ids, dtype=np.int32)
+    ids = np.asarray(ids, dtype=np.int32)
+    if "parent" in series:
+        links = pd.DataFrame({"sid": ids})
+        for col in ("parent", "total"):
+            pos = series[col].to_numpy(dtype=np.int64)
+            links[f"{col}_sid"] = pd.array(np.where(pos >= 0, ids[np.maximum(pos, 0)], 0), dtype="Int32")
+            links.loc[pos < 0, f"{col}_sid"] = pd.NA
+        con.register("_links", links)
+        con.execute("""UPDATE index_series s SET parent_sid = l.parent_sid, total_sid = l.total_sid
+                       FROM _links l WHERE s.sid = l.sid AND (s.parent_sid IS DISTINCT FROM l.parent_sid
+                                                              OR s.total_sid IS DISTINCT FROM l.total_sid)""")
+        con.unregister("_links")
+    return ids
 
 
 def period_ids(periods) -> np.ndarray:
@@ -86,53 +100,52 @@ def period_ids(periods) -> np.ndarray:
 
 
 def write_indices(con, result: CompileResult, *, period_from, period_to, reference_year) -> int:
-    """Write the compiled months in one transaction: a full compile replaces every cell, a partial one
-    (period_from..period_to) replaces those months only. Returns the rows written."""
+    """Write the compiled levels and effective weights in one transaction: a full compile replaces every cell,
+    a partial one (period_from..period_to) replaces those months only. Returns the rows written."""
     pid_of = period_ids(result.periods)
-    lo, hi = period_from or "0000-00", period_to or "9999-99"
-    keep = np.array([lo <= p <= hi for p in result.periods], dtype=bool)
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        with transaction(con):
-            run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
-            sid_of = series_ids(con, result.series)
-            f = result.fact
-            pidx = f["pid"].to_numpy()
-            mask = keep[pidx] if len(pidx) else np.zeros(0, dtype=bool)
-            cells = pa.table({"sid": sid_of[f["sid"].to_numpy()][mask], "pid": pid_of[pidx][mask],
-                              **{c: f[c].filter(pa.array(mask)) for c in MEASURES}})
-            con.register("_cells", cells)
-            cols = ", ".join(f'"{c}"' for c in MEASURES)
-            select = f"SELECT sid, pid, {cols}, {run_id}::BIGINT AS run_id FROM _cells"
-            if period_from is None and period_to is None:
-                con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
-            else:
-                lo_pid = int(period_ids([period_from])[0]) if period_from else -1
-                hi_pid = int(period_ids([period_to])[0]) if period_to else 10**9
-                con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo_pid, hi_pid])
-                con.execute(f"INSERT INTO index_cells BY NAME {select}")
-            con.unregister("_cells")
-            rows = cells.num_rows
-            con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows) "
-                        "VALUES (?, ?, ?, ?, ?)", [run_id, period_from, period_to, reference_year, rows])
-    finally:
-        con.execute("RESET preserve_insertion_order")
+    lo = int(period_ids([period_from])[0]) if period_from else -1
+    hi = int(period_ids([period_to])[0]) if period_to else 10**9
+    with transaction(con):
+        run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
+        sid_of = series_ids(con, result.series)
+        lv = result.level_arrays()
+        lv["sid"], lv["pid"] = sid_of[lv["sid"]], pid_of[lv["pid"]]
+        if period_from or period_to:
+            keep = (lv["pid"] >= lo) & (lv["pid"] <= hi)
+            lv = {k: v[keep] for k, v in lv.items()}
+        cells = pa.table(lv)
+        cells = pa.Table.from_batches(cells.to_batches(max_chunksize=1 << 17), cells.schema)  # parallel insert
+        weights = result.weights.assign(sid=lambda w: sid_of[w["sid"].to_numpy()], run_id=run_id)
+        con.register("_cells", cells)
+        con.register("_weights", weights)
+        select = f'SELECT sid, pid, "index", base_year, {run_id}::BIGINT AS run_id FROM _cells'
+        if period_from is None and period_to is None:
+            con.execute("DELETE FROM index_weights")
+            con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
+        else:
+            con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo, hi])
+            con.execute(f"INSERT INTO index_cells BY NAME {select}")
+            con.execute("DELETE FROM index_weights WHERE run_id NOT IN (SELECT DISTINCT run_id FROM index_cells)")
+        con.execute("INSERT INTO index_weights BY NAME SELECT sid, base_year, run_id, e_parent, e_total "
+                    "FROM _weights")
+        for name in ("_cells", "_weights"):
+            con.unregister(name)
+        rows = cells.num_rows
+        con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows) "
+                    "VALUES (?, ?, ?, ?, ?)", [run_id, period_from, period_to, reference_year, rows])
     return rows
 
 
 def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
-    """Store index rows given in the tidy shape (indicator, area, node, period, index[, mom, yoy, ...]);
-    cells already stored for the same series and month are replaced. For loading indices computed elsewhere
-    (and for tests). Returns the rows written."""
+    """Store index levels given in the tidy shape (indicator, area, node, period, index): cells already stored
+    for the same series and month are replaced. For loading indices computed elsewhere (and for tests); growth
+    rates are derived as for compiled series, contributions need compiled weights and stay empty.
+    Returns the rows written."""
     df = df.reset_index(drop=True)
     with transaction(con):
-        sid = series_ids(con, df)
-        pid = period_ids(df["period"])
-        cells = pd.DataFrame({"sid": sid, "pid": pid})
-        for c in MEASURES:
-            cells[c] = df[c].astype(float) if c in df else np.nan
-        cells["run_id"] = run_id
-        con.register("_tidy", cells)
+        cells = pd.DataFrame({"sid": series_ids(con, df), "pid": period_ids(df["period"]),
+                              "index": df["index"].astype(float), "run_id": run_id})
+        con.register("_tidy", cells[cells["index"].notna()])
         con.execute("DELETE FROM index_cells c USING _tidy t WHERE c.sid = t.sid AND c.pid = t.pid")
         con.execute("INSERT INTO index_cells BY NAME SELECT * FROM _tidy")
         con.unregister("_tidy")

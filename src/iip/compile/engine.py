@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from iip import measures
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership, month_range,
-                                   product_relatives, quantity_cube, weight_matrix)
+                                   product_relatives, quantity_cubes, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
 
 MERGER_PERIOD = "2025-07"
@@ -22,25 +22,97 @@ OUTPUT_COLUMNS = ["indicator", "area", "node", "period", *MEASURES]
 
 
 @dataclass
-class CompileResult:
-    """Compiled cells in long form: ``fact`` (sid, pid, measures...) with the ``series`` dimension (sid ->
-    indicator, area, node) and ``periods`` (pid -> 'YYYY-MM'). ``indices`` gives the tidy DataFrame."""
+class Block:
+    """One indicator's compiled series: linked, re-referenced index levels ``x`` [row, month] and, per base
+    year, each row's effective weight in its parent node and in TOTAL of the same area (NaN where none):
+    e_k = (W_k / W_P) * f_P / f_k (see :func:`iip.measures.contributions`)."""
 
-    fact: pa.Table
-    series: pd.DataFrame
+    indicator: str
+    x: np.ndarray
+    rows: "Rows"
+    prow: np.ndarray            # row of the parent node in the same area (-1: none)
+    trow: np.ndarray            # row of TOTAL in the same area (-1: none)
+    e_parent: dict[int, np.ndarray]
+    e_total: dict[int, np.ndarray]
+
+
+@dataclass
+class CompileResult:
+    """What a compile produces: index levels per series and month, the series dimension (indicator, area, node,
+    parent and TOTAL series) and the effective weights behind the contributions. Growth rates and contributions
+    are derived from these: :attr:`indices` computes them here (NumPy), the store's ``indices`` view in SQL."""
+
+    blocks: list[Block]
+    series: pd.DataFrame        # position = series id: indicator, area, node, parent, total (positions, -1: none)
     periods: list[str]
+    segment: np.ndarray         # base year whose weights are in force in each month
     notes: list[str] = field(default_factory=list)
+
+    def offsets(self) -> list[int]:
+        return list(np.cumsum([0] + [len(b.x) for b in self.blocks])[:-1])
+
+    def level_arrays(self) -> dict[str, np.ndarray]:
+        """The defined cells as arrays: sid, pid (month position), index, base_year."""
+        parts = {"sid": [], "pid": [], "index": [], "base_year": []}
+        for off, b in zip(self.offsets(), self.blocks):
+            r, c = np.nonzero(np.isfinite(b.x))
+            parts["sid"].append((r + off).astype(np.int32))
+            parts["pid"].append(c.astype(np.int32))
+            parts["index"].append(b.x[r, c])
+            parts["base_year"].append(self.segment[c].astype(np.int16))
+        empty = {"sid": np.int32, "pid": np.int32, "index": float, "base_year": np.int16}
+        return {k: np.concatenate(v) if v else np.zeros(0, dtype=empty[k]) for k, v in parts.items()}
+
+    @property
+    def levels(self) -> pa.Table:
+        """Long (sid, pid, index, base_year) Arrow table of the defined cells (pid = month position)."""
+        return pa.table(self.level_arrays())
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        """Effective weights per series and base year: sid, base_year, e_parent, e_total (NaN: none)."""
+        out = []
+        for off, b in zip(self.offsets(), self.blocks):
+            for y in b.e_parent:
+                out.append(pd.DataFrame({"sid": np.arange(len(b.x), dtype=np.int32) + off, "base_year": y,
+                                         "e_parent": _finite(b.e_parent[y]), "e_total": _finite(b.e_total[y])}))
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+            columns=["sid", "base_year", "e_parent", "e_total"])
+
+    def measures(self, b: Block) -> dict[str, np.ndarray]:
+        """Every measure [row, month] of one block, from its levels and effective weights."""
+        segs = {y: self.segment == y for y in b.e_parent}
+        x = b.x
+        out = {"index": x, "mom": measures.mom(x), "yoy": measures.yoy(x),
+               "contrib_yoy": contribution_matrix(x, b.e_parent, b.prow, self.periods, segs, cumulative=False),
+               "contrib_total_yoy": contribution_matrix(x, b.e_total, b.trow, self.periods, segs, cumulative=False)}
+        if b.indicator != "inventory":  # a stock is a point in time: no cumulative figures
+            out["ytd"] = measures.ytd(x, self.periods)
+            out["contrib_ytd"] = contribution_matrix(x, b.e_parent, b.prow, self.periods, segs, cumulative=True)
+        return out
 
     @property
     def indices(self) -> pd.DataFrame:
-        """The tidy table: indicator, area, node, period, index, mom, yoy, ytd, contributions."""
-        f = self.fact.to_pandas()
-        sid, pid = f.pop("sid").to_numpy(), f.pop("pid").to_numpy()
-        head = pd.DataFrame({"indicator": self.series["indicator"].to_numpy()[sid],
-                             "area": self.series["area"].to_numpy()[sid],
-                             "node": self.series["node"].to_numpy()[sid],
-                             "period": np.asarray(self.periods, dtype=object)[pid]})
-        return pd.concat([head, f], axis=1)
+        """The tidy table: indicator, area, node, period, index, mom, yoy, ytd, contributions (NaN: undefined)."""
+        parts = []
+        for off, b in zip(self.offsets(), self.blocks):
+            values = self.measures(b)
+            r, c = np.nonzero(np.isfinite(b.x))
+            part = pd.DataFrame({"indicator": b.indicator,
+                                 "area": self.series["area"].to_numpy()[r + off],
+                                 "node": self.series["node"].to_numpy()[r + off],
+                                 "period": np.asarray(self.periods, dtype=object)[c]})
+            for name in MEASURES:
+                part[name] = _finite(values[name][r, c]) if name in values else np.nan
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=OUTPUT_COLUMNS)
+        return pd.concat(parts, ignore_index=True)
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    """NaN where a value is not finite (a ratio on a zero base is undefined, not infinite)."""
+    return np.where(np.isfinite(a), a, np.nan)
 
 
 def class_ancestors(tree: pd.DataFrame) -> pd.DataFrame:
@@ -139,62 +211,48 @@ class Rows:
         return np.where(p >= 0, pos, -1)
 
 
-def contribution_matrix(linked: np.ndarray, weight: dict[int, np.ndarray], factors: dict[int, np.ndarray],
-                        prow: np.ndarray, periods: list[str], segs: dict[int, np.ndarray], *, cumulative: bool
-                        ) -> np.ndarray:
-    """Contributions [row, month] of each row to the growth of row ``prow[i]`` (NaN where prow < 0).
-    Effective weight e_k(t) = (W_k/W_P) * f_P/f_k with the weights and factors of the segment holding t."""
+def contribution_matrix(linked: np.ndarray, e_by_base: dict[int, np.ndarray], prow: np.ndarray,
+                        periods: list[str], segs: dict[int, np.ndarray], *, cumulative: bool) -> np.ndarray:
+    """Contributions [row, month] of each row to the growth of row ``prow[i]`` (NaN where prow < 0), with each
+    row's effective weight ``e_by_base[b]`` in the months of base year b's segment ``segs[b]``."""
     has = prow >= 0
     p = np.where(has, prow, 0)
     e = np.full(linked.shape, np.nan)
     for b, cols in segs.items():
-        w, f = weight[b], factors[b]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            e[:, cols] = ((w / w[p]) * (f[p] / f))[:, None]
+        e[:, cols] = e_by_base[b][:, None]
     out = measures.contributions(linked, linked[p], e, periods=periods, cumulative=cumulative)
     out[~has] = np.nan
     return out
 
 
-def long_form(values: dict[str, np.ndarray], rows: Rows, s: Structure, indicator: str
-              ) -> tuple[pa.Table, pd.DataFrame]:
-    """Long (series id, period id, measures...) Arrow table of the defined cells, and the series dimension."""
-    mask = np.isfinite(values["index"])
-    r, c = np.nonzero(mask)
-    cols = {"sid": r.astype(np.int32), "pid": c.astype(np.int32)}
-    for name in MEASURES:
-        v = values.get(name)
-        if v is None:
-            cols[name] = pa.nulls(len(r), pa.float64())
-        else:
-            v = v[r, c]
-            cols[name] = pa.array(v, mask=~np.isfinite(v))
-    series = pd.DataFrame({"indicator": indicator,
-                           "area": np.asarray(s.areas.codes, dtype=object)[rows.area],
-                           "node": np.asarray(s.nodes, dtype=object)[rows.node]})
-    return pa.table(cols), series
+def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarray], prow: np.ndarray
+                      ) -> dict[int, np.ndarray]:
+    """e_k = (W_k / W_P) * f_P / f_k per base year, for each row k with parent row P = prow[k] (NaN: none)."""
+    has = prow >= 0
+    p = np.where(has, prow, 0)
+    out = {}
+    for b, w in weight.items():
+        f = factors[b]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = (w / w[p]) * (f[p] / f)
+        out[b] = np.where(has & np.isfinite(e), e, np.nan)
+    return out
 
 
 def compile_indicator(qc: np.ndarray, s: Structure, indicator: str, reference_year: int, notes: list[str]
-                      ) -> tuple[dict[str, np.ndarray], Rows]:
-    """Every measure [row, month] of one indicator, linked across base years, for its defined series."""
+                      ) -> Block:
+    """One indicator's linked, re-referenced levels for its defined series, with their effective weights."""
     keys, fixed, weight = align({b: fixed_base(qc, s, b, notes) for b in s.base_cols})
     linked, factors = chain_link(fixed, s.periods)
     x, fref = rereference(linked, s.periods, reference_year)
     factors = {b: f * fref for b, f in factors.items()}
     a = len(s.areas.codes)
     rows = Rows(keys // a, keys % a, keys)
-    segs = segment_columns(s.periods, list(s.base_cols))
     prow = rows.parent_rows(s.parent, a)
     total = np.where(np.array(s.nodes) == "TOTAL", -1, s.nodes.index("TOTAL"))
     trow = rows.parent_rows(total, a)
-    values = {"index": x, "mom": measures.mom(x), "yoy": measures.yoy(x),
-              "contrib_yoy": contribution_matrix(x, weight, factors, prow, s.periods, segs, cumulative=False),
-              "contrib_total_yoy": contribution_matrix(x, weight, factors, trow, s.periods, segs, cumulative=False)}
-    if indicator != "inventory":  # a stock is a point in time: no cumulative figures
-        values["ytd"] = measures.ytd(x, s.periods)
-        values["contrib_ytd"] = contribution_matrix(x, weight, factors, prow, s.periods, segs, cumulative=True)
-    return values, rows
+    return Block(indicator, x, rows, prow, trow, effective_weights(weight, factors, prow),
+                 effective_weights(weight, factors, trow))
 
 
 def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.DataFrame, tree: pd.DataFrame,
@@ -212,7 +270,7 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     """
     notes: list[str] = []
     if len(q) == 0:
-        return _assemble([], [], [], ["no reports to compile"])
+        return _assemble([], None, np.zeros(0, dtype=np.int16), ["no reports to compile"])
     present = q["period"].cat.categories if isinstance(q["period"].dtype, pd.CategoricalDtype) else q["period"]
     periods = month_range(min(present), max(present))
     years = {p[:4] for p in periods}
@@ -226,29 +284,33 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     if periods[-1] < MERGER_PERIOD:
         merged_of = None  # the 34 merged provinces exist from July 2025: only compiled when the data reach it
     s = structure(periods, products, weights, tree, region_of, usable, merged_of)
-    facts, series = [], []
+    todo = []
     for indicator in indicators:
-        col = QUANTITY[indicator]
-        if q[col].isna().all():
-            notes.append(f"{indicator}: no {col} reported, not compiled")
-            continue
-        qc = quantity_cube(q, col=col, products=s.products, areas=s.areas, periods=s.periods)
-        values, rows = compile_indicator(qc, s, indicator, reference_year or usable[-1], notes)
-        f, sr = long_form(values, rows, s, indicator)
-        facts.append(f)
-        series.append(sr)
-    return _assemble(facts, series, s.periods, list(dict.fromkeys(notes)))
+        if q[QUANTITY[indicator]].isna().all():
+            notes.append(f"{indicator}: no {QUANTITY[indicator]} reported, not compiled")
+        else:
+            todo.append(indicator)
+    cubes = quantity_cubes(q, cols=[QUANTITY[i] for i in todo], products=s.products, areas=s.areas,
+                           periods=s.periods)
+    blocks = [compile_indicator(cubes.pop(QUANTITY[i]), s, i, reference_year or usable[-1], notes) for i in todo]
+    segs = segment_columns(s.periods, list(s.base_cols))
+    segment = np.zeros(len(s.periods), dtype=np.int16)
+    for b, cols in segs.items():
+        segment[cols] = b
+    return _assemble(blocks, s, segment, list(dict.fromkeys(notes)))
 
 
-def _assemble(facts: list[pa.Table], series: list[pd.DataFrame], periods: list[str], notes: list[str]
-              ) -> CompileResult:
-    if not facts:
-        empty = pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
-                          **{c: pa.array([], pa.float64()) for c in MEASURES}})
-        return CompileResult(empty, pd.DataFrame(columns=["indicator", "area", "node"]), periods, notes)
-    offset, shifted = 0, []
-    for f, sr in zip(facts, series):
-        sid = pa.array(f["sid"].to_numpy() + offset, pa.int32())
-        shifted.append(f.set_column(0, "sid", sid))
-        offset += len(sr)
-    return CompileResult(pa.concat_tables(shifted), pd.concat(series, ignore_index=True), periods, notes)
+def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, notes: list[str]) -> CompileResult:
+    """The series dimension of all blocks: sid = position; parent and total as positions (-1: none)."""
+    frames, off = [], 0
+    for b in blocks:
+        frames.append(pd.DataFrame({
+            "indicator": b.indicator,
+            "area": np.asarray(s.areas.codes, dtype=object)[b.rows.area],
+            "node": np.asarray(s.nodes, dtype=object)[b.rows.node],
+            "parent": np.where(b.prow >= 0, b.prow + off, -1),
+            "total": np.where(b.trow >= 0, b.trow + off, -1)}))
+        off += len(b.x)
+    series = (pd.concat(frames, ignore_index=True) if frames
+              else pd.DataFrame(columns=["indicator", "area", "node", "parent", "total"]))
+    return CompileResult(blocks, series, s.periods if s else [], segment, notes)

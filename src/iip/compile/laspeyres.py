@@ -69,19 +69,28 @@ def _codes(values, universe: list[str]) -> np.ndarray:
     return pd.Index(universe).get_indexer(values)
 
 
-def quantity_cube(q: pd.DataFrame, *, col: str, products: list[str], areas: Areas, periods: list[str]
-                  ) -> np.ndarray:
-    """q(p, A, t) for every product x area x month: sums over reports, provinces summed into regions and VN.
-    A month without a report counts 0. Returns a dense array [product, area, month]."""
+def quantity_cubes(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str]
+                   ) -> dict[str, np.ndarray]:
+    """q(p, A, t) for every product x area x month and each quantity column in ``cols``: sums over reports,
+    provinces summed into regions and VN. A month without a report counts 0. Dense arrays [product, area, month]."""
     p = _codes(q["product_code"], products)
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
-    v = np.nan_to_num(q[col].to_numpy(dtype=float))
     ok = (p >= 0) & (a >= 0) & (t >= 0)
     shape = (len(products), len(areas.provinces), len(periods))
     flat = np.ravel_multi_index((p[ok], a[ok], t[ok]), shape)
-    prov = np.bincount(flat, weights=v[ok], minlength=int(np.prod(shape))).reshape(shape)
-    return area_sum(prov, areas)
+    out = {}
+    for col in cols:
+        v = np.nan_to_num(q[col].to_numpy(dtype=float)[ok])
+        prov = np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape)
+        out[col] = area_sum(prov, areas)
+    return out
+
+
+def quantity_cube(q: pd.DataFrame, *, col: str, products: list[str], areas: Areas, periods: list[str]
+                  ) -> np.ndarray:
+    """:func:`quantity_cubes` for one quantity column."""
+    return quantity_cubes(q, cols=[col], products=products, areas=areas, periods=periods)[col]
 
 
 def area_sum(by_province: np.ndarray, areas: Areas) -> np.ndarray:

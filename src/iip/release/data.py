@@ -55,16 +55,18 @@ def check_period(period: str) -> str:
     return period
 
 
-def _compiled_month(con, period: str, indicator: str, area_sql: str, nodes_sql: str = "true") -> pd.DataFrame:
+def _compiled_month(con, period: str, indicator: str, *, area: str | None = None, node: str | None = None,
+                    where: str = "true") -> pd.DataFrame:
     from iip.release import disclosure
 
-    df = con.execute(f"""SELECT * FROM indices WHERE indicator = ? AND period = ? AND {area_sql}
-                         AND {nodes_sql}""", [indicator, period]).df()
+    df = con.execute(f"""SELECT * FROM indices_where(indicator_is := ?, area_is := ?, node_is := ?,
+                                                     period_from := ?, period_to := ?) WHERE {where}""",
+                     [indicator, area, node, period, period]).df()
     return disclosure.apply(con, df)
 
 
 def national_compiled(con, period: str, indicator: str = "production") -> pd.DataFrame:
-    df = _compiled_month(con, period, indicator, "area = 'VN'")
+    df = _compiled_month(con, period, indicator, area="VN")
     if df.empty:
         raise NotFoundError(f"no compiled {indicator} indices for {period}: run `iip compile` (or pick a month the "
                             "store holds)")
@@ -79,7 +81,7 @@ def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
     if m % 3:
         return pd.DataFrame(columns=["code", "q_yoy"])
     first = f"{y - 1}-{m - 2:02d}"
-    df = con.execute("""SELECT indicator, area, node, period, "index" FROM indices WHERE indicator = 'production'
+    df = con.execute("""SELECT indicator, area, node, period, "index" FROM index_levels WHERE indicator = 'production'
                         AND area = 'VN' AND period BETWEEN ? AND ?""", [first, period]).df()
     q = measures.period_growth(df, freq="Q")
     q = q[q["period"] == f"{y}-Q{m // 3}"][["node", "yoy"]].rename(columns={"node": "code", "yoy": "q_yoy"})
@@ -119,8 +121,8 @@ def products_compiled(con, period: str) -> pd.DataFrame:
 
 
 def companion_compiled(con, period: str, indicator: str) -> pd.DataFrame:
-    df = _compiled_month(con, period, indicator, "area = 'VN'", "(node = 'C' OR (length(node) = 2 AND "
-                         "node BETWEEN '10' AND '33'))")
+    df = _compiled_month(con, period, indicator, area="VN",
+                         where="node = 'C' OR (length(node) = 2 AND node BETWEEN '10' AND '33')")
     t = tree_rows(("section", "division"))
     return t.merge(df[["node", "index", "mom", "yoy", "ytd", "obs_status"]], left_on="code", right_on="node"
                    ).drop(columns="node").reset_index(drop=True)
@@ -129,7 +131,8 @@ def companion_compiled(con, period: str, indicator: str) -> pd.DataFrame:
 def provinces_compiled(con, period: str) -> pd.DataFrame:
     from iip import reference
 
-    df = _compiled_month(con, period, "production", "regexp_matches(area, '^[0-9]{2}$')", "node = 'TOTAL'")
+    df = _compiled_month(con, period, "production", node="TOTAL",
+                         where="regexp_matches(area, '^[0-9]{2}$')")
     p = reference.provinces()[["code", "name_vi", "name_en", "region_code", "tile_row", "tile_col"]]
     out = p.merge(df[["area", "index", "yoy", "ytd", "obs_status"]], left_on="code", right_on="area", how="inner")
     return out.drop(columns="area").reset_index(drop=True)
@@ -138,7 +141,7 @@ def provinces_compiled(con, period: str) -> pd.DataFrame:
 def history(con, period: str, *, source: str, months: int = 25) -> pd.DataFrame:
     first = (pd.Period(period, "M") - (months - 1)).strftime("%Y-%m")
     if source == "compiled":
-        h = con.execute("""SELECT period, "index" AS value FROM indices WHERE indicator = 'production'
+        h = con.execute("""SELECT period, "index" AS value FROM index_levels WHERE indicator = 'production'
                            AND area = 'VN' AND node = 'TOTAL' AND period BETWEEN ? AND ? ORDER BY period""",
                         [first, period]).df()
     else:
@@ -161,7 +164,7 @@ def adjust_on_the_fly(con, period: str) -> pd.DataFrame:
     from iip.errors import IIPError
     from iip.seasonal import adjust
 
-    full = con.execute("""SELECT period, "index" AS value FROM indices WHERE indicator = 'production'
+    full = con.execute("""SELECT period, "index" AS value FROM index_levels WHERE indicator = 'production'
                           AND area = 'VN' AND node = 'TOTAL' AND period <= ? ORDER BY period""", [period]).df()
     try:
         res = adjust(full, name="VN_TOTAL")

@@ -148,7 +148,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, base_year: int) -> dict:
         WHERE substr(r.period, 1, 4) = ? AND r.produced IS NOT NULL
         GROUP BY ALL""", [str(base_year)]).df()
     w = con.execute("SELECT kind, code, province, value FROM weights WHERE base_year = ?", [base_year]).df()
-    cells = con.execute("SELECT DISTINCT indicator, area, node FROM indices").df()
+    cells = con.execute("SELECT DISTINCT indicator, area, node FROM index_levels").df()
     return {"base": base,
             "product_w": w[w["kind"] == "product"].rename(columns={"code": "product_code"})[
                 ["product_code", "province", "value"]],
@@ -185,7 +185,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _current_run(con) -> int | None:
-    row = con.execute("SELECT max(run_id) FROM indices").fetchone()
+    row = con.execute("SELECT max(run_id) FROM index_cells").fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 

@@ -119,7 +119,7 @@ def _sdmx(con, d: data.ReleaseData, out: Path, stamp: str) -> list[Path]:
     if d.source == "compiled":
         from iip.release import disclosure
         first = (pd.Period(d.period, "M") - 24).strftime("%Y-%m")
-        rows = con.execute("""SELECT indicator, area, node, period, "index" FROM indices WHERE indicator =
+        rows = con.execute("""SELECT indicator, area, node, period, "index" FROM index_levels WHERE indicator =
             'production' AND area = 'VN' AND (node = 'TOTAL' OR length(node) <= 2) AND period BETWEEN ? AND ?""",
                            [first, d.period]).df()
         rows = disclosure.apply(con, rows)
@@ -173,7 +173,7 @@ def write_release(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    run = con.execute("SELECT max(run_id) FROM indices").fetchone()[0] if source == "compiled" else None
+    run = con.execute("SELECT max(run_id) FROM index_cells").fetchone()[0] if source == "compiled" else None
     with transaction(con):
         rid = int(con.execute("SELECT coalesce(max(release_id), 0) + 1 FROM releases").fetchone()[0])
         con.execute("""INSERT INTO releases (release_id, period, source, vintage, directory, files, content_hash,

@@ -42,7 +42,7 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def load_series(con: duckdb.DuckDBPyConnection) -> list[tuple[Key, pd.DataFrame]]:
     """Every stored monthly series: compiled indices, then published levels (skipped when absent)."""
-    parts = ["SELECT 'compiled' AS source, indicator, area, node, period, \"index\" AS value FROM indices"]
+    parts = ["SELECT 'compiled' AS source, indicator, area, node, period, \"index\" AS value FROM index_levels"]
     if _relation_exists(con, "published_levels"):
         parts.append("SELECT source, indicator, area, node, period, value FROM published_levels")
     frame = con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5").df()
