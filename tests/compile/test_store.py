@@ -78,3 +78,22 @@ def test_a_partial_recompile_updates_the_growth_of_later_months(linked):
     assert_same(got, want)
     runs = con.execute("SELECT DISTINCT run_id FROM index_weights ORDER BY 1").fetchall()
     assert runs == [(1,), (2,)]   # 2021 cells use the second run's weights, the others the first's
+
+
+def test_a_store_with_stored_measures_is_migrated_without_losing_them(tmp_path):
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE index_series (sid INTEGER PRIMARY KEY, indicator VARCHAR, area VARCHAR, node VARCHAR)")
+    con.execute("INSERT INTO index_series VALUES (0, 'production', 'VN', 'TOTAL')")
+    con.execute('CREATE TABLE index_cells (sid INTEGER, pid INTEGER, "index" DOUBLE, mom DOUBLE, yoy DOUBLE, '
+                "ytd DOUBLE, contrib_yoy DOUBLE, contrib_ytd DOUBLE, contrib_total_yoy DOUBLE, run_id BIGINT)")
+    con.execute("INSERT INTO index_cells SELECT 0, 2021 * 12 + m, 100 + m, NULL, NULL, NULL, NULL, NULL, NULL, 1 "
+                "FROM range(0, 24) t(m)")
+    con.close()
+    con = connect(db)
+    assert con.execute("SELECT count(*) FROM index_cells_v1").fetchone()[0] == 24   # kept as it was
+    got = con.execute("SELECT period, \"index\", mom, yoy FROM indices ORDER BY period").df()
+    assert len(got) == 24 and got["index"].iloc[13] == 113
+    assert got["mom"].iloc[13] == pytest.approx(100 * 113 / 112) and got["yoy"].iloc[13] == pytest.approx(100 * 113 / 101)

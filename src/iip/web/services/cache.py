@@ -140,10 +140,10 @@ class WebCache:
         pass per indicator; returns the number of blocks cached. ``ready`` is set when done."""
         tok = self.token(con)
         n = 0
-        for (indicator,) in con.execute("SELECT DISTINCT indicator FROM indices ORDER BY 1").fetchall():
+        for (indicator,) in con.execute("SELECT DISTINCT indicator FROM index_series ORDER BY 1").fetchall():
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ?",
+                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?)",
                 [indicator],
             ).df()
             for area, g in self.protect(con, df).groupby("area", sort=True):
@@ -163,7 +163,7 @@ class WebCache:
         def load():
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices WHERE indicator = ? AND area = ?",
+                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?, area_is := ?)",
                 [indicator, area],
             ).df()
             return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}
