@@ -99,28 +99,25 @@ WITH sel AS (
     FROM index_cells c LEFT JOIN index_weights w
          ON w.sid = c.sid AND w.base_year = c.base_year AND w.run_id = c.run_id
     WHERE c.sid IN (SELECT sid FROM need) AND c.pid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
-), ys AS (
+), ys AS (  -- sums Jan..t within each year (NULL unless every month Jan..t is there)
     SELECT *, CASE WHEN count("index") OVER y = pid % 12 + 1 THEN sum("index") OVER y END AS s_i,
               CASE WHEN count(ep) OVER y = pid % 12 + 1 THEN sum(ep) OVER y END AS s_ep
     FROM lv WINDOW y AS (PARTITION BY sid, pid // 12 ORDER BY pid RANGE UNBOUNDED PRECEDING)
-), m AS (
-    SELECT *, max("index") OVER m1 AS i1, max("index") OVER m12 AS i12, max(ep) OVER m12 AS ep12,
-              max(et) OVER m12 AS et12, max(s_i) OVER m12 AS s_i12, max(s_ep) OVER m12 AS s_ep12
-    FROM ys WINDOW m1 AS (PARTITION BY sid ORDER BY pid RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING),
-                   m12 AS (PARTITION BY sid ORDER BY pid RANGE BETWEEN 12 PRECEDING AND 12 PRECEDING)
 )
-SELECT s.indicator, s.area, s.node, p.period, m."index",
-       100 * m."index" / nullif(m.i1, 0) AS mom,
-       100 * m."index" / nullif(m.i12, 0) AS yoy,
-       CASE WHEN s.indicator <> 'inventory' THEN 100 * m.s_i / nullif(m.s_i12, 0) END AS ytd,
-       100 * (m.ep - m.ep12) / nullif(par.i12, 0) AS contrib_yoy,
-       CASE WHEN s.indicator <> 'inventory' THEN 100 * (m.s_ep - m.s_ep12) / nullif(par.s_i12, 0) END AS contrib_ytd,
-       100 * (m.et - m.et12) / nullif(tot.i12, 0) AS contrib_total_yoy,
-       m.run_id
-FROM m JOIN sel s ON s.sid = m.sid JOIN index_periods p ON p.pid = m.pid
-LEFT JOIN m par ON par.sid = s.parent_sid AND par.pid = m.pid
-LEFT JOIN m tot ON tot.sid = s.total_sid AND tot.pid = m.pid
-WHERE m.pid >= (SELECT out_lo FROM win);
+SELECT s.indicator, s.area, s.node, p.period, a."index",
+       100 * a."index" / nullif(m1."index", 0) AS mom,
+       100 * a."index" / nullif(y1."index", 0) AS yoy,
+       CASE WHEN s.indicator <> 'inventory' THEN 100 * a.s_i / nullif(y1.s_i, 0) END AS ytd,
+       100 * (a.ep - y1.ep) / nullif(par."index", 0) AS contrib_yoy,
+       CASE WHEN s.indicator <> 'inventory' THEN 100 * (a.s_ep - y1.s_ep) / nullif(par.s_i, 0) END AS contrib_ytd,
+       100 * (a.et - y1.et) / nullif(tot."index", 0) AS contrib_total_yoy,
+       a.run_id
+FROM ys a JOIN sel s ON s.sid = a.sid JOIN index_periods p ON p.pid = a.pid
+LEFT JOIN lv m1 ON m1.sid = a.sid AND m1.pid = a.pid - 1                -- a month earlier
+LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12               -- a year earlier
+LEFT JOIN ys par ON par.sid = s.parent_sid AND par.pid = a.pid - 12     -- the parent, a year earlier
+LEFT JOIN ys tot ON tot.sid = s.total_sid AND tot.pid = a.pid - 12      -- TOTAL, a year earlier
+WHERE a.pid >= (SELECT out_lo FROM win);
 CREATE OR REPLACE VIEW indices AS SELECT * FROM indices_where();  -- tidy: every indicator x area x node x month
 CREATE OR REPLACE VIEW index_levels AS  -- the levels alone (fast: no derived measures)
     SELECT s.indicator, s.area, s.node, p.period, c."index", c.run_id
