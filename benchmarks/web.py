@@ -7,7 +7,12 @@ loopback port. The load generator is asyncio + httpx: request i is *scheduled* a
 before (open model, no coordinated omission); latency is measured from that scheduled time to the full response,
 so a server that falls behind shows it. Queries are drawn at random (fixed seed) over the store's areas, TOTAL,
 sections and divisions, all measures, with a time window. Prints the figures; exits 1 if any request failed or
-p99 >= 50 ms or the overview page takes >= 1.5 s.
+p99 >= 50 ms or the overview page takes >= 1.5 s (cold first visit or warm, worst run).
+
+Page timing: navigation start until the load event AND every chart the user sees on the overview is drawn
+(history, division ranking, contributions, province map, provinces ranked: each container must exist, be marked
+drawn and hold its drawing, Plotly's or the server's), checked in an animation frame, so the time includes
+painting them. The series explorer (a Plotly page) is timed the same way for comparison.
 """
 
 from __future__ import annotations
@@ -145,24 +150,30 @@ async def load(base: str, qs: list[dict], rate: float, seconds: float) -> dict:
     }
 
 
-WAIT_CHARTS = """() => { const c = document.querySelectorAll('.chart');
-    return c.length > 0 && [...c].every(e => e.getAttribute('data-rendered') === '1' && e.querySelector('svg.main-svg')); }"""
+OVERVIEW_CHARTS = ["chart-history", "chart-ranking", "chart-contrib", "chart-map", "chart-provinces"]
+DRAWN = "svg.main-svg, svg.chart-svg, table.bars, div.tiles, p.empty"  # Plotly's drawing or the server-drawn chart
+WAIT_CHARTS = """(ids) => { const c = [...document.querySelectorAll('.chart')];
+    if (c.length === 0 || !ids.every(id => document.getElementById(id))) return false;
+    return c.every(e => { const d = e.querySelector('%s'); const r = d && d.getBoundingClientRect();
+        return e.getAttribute('data-rendered') === '1' && r && r.width > 0 && r.height > 0; }); }""" % DRAWN
 
 
-def _visit(page, url: str) -> tuple[float, float]:
-    """(seconds to every chart drawn, first contentful paint in seconds) for one navigation."""
+def _visit(page, url: str, ids: list[str]) -> tuple[float, float]:
+    """(seconds from navigation start to the load event and every chart drawn, first contentful paint in
+    seconds) for one navigation. ``ids``: charts that must be on the page (a missing one never passes)."""
     t = time.perf_counter()
-    page.goto(url)
-    page.wait_for_function(WAIT_CHARTS, timeout=30000)
+    page.goto(url, wait_until="load")
+    page.wait_for_function(WAIT_CHARTS, arg=ids, polling="raf", timeout=30000)
     total = time.perf_counter() - t
     fcp = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
     return total, (fcp or float("nan")) / 1000
 
 
 def page_times(base: str, runs: int) -> dict[str, list[tuple[float, float]]]:
-    """Overview page: navigation start to every chart drawn, and first contentful paint.
+    """Overview page (and, for comparison, the series explorer, which draws with Plotly): navigation start to
+    every chart drawn, and first contentful paint.
 
-    cold: a fresh browser context each run (nothing cached: Chromium must fetch and evaluate the 4.8 MB
+    cold: a fresh browser context each run (nothing cached: a Plotly page must fetch and evaluate the 4.8 MB
     plotly.min.js); warm: later visits in one context (assets cached, as for a user moving around the dashboard).
     """
     if not os.path.exists(CHROMIUM):
@@ -170,19 +181,23 @@ def page_times(base: str, runs: int) -> dict[str, list[tuple[float, float]]]:
         return {}
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list] = {"cold": [], "warm": []}
+    pages = {"overview": (base + "/?lang=vi", OVERVIEW_CHARTS), "series explorer": (base + "/series?lang=vi",
+                                                                                     ["chart-series"])}
+    out: dict[str, list] = {}
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for _ in range(runs):
+        for name, (url, ids) in pages.items():
+            cold, warm = out.setdefault(f"{name}, cold", []), out.setdefault(f"{name}, warm", [])
+            for _ in range(runs):
+                ctx = b.new_context(viewport={"width": 1300, "height": 900})
+                cold.append(_visit(ctx.new_page(), url, ids))
+                ctx.close()
             ctx = b.new_context(viewport={"width": 1300, "height": 900})
-            out["cold"].append(_visit(ctx.new_page(), base + "/?lang=vi"))
+            page = ctx.new_page()
+            _visit(page, url, ids)  # first visit fills the cache
+            for _ in range(runs):
+                warm.append(_visit(page, url, ids))
             ctx.close()
-        ctx = b.new_context(viewport={"width": 1300, "height": 900})
-        page = ctx.new_page()
-        _visit(page, base + "/?lang=vi")  # first visit fills the cache
-        for _ in range(runs):
-            out["warm"].append(_visit(page, base + "/?lang=vi"))
-        ctx.close()
         b.close()
     return out
 
@@ -231,15 +246,15 @@ def main() -> int:
         for k, v in pt.items():
             tot, fcp = [x[0] for x in v], [x[1] for x in v]
             print(
-                f"overview page, {k}, {len(v)} runs: all charts drawn median {np.median(tot):.2f} s, max "
+                f"{k}, {len(v)} runs: all charts drawn median {np.median(tot):.2f} s, max "
                 f"{max(tot):.2f} s; first contentful paint median {np.nanmedian(fcp):.2f} s"
             )
     finally:
         proc.terminate()
         proc.wait(10)
-    warm = max((x[0] for x in pt.get("warm", [])), default=0.0)
-    bad = r["errors"] > 0 or r["p99_ms"] >= 50 or warm >= 1.5
-    print("FAIL" if bad else "PASS", "(targets: no errors, p99 < 50 ms, overview < 1.5 s with cached assets)")
+    worst = max((x[0] for k in ("overview, cold", "overview, warm") for x in pt.get(k, [])), default=0.0)
+    bad = r["errors"] > 0 or r["p99_ms"] >= 50 or worst >= 1.5
+    print("FAIL" if bad else "PASS", "(targets: no errors, p99 < 50 ms, overview < 1.5 s cold and warm, every run)")
     return 1 if bad else 0
 
 

@@ -1,6 +1,9 @@
 """A small compiled store for the web tests: 6 enterprises in provinces 01, 22 and 79, four classes, 2019-2021,
 built with the real ingest + compile; one stored seasonal adjustment run (VN TOTAL) written by hand; and a fixed
-disclosure table (79/C and 79/10 suppressed) so the tests know which cells must be hidden."""
+disclosure table (79/C and 79/10 suppressed) so the tests know which cells must be hidden.
+
+``store_2025``: the same enterprises plus one in Binh Duong (74, merged into Ho Chi Minh City on 1 July 2025),
+2019-01..2025-08, so the compile also writes the 34 merged provinces (areas ``N<code>``)."""
 
 from __future__ import annotations
 
@@ -33,30 +36,34 @@ PRODUCTS = [
 ]
 MAKES = {"E1": "MEAT", "E2": "STEEL", "E3": "MEAT", "E4": "STEEL", "E5": "COAL", "E6": "POWER"}
 MONTHS = [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in range(1, 13)]
+MONTHS_2025 = [f"{y}-{m:02d}" for y in range(2019, 2026) for m in range(1, 13)][: 6 * 12 + 8]  # to 2025-08
+REGISTER_2025 = REGISTER + [("E7", "74", "1010")]
 SUPPRESSED = pd.DataFrame(
     {"area": ["79", "79"], "node": ["C", "10"], "status": ["c", "c"], "reason": ["test", "test"]}
 )
 
 
-def _write_inputs(d) -> dict:
+def _write_inputs(d, months=MONTHS, register=REGISTER) -> dict:
     rng = np.random.default_rng(7)
+    makes = MAKES | {"E7": "MEAT"}
     reg = pd.DataFrame(
-        [(e, f"Công ty {e}", p, v, "state") for e, p, v in REGISTER],
+        [(e, f"Công ty {e}", p, v, "state") for e, p, v in register],
         columns=["enterprise_id", "name", "province", "vsic", "ownership"],
     )
     prod = pd.DataFrame(PRODUCTS, columns=["product_code", "name_vi", "name_en", "unit", "vsic"])
     rows = []
-    for e, p in MAKES.items():
+    for e, *_ in register:
+        p = makes[e]
         base = rng.uniform(50, 150)
-        for i, t in enumerate(MONTHS):
+        for i, t in enumerate(months):
             q = base * (1.004**i) * (1 + 0.1 * np.sin(i / 12 * 2 * np.pi)) * rng.uniform(0.97, 1.03)
             rows.append((e, t, p, round(q, 3), round(q * 0.95, 3), round(q * 0.1, 3)))
     rep = pd.DataFrame(
         rows, columns=["enterprise_id", "period", "product_code", "produced", "sold", "closing_stock"]
     )
     w = []
-    for e, prov, cls in REGISTER:
-        w.append(("product", MAKES[e], prov, 2020, float(rng.uniform(10, 100))))
+    for e, prov, cls in register:
+        w.append(("product", makes[e], prov, 2020, float(rng.uniform(10, 100))))
         w.append(("industry", cls, prov, 2020, float(rng.uniform(10, 100))))
     wt = pd.DataFrame(w, columns=["kind", "code", "province", "base_year", "value"])
     paths = {}
@@ -102,9 +109,9 @@ def _add_sa_run(con) -> None:
         )
 
 
-def build_store(path):
+def build_store(path, months=MONTHS, register=REGISTER):
     con = connect(path)
-    for kind, p in _write_inputs(path.parent).items():
+    for kind, p in _write_inputs(path.parent, months, register).items():
         ingest_file(con, kind, p)
     compile_store(con)
     _add_sa_run(con)
@@ -117,6 +124,26 @@ def template_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("webstore") / "w.duckdb"
     build_store(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def store_2025(tmp_path_factory):
+    """Data to 2025-08: the compile writes the 34 merged provinces (N01, N22, N79 here; N79 = 79 + 74)."""
+    path = tmp_path_factory.mktemp("webstore2025") / "w2025.duckdb"
+    build_store(path, MONTHS_2025, REGISTER_2025)
+    return path
+
+
+@pytest.fixture
+def client_2025(store_2025, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from iip.web.app import create_app
+
+    p = tmp_path / "w2025.duckdb"
+    shutil.copy(store_2025, p)
+    with TestClient(create_app(p, warm=False), raise_server_exceptions=False) as c:
+        yield c
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""Plotly figure specifications (plain dicts) for the dashboard; the browser draws them with the local
-plotly.min.js. Pure functions: records in, figure out. Growth is shown as percent change (value - 100)."""
+"""Plotly figure specifications (plain dicts) for the interactive pages (series explorer, products, targets);
+the browser draws them with the local plotly.min.js. The overview, map and province pages use the
+server-rendered charts of ``html_charts``. Pure functions: records in, figure out. Growth is shown as percent
+change (value - 100)."""
 
 from __future__ import annotations
 
@@ -88,103 +90,6 @@ def lines(series: list[dict], *, title: str, lang: str, names: dict | None = Non
             xaxis={"type": "category", "nticks": 12, "tickangle": -45, "automargin": True},
             yaxis={"title": {"text": ytitle}, "automargin": True},
             legend={"orientation": "h", "y": -0.2},
-        ),
-    }
-
-
-def history(rows: list[dict], *, title: str, lang: str, yoy_label: str, index_label: str) -> dict:
-    """The TOTAL index (line) and its yoy growth (bars, right axis) over the last months."""
-    x = [r["period"] for r in rows]
-    growth = [_pct(r.get("yoy")) for r in rows]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": x,
-                "y": growth,
-                "name": yoy_label,
-                "yaxis": "y2",
-                "opacity": 0.5,
-                "marker": {"color": [GREY if g is None else (UP if g >= 0 else DOWN) for g in growth]},
-            },
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": x,
-                "y": [r.get("index") for r in rows],
-                "name": index_label,
-                "line": {"color": "#2c7fb8"},
-            },
-        ],
-        "layout": _layout(
-            lang,
-            title={"text": title, "font": {"size": 14}},
-            xaxis={"type": "category", "tickangle": -45, "nticks": 13, "automargin": True},
-            yaxis={"title": {"text": index_label}},
-            yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "showgrid": False},
-            legend={"orientation": "h", "y": -0.2},
-        ),
-    }
-
-
-def tile_map(rows: list[dict], *, measure: str, title: str, lang: str, suppressed: str, no_data: str) -> dict:
-    """Tile grid map: one square per province at (tile_col, tile_row), coloured by growth; click opens it."""
-    x, y, z, text, codes, hover = [], [], [], [], [], []
-    for r in rows:
-        if r.get("tile_row") is None:
-            continue
-        v = _pct(r.get(measure))
-        x.append(r["tile_col"])
-        y.append(r["tile_row"])
-        z.append(v)
-        codes.append(r["area"])
-        short = str(r.get("name") or r["area"])
-        text.append(r["area"])
-        status = suppressed if r.get("obs_status") == "c" else (no_data if v is None else f"{v:+.1f}%")
-        hover.append(f"{r['area']} {short}: {status}")
-    known = [v for v in z if v is not None]
-    lim = max([abs(v) for v in known] + [1.0])
-    grey = {
-        "type": "scatter",
-        "mode": "markers",
-        "x": [a for a, v in zip(x, z) if v is None],
-        "y": [b for b, v in zip(y, z) if v is None],
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "marker": {"symbol": "square", "size": 44, "color": GREY},
-    }
-    tiles = {
-        "type": "scatter",
-        "mode": "markers+text",
-        "x": x,
-        "y": y,
-        "text": text,
-        "customdata": codes,
-        "hovertext": hover,
-        "hoverinfo": "text",
-        "textfont": {"size": 11},
-        "showlegend": False,
-        "marker": {
-            "symbol": "square",
-            "size": 44,
-            "color": [v if v is not None else 0 for v in z],
-            "colorscale": [[0, DOWN], [0.5, "#ffffbf"], [1, UP]],
-            "cmin": -lim,
-            "cmax": lim,
-            "opacity": [1 if v is not None else 0 for v in z],
-            "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
-        },
-    }
-    return {
-        "data": [grey, tiles],
-        "layout": _layout(
-            lang,
-            title={"text": title, "font": {"size": 14}},
-            height=980,
-            width=560,
-            xaxis={"visible": False, "range": [-0.7, 9.7]},
-            yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
-            margin={"l": 10, "r": 10, "t": 40, "b": 10},
         ),
     }
 

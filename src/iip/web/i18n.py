@@ -135,6 +135,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "Product list with the growth of each product's class",
     ),
     "compare": ("So sánh", "Compare"),
+    "provinces_ranked": (
+        "Tỉnh, thành phố xếp theo tăng trưởng so với cùng kỳ",
+        "Provinces ranked by growth on a year earlier",
+    ),
+    "units": ("Đơn vị hành chính", "Provincial units"),
+    "units_63": ("63 tỉnh, thành phố (trước 1/7/2025)", "63 provinces (before 1 July 2025)"),
+    "units_34": ("34 tỉnh, thành phố (từ 1/7/2025)", "34 provinces (from 1 July 2025)"),
+    "no_merged": (
+        "Chưa có số liệu của 34 tỉnh, thành phố sau sắp xếp (từ 1/7/2025) cho kỳ {period}: chỉ số của các đơn vị "
+        "mới được tính khi số liệu đến tháng {merger} (số liệu hiện có đến {last}). Bản đồ hiển thị 63 tỉnh, "
+        "thành phố.",
+        "No figures for the 34 provinces merged on 1 July 2025 in {period}: they are compiled once the data reach "
+        "{merger} (the store ends {last}). The map shows the 63 provinces.",
+    ),
+    "formed_from": ("Hình thành từ ngày 1/7/2025 trên cơ sở", "Formed on 1 July 2025 from"),
+    "merged_into": ("Từ ngày 1/7/2025 thuộc", "From 1 July 2025 part of"),
 }
 
 INDICATORS = ("production", "consumption", "inventory")

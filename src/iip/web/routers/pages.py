@@ -1,9 +1,13 @@
-"""Dashboard pages (server-rendered Jinja2; charts drawn by the local plotly.min.js).
+"""Dashboard pages (server-rendered Jinja2). The overview, provinces map and province pages draw their charts
+on the server (``html_charts``: in the HTML, no script); the interactive pages draw theirs with the local
+plotly.min.js (``charts``).
 
 Every page takes ``?lang=vi|en`` (remembered in a cookie). Data comes from the service layer only.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from iip.errors import NotFoundError
 from iip.web import charts
+from iip.web import html_charts as hc
 from iip.web.deps import get_cache, get_con, get_lang
 from iip.web.i18n import translator
 from iip.web.models import Indicator, Kind, Measure
@@ -34,6 +39,40 @@ def _choices(lang: str) -> dict:
     return {"area_choices": areas, "node_choices": nodes}
 
 
+def _overview_charts(data: dict, t, lang: str, *, provinces: bool) -> dict:
+    """The server-rendered charts of the overview and province pages (html_charts: no Plotly)."""
+    period = data["period"]
+
+    def node_link(r):
+        return f"/series?area={data['area']}&node={r['node']}&measure=yoy"
+
+    figs = {
+        "history": hc.history(data["history"], chart_id="chart-history", title=t("trend_chart"), lang=lang,
+                              index_label=t("index"), yoy_label=t("yoy")),
+        "ranking": hc.bars(data["ranking"], chart_id="chart-ranking", title=t("division_ranking"),
+                           measure="yoy", lang=lang, href=node_link, empty=t("no_data")),
+    }
+    if not provinces:
+        return figs
+    figs["contrib"] = hc.bars(data["contributions"], chart_id="chart-contrib", title=t("contributions"),
+                              measure="contrib_total_yoy", points=True, lang=lang, href=node_link,
+                              empty=t("no_data"))
+    prov = data.get("provinces") or []
+    if prov:
+        def prov_link(r):
+            return f"/provinces/{r['area']}?period={period}"
+
+        shown = [p for p in prov if p.get("yoy") is not None or p.get("obs_status") == "c"]  # not: no data
+        ranked = sorted(shown, key=lambda p: (p.get("yoy") is None, -(p.get("yoy") or 0)))
+        figs["provinces"] = hc.bars(ranked, chart_id="chart-provinces", title=t("provinces_ranked"),
+                                    measure="yoy", lang=lang, code_key="area", href=prov_link,
+                                    suppressed=t("suppressed"), empty=t("no_data"))
+        figs["map"] = hc.tile_map(prov, chart_id="chart-map", title=f"{t('map_title')} — {period}", measure="yoy",
+                                  lang=lang, href=prov_link, suppressed=t("suppressed"), no_data=t("no_data"),
+                                  show_names=data.get("units") == "34")
+    return figs
+
+
 @router.get("/")
 def overview_page(
     request: Request,
@@ -45,33 +84,12 @@ def overview_page(
 ):
     t = translator(lang)
     data = ov.overview(con, cache, period=period, indicator=indicator, lang=lang)
-    figs = {
-        "history": charts.history(
-            data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"), index_label=t("index")
-        ),
-        "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang),
-        "contrib": charts.growth_bars(
-            data["contributions"],
-            measure="contrib_total_yoy",
-            points=True,
-            title=t("contributions"),
-            lang=lang,
-        ),
-        "provinces": charts.growth_bars(
-            sorted(
-                [p | {"node": p["area"]} for p in data.get("provinces", []) if p.get("yoy") is not None],
-                key=lambda p: -p["yoy"],
-            ),
-            measure="yoy",
-            title=t("provinces_updown"),
-            lang=lang,
-        ),
-    }
+    figs = _overview_charts(data, t, lang, provinces=True)
     periods = meta_svc.coverage(con)["periods"]
     return render(
         request,
         "overview.html",
-        {"d": data, "figs": figs, "periods": periods[::-1][:60], "indicator": indicator},
+        {"d": data, "figs": figs, "periods": periods[::-1][:60], "indicator": indicator, "plotly": False},
         lang=lang,
     )
 
@@ -141,6 +159,7 @@ def provinces_page(
     period: str | None = Query(None, pattern=MONTH),
     indicator: Indicator = "production",
     node: str = Query("TOTAL", max_length=5),
+    units: Literal["63", "34"] | None = Query(None, description="63 provinces or the 34 merged on 1 July 2025"),
     lang: str = Depends(get_lang),
     con=Depends(get_con),
     cache=Depends(get_cache),
@@ -150,16 +169,19 @@ def provinces_page(
     t = translator(lang)
     check_nodes([node])
     period = ov.resolve_period(con, period)
-    prov_df = ov.provinces_month(con, cache, period, node=node, indicator=indicator, lang=lang)
+    shown, available = ov.map_units(con, period, indicator, units, cache)
+    prov_df = ov.provinces_month(con, cache, period, node=node, indicator=indicator, lang=lang, units=shown)
     prov = records(prov_df)
-    fig = charts.tile_map(
-        prov,
-        measure="yoy",
-        title=f"{t('map_title')} — {period}",
-        lang=lang,
-        suppressed=t("suppressed"),
-        no_data=t("no_data"),
-    )
+    cov = meta_svc.coverage(con)
+
+    def prov_link(r):
+        return f"/provinces/{r['area']}?period={period}"
+
+    fig = hc.tile_map(prov, chart_id="chart-map", title=f"{t('map_title')} — {period}", measure="yoy", lang=lang,
+                      href=prov_link, suppressed=t("suppressed"), no_data=t("no_data"), show_names=shown == "34")
+    note = None
+    if not available:
+        note = t("no_merged").format(period=period, last=cov["latest_period"], merger=ov.MERGER_PERIOD)
     return render(
         request,
         "provinces.html",
@@ -169,8 +191,12 @@ def provinces_page(
             "period": period,
             "node": node,
             "indicator": indicator,
+            "units": shown,
+            "available": available,
+            "note": note,
             "diff": ov.diffusion(prov_df),
-            "periods": meta_svc.coverage(con)["periods"][::-1][:60],
+            "periods": cov["periods"][::-1][:60],
+            "plotly": False,
             **_choices(lang),
         },
         lang=lang,
@@ -188,16 +214,14 @@ def province_page(
     cache=Depends(get_cache),
 ):
     t = translator(lang)
-    if not is_province(code) or code not in meta_svc.name_map("areas", lang):
-        raise NotFoundError(f"no province with GSO code {code!r}")
+    if not (is_province(code) or ov.is_merged(code)) or code not in meta_svc.name_map("areas", lang):
+        raise NotFoundError(f"no province with GSO code {code!r} (63 provinces: 2 digits; 34 merged: N + 2 digits)")
     data = ov.overview(con, cache, period=period, area=code, indicator=indicator, lang=lang)
-    figs = {
-        "history": charts.history(
-            data["history"], title=t("trend_chart"), lang=lang, yoy_label=t("yoy"), index_label=t("index")
-        ),
-        "ranking": charts.growth_bars(data["ranking"], measure="yoy", title=t("division_ranking"), lang=lang),
-    }
-    return render(request, "province.html", {"d": data, "figs": figs, "code": code}, lang=lang)
+    figs = _overview_charts(data, t, lang, provinces=False)
+    links = ov.merger_links(con, cache, code, data["period"], indicator=indicator, lang=lang)
+    units = "34" if ov.is_merged(code) else "63"
+    return render(request, "province.html", {"d": data, "figs": figs, "code": code, "units": units,
+                                             "links": links, "plotly": False}, lang=lang)
 
 
 @router.get("/products")
@@ -282,6 +306,7 @@ def releases_page(
             "fig": fig,
             "runs": rel_svc.compile_runs(con),
             "files": records(pub_svc.summary(con)),
+            "plotly": fig is not None,
         },
         lang=lang,
     )

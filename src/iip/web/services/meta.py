@@ -94,7 +94,11 @@ def name_map(kind: str, lang: str) -> dict[str, str]:
 
 
 def _run_id(con: duckdb.DuckDBPyConnection):
-    return con.execute("SELECT max(run_id), count(*) FROM compile_runs").fetchone()
+    """(store file, latest compile run, runs): the coverage key (one process may serve or test several stores)."""
+    return con.execute(
+        "SELECT (SELECT coalesce(path, database_name) FROM duckdb_databases() WHERE database_name = "
+        "current_database()), max(run_id), count(*) FROM compile_runs"
+    ).fetchone()
 
 
 def coverage(con: duckdb.DuckDBPyConnection) -> dict:
@@ -105,12 +109,12 @@ def coverage(con: duckdb.DuckDBPyConnection) -> dict:
     if hit is not None:
         return hit
     df = con.execute("""SELECT indicator, min(period) AS first, max(period) AS last, count(DISTINCT area) AS areas,
-                        count(DISTINCT node) AS nodes FROM indices GROUP BY 1 ORDER BY 1""").df()
-    present = [r[0] for r in con.execute("SELECT DISTINCT area FROM indices ORDER BY 1").fetchall()]
+                        count(DISTINCT node) AS nodes FROM index_levels GROUP BY 1 ORDER BY 1""").df()
+    present = [r[0] for r in con.execute("SELECT DISTINCT area FROM index_levels ORDER BY 1").fetchall()]
     periods = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT period FROM indices WHERE indicator = 'production' ORDER BY 1"
+            "SELECT DISTINCT period FROM index_levels WHERE indicator = 'production' ORDER BY 1"
         ).fetchall()
     ]
     hit = {

@@ -1,4 +1,5 @@
-/* Draw every chart embedded in the page: <script type="application/json" data-chart="ID">{figure}</script>. */
+/* Draw every Plotly chart embedded in the page: <script type="application/json" data-chart="ID">{figure}</script>.
+   (The overview, map and province pages are drawn on the server and load no script.) */
 (function () {
   "use strict";
   function draw() {
@@ -10,16 +11,6 @@
       var fig = JSON.parse(node.textContent);
       Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false}).then(function () {
         el.setAttribute("data-rendered", "1");
-        if (el.classList.contains("tilemap")) {
-          el.on("plotly_click", function (ev) {
-            var p = ev.points && ev.points[0];
-            if (p && p.customdata) {
-              var qs = new URLSearchParams(window.location.search);
-              var period = qs.get("period");
-              window.location.href = "/provinces/" + p.customdata + (period ? "?period=" + period : "");
-            }
-          });
-        }
       });
     });
   }
