@@ -114,7 +114,7 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
             keep = (lv["pid"] >= lo) & (lv["pid"] <= hi)
             lv = {k: v[keep] for k, v in lv.items()}
         cells = pa.table(lv)
-        cells = pa.Table.from_batches(cells.to_batches(max_chunksize=1 << 17), cells.schema)  # parallel insert
+        cells = pa.Table.from_batches(cells.to_batches(max_chunksize=122880), cells.schema)  # row-group sized chunks: parallel insert
         weights = result.weights.assign(sid=lambda w: sid_of[w["sid"].to_numpy()], run_id=run_id)
         con.register("_cells", cells)
         con.register("_weights", weights)
