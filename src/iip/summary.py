@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from iip.errors import NotFoundError
+from iip.errors import IIPError, NotFoundError
 from iip.measures import direction_counts
 
 
@@ -80,3 +80,72 @@ def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str =
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
     names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)
+
+
+PERIOD_FREQ = {"Q": r"^\d{4}-Q[1-4]$", "H": r"^\d{4}-H[12]$", "Y": r"^\d{4}$"}
+
+
+def period_freq(period: str) -> str:
+    """'M' for YYYY-MM, 'Q' for YYYY-Qn, 'H' for YYYY-H1/H2, 'Y' for YYYY; else a clear error."""
+    import re
+
+    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", period):
+        return "M"
+    for freq, pattern in PERIOD_FREQ.items():
+        if re.match(pattern, period):
+            return freq
+    raise IIPError(f"period must be YYYY-MM, YYYY-Qn, YYYY-H1|H2 or YYYY, not {period!r}")
+
+
+def last_month(period: str) -> str:
+    """The last month (YYYY-MM) of a month, quarter, half-year or year."""
+    freq = period_freq(period)
+    if freq == "M":
+        return period
+    month = {"Q": 3, "H": 6, "Y": 12}[freq] * (int(period[-1]) if freq in ("Q", "H") else 1)
+    return f"{period[:4]}-{month:02d}"
+
+
+def _levels_for(con, period: str, *, indicator: str, area: str | None = None, node: str | None = None
+                ) -> pd.DataFrame:
+    """Monthly levels of the year of ``period`` and the year before (what its growth needs)."""
+    year = int(period[:4])
+    where, args = ["indicator = ?", "period BETWEEN ? AND ?"], [indicator, f"{year - 1}-01", f"{year}-12"]
+    for col, val in (("area", area), ("node", node)):
+        if val is not None:
+            where.append(f"{col} = ?")
+            args.append(val)
+    return con.execute(f"""SELECT indicator, area, node, period, "index" FROM index_levels
+                           WHERE {' AND '.join(where)}""", args).df()
+
+
+def period_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
+                 levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
+    """A quarter, half-year or year in GSO's table order: index = mean of its months, yoy = 100 x sum of its
+    months / sum of the same months a year earlier (``measures.period_growth``; every month required)."""
+    from iip.measures import period_growth
+
+    df = period_growth(_levels_for(con, period, indicator=indicator, area=area), freq=period_freq(period))
+    df = df[df["period"] == period]
+    if df.empty:
+        raise NotFoundError(f"no complete {period} (and the same period a year earlier) of {indicator} indices "
+                            f"for area {area}")
+    out = tree_rows(levels).merge(df[["node", "index", "yoy"]], left_on="code", right_on="node", how="inner")
+    return out.drop(columns=["node"]).reset_index(drop=True)
+
+
+def period_province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
+                              indicator: str = "production") -> dict:
+    """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100)."""
+    from iip.measures import period_growth
+
+    pattern = "^N[0-9]{2}$" if last_month(period) >= "2025-07" else "^[0-9]{2}$"
+    df = period_growth(_levels_for(con, period, indicator=indicator, node=node), freq=period_freq(period))
+    df = df[(df["period"] == period) & df["area"].str.match(pattern)].dropna(subset=["yoy"])
+    return {**direction_counts(df["yoy"]), "provinces": len(df)}
+
+
+def division_diffusion(table: pd.DataFrame, measure: str = "yoy") -> dict:
+    """Divisions up / down in a table of :func:`headline_table` or :func:`period_table` (``measure`` vs 100)."""
+    d = table[table["level"] == "division"]
+    return {**direction_counts(d[measure]), "divisions": int(d[measure].notna().sum())}

@@ -126,19 +126,54 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
                   _fmt(r["yoy"]),
                   _fmt(r["ytd"]), _fmt(r["contrib_total_yoy"]), style=style)
     console.print(t)
+    d = summary.division_diffusion(df)
+    if d["divisions"]:
+        console.print(f"Divisions: yoy above 100 in [green]{d['rose']}[/], below in [red]{d['fell']}[/] "
+                      f"of {d['divisions']}.")
     if area == "VN":
         d = summary.province_diffusion(con, period, indicator=indicator)
-        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in [red]{d['fell']}[/] "
-                      f"of {d['provinces']}.")
+        if d["provinces"]:
+            console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in "
+                          f"[red]{d['fell']}[/] of {d['provinces']}.")
         top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
         parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
 
 
+def print_period(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,
+                 lang: str = "vi") -> None:
+    """A quarter, half-year or year: mean index and yoy (sum of its months on the same months a year earlier)."""
+    from iip import summary
+
+    df = summary.period_table(con, period, area=area, indicator=indicator)
+    if node and node != "TOTAL":
+        df = df[(df["code"] == node) | (df["parent"] == node)]
+    t = Table(title=f"IIP {indicator}, {area}, {period} (GSO form; index = mean of the months, yoy = sum of the "
+                    "months on the same months a year earlier)", show_lines=False)
+    t.add_column("code", no_wrap=True, min_width=5)
+    t.add_column("name", no_wrap=True, max_width=max(12, min(46, console.width - 40)), overflow="ellipsis")
+    for c in ("index", "yoy"):
+        t.add_column(c, justify="right", no_wrap=True, min_width=6)
+    for _, r in df.iterrows():
+        style = "bold" if r["level"] in ("total", "section") else None
+        t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), _fmt(r["index"]), _fmt(r["yoy"]),
+                  style=style)
+    console.print(t)
+    d = summary.division_diffusion(df)
+    if d["divisions"]:
+        console.print(f"Divisions: yoy above 100 in [green]{d['rose']}[/], below in [red]{d['fell']}[/] "
+                      f"of {d['divisions']}.")
+    d = summary.period_province_diffusion(con, period, indicator=indicator) if area == "VN" else {}
+    if d.get("provinces"):
+        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in [red]{d['fell']}[/] "
+                      f"of {d['provinces']}.")
+
+
 @app.command()
 def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit province code"),
          node: str = typer.Option("TOTAL", help="TOTAL, B..E or a division: shown with its children"),
-         period: str = typer.Option(None, help="YYYY-MM (default: the latest compiled month)"),
+         period: str = typer.Option(None, help="YYYY-MM, or a quarter YYYY-Qn, half-year YYYY-H1|H2 or year "
+                                    "YYYY (default: the latest compiled month)"),
          indicator: str = typer.Option("production", help="production|consumption|inventory"),
          lang: str = typer.Option("vi", help="vi|en names")) -> None:
     """Print a readable table of compiled indices."""
@@ -147,7 +182,8 @@ def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit pro
 
     with connect(db()) as con:
         period = period or summary.latest_period(con, indicator)
-        print_headline(con, period, area=area, indicator=indicator, node=node, lang=lang)
+        show_fn = print_headline if summary.period_freq(period) == "M" else print_period
+        show_fn(con, period, area=area, indicator=indicator, node=node, lang=lang)
 
 
 @export_app.command("indices")
