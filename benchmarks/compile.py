@@ -96,7 +96,7 @@ def main() -> None:
     print(f"floor (scan + group-by of reports)  {r['floor']:.3f} s")
     p = r["parts"]
     print(f"full compile                         {r['compile']:.3f} s  (read {p['read']:.3f}, compute "
-          f"{p['compute']:.3f}, write {p['write']:.3f}; {p['rows']:,} index rows)")
+          f"{p['compute']:.3f}, write {p['write']:.3f}; {p['rows']:,} index rows, {p['cells']:,} cells stored)")
     print(f"ratio compile / floor                {r['compile'] / r['floor']:.2f}  (goal <= 3)")
     print(f"peak memory of the compile process   {r['peak_mb']:.0f} MB  (goal < 4096)")
     print("reads of derived measures: " + "; ".join(f"{k} {v * 1000:.0f} ms" for k, v in r["reads"].items()))

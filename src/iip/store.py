@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS index_series (
 );
 ALTER TABLE index_series ADD COLUMN IF NOT EXISTS parent_sid INTEGER;  -- parent node, same area and indicator
 ALTER TABLE index_series ADD COLUMN IF NOT EXISTS total_sid INTEGER;   -- TOTAL, same area and indicator
+ALTER TABLE index_series ADD COLUMN IF NOT EXISTS level_sid INTEGER;   -- levels stored under this series (NULL: own)
 CREATE TABLE IF NOT EXISTS index_periods (pid INTEGER PRIMARY KEY, period VARCHAR NOT NULL);  -- pid = 12*year + month - 1
 INSERT INTO index_periods SELECT y * 12 + m - 1, printf('%04d-%02d', y, m)
     FROM range(1990, 2101) t(y), range(1, 13) u(m) WHERE NOT EXISTS (SELECT 1 FROM index_periods);
@@ -94,11 +95,11 @@ WITH sel AS (
 ), need AS (
     SELECT sid FROM sel UNION SELECT parent_sid FROM sel WHERE parent_sid IS NOT NULL
     UNION SELECT total_sid FROM sel WHERE total_sid IS NOT NULL
-), lv AS (
-    SELECT c.sid, c.pid, c."index", c.run_id, c."index" * w.e_parent AS ep, c."index" * w.e_total AS et
-    FROM index_cells c LEFT JOIN index_weights w
-         ON w.sid = c.sid AND w.base_year = c.base_year AND w.run_id = c.run_id
-    WHERE c.sid IN (SELECT sid FROM need) AND c.pid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
+), lv AS (  -- levels of the needed series (a series repeating another's levels reads that series' cells)
+    SELECT n.sid, c.pid, c."index", c.run_id, c."index" * w.e_parent AS ep, c."index" * w.e_total AS et
+    FROM need n JOIN index_series r ON r.sid = n.sid JOIN index_cells c ON c.sid = coalesce(r.level_sid, r.sid)
+         LEFT JOIN index_weights w ON w.sid = n.sid AND w.base_year = c.base_year AND w.run_id = c.run_id
+    WHERE c.pid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
 ), ys AS (  -- sums Jan..t within each year (NULL unless every month Jan..t is there)
     SELECT *, CASE WHEN count("index") OVER y = pid % 12 + 1 THEN sum("index") OVER y END AS s_i,
               CASE WHEN count(ep) OVER y = pid % 12 + 1 THEN sum(ep) OVER y END AS s_ep
@@ -121,7 +122,7 @@ WHERE a.pid >= (SELECT out_lo FROM win);
 CREATE OR REPLACE VIEW indices AS SELECT * FROM indices_where();  -- tidy: every indicator x area x node x month
 CREATE OR REPLACE VIEW index_levels AS  -- the levels alone (fast: no derived measures)
     SELECT s.indicator, s.area, s.node, p.period, c."index", c.run_id
-    FROM index_cells c JOIN index_series s ON c.sid = s.sid JOIN index_periods p ON c.pid = p.pid;
+    FROM index_series s JOIN index_cells c ON c.sid = coalesce(s.level_sid, s.sid) JOIN index_periods p ON c.pid = p.pid;
 """
 
 # --- stage: published figures (official releases; ingest/gso.py, ingest/sdmx.py) -----------

@@ -97,3 +97,27 @@ def test_a_store_with_stored_measures_is_migrated_without_losing_them(tmp_path):
     got = con.execute("SELECT period, \"index\", mom, yoy FROM indices ORDER BY period").df()
     assert len(got) == 24 and got["index"].iloc[13] == 113
     assert got["mom"].iloc[13] == pytest.approx(100 * 113 / 112) and got["yoy"].iloc[13] == pytest.approx(100 * 113 / 101)
+
+
+def test_a_series_repeating_its_parent_is_stored_once_and_reads_the_same(linked):
+    result = compiled(*linked)
+    con = connect(":memory:")
+    write_indices(con, result, period_from=None, period_to=None, reference_year=None)
+    shared = con.execute("SELECT count(*) FROM index_series WHERE level_sid IS NOT NULL").fetchone()[0]
+    cells = con.execute("SELECT count(*) FROM index_cells").fetchone()[0]
+    want = result.indices
+    assert shared > 0 and cells < len(want)              # e.g. a province's division made of one class
+    assert con.execute("SELECT count(*) FROM index_levels").fetchone()[0] == len(want)
+    # rewriting some months of a series that shares its levels leaves the other series as they were
+    s = con.execute("""SELECT s.indicator, s.area, s.node, t.node FROM index_series s
+                       JOIN index_series t ON t.sid = s.level_sid LIMIT 1""").fetchone()
+    from iip.compile import write_tidy
+    write_tidy(con, pd.DataFrame({"indicator": [s[0]], "area": [s[1]], "node": [s[2]], "period": ["2019-03"],
+                                  "index": [123.0]}))
+    got = stored(con)
+    changed = (got.indicator == s[0]) & (got.area == s[1]) & (got.node == s[2]) & (got.period == "2019-03")
+    assert got.loc[changed, "index"].tolist() == [123.0]
+    keep = ~changed & ~((got.indicator == s[0]) & (got.area == s[1]) & got.period.isin(["2019-04", "2020-03"]))
+    both = got[keep].merge(want, on=KEY, suffixes=("", "_w"))
+    assert len(both) == keep.sum()
+    assert np.allclose(both["index"], both["index_w"], rtol=1e-12)   # the series it shared with is unchanged

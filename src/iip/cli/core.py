@@ -82,8 +82,8 @@ def _compile(con, period_from=None, period_to=None, reference_year=None) -> None
 
     with console.status("compiling indices"):
         result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year)
-    console.print(f"[green]compiled[/] {t['rows']:,} index rows (read {t['read']:.2f}s, compute "
-                  f"{t['compute']:.2f}s, write {t['write']:.2f}s)")
+    console.print(f"[green]compiled[/] {t['rows']:,} index rows, {t['cells']:,} level cells stored (read "
+                  f"{t['read']:.2f}s, compute {t['compute']:.2f}s, write {t['write']:.2f}s)")
     for n in result.notes:
         console.print(f"  [yellow]note[/] {n}")
 
@@ -205,7 +205,7 @@ def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
-        con.execute(f"COPY ({q}) TO '{tmp}' {fmt}")
+        n = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()[0]
         tmp.replace(out)  # never a half-written file under the final name
     console.print(f"[green]exported[/] {n:,} rows to {out}")
 

@@ -63,35 +63,50 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     t2 = time.perf_counter()
     rows = write_indices(con, result, period_from=period_from, period_to=period_to, reference_year=reference_year)
     t3 = time.perf_counter()
-    return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": rows}
+    months = np.array([(period_from or "") <= p <= (period_to or "9999") for p in result.periods], dtype=bool)
+    n = sum(int(np.isfinite(b.x[:, months]).sum()) for b in result.blocks)   # index rows the store now serves
+    return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": n, "cells": rows}
 
 
-def series_ids(con, series: pd.DataFrame) -> np.ndarray:
-    """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended; parent and TOTAL
-    series ids (``series`` columns ``parent``/``total``: positions, -1 none) are set. Run inside the write
-    transaction."""
+def series_ids(con, series: pd.DataFrame, *, shared: bool = False) -> np.ndarray:
+    """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended; parent, TOTAL
+    and (``shared``) shared-levels series ids are set from ``series`` columns ``parent``/``total``/``same_as``
+    (positions, -1 none). Run inside the write transaction."""
     frame = series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series)))
     con.register("_series", frame)
-    con.execute("""INSERT INTO index_series (sid, indicator, area, node)
-                   SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
-                   FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
-                   ANTI JOIN index_series s USING (indicator, area, node)""")
-    ids = con.execute("""SELECT s.sid FROM _series n LEFT JOIN index_series s USING (indicator, area, node)
-                         ORDER BY n._pos""").fetchnumpy()["sid"]
+    lookup = """SELECT s.sid FROM _series n LEFT JOIN index_series s USING (indicator, area, node)
+                ORDER BY n._pos"""
+    ids = con.execute(lookup).fetchnumpy()["sid"]
+    if np.ma.is_masked(ids):   # new series (NULL sid): append them, then look up again
+        con.execute("""INSERT INTO index_series (sid, indicator, area, node)
+                       SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
+                       FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
+                       ANTI JOIN index_series s USING (indicator, area, node)""")
+        ids = con.execute(lookup).fetchnumpy()["sid"]
     con.unregister("_series")
     ids = np.asarray(ids, dtype=np.int32)
     if "parent" in series:
         links = pd.DataFrame({"sid": ids})
-        for col in ("parent", "total"):
-            pos = series[col].to_numpy(dtype=np.int64)
-            links[f"{col}_sid"] = pd.array(np.where(pos >= 0, ids[np.maximum(pos, 0)], 0), dtype="Int32")
-            links.loc[pos < 0, f"{col}_sid"] = pd.NA
+        for col in ("parent", "total", "same_as"):
+            pos = series[col].to_numpy(dtype=np.int64) if col in series else np.full(len(ids), -1)
+            links[col] = pd.array(np.where(pos >= 0, ids[np.maximum(pos, 0)], 0), dtype="Int32")
+            links.loc[pos < 0, col] = pd.NA
+        if not shared:
+            links["same_as"] = pd.array([pd.NA] * len(links), dtype="Int32")
         con.register("_links", links)
-        con.execute("""UPDATE index_series s SET parent_sid = l.parent_sid, total_sid = l.total_sid
-                       FROM _links l WHERE s.sid = l.sid AND (s.parent_sid IS DISTINCT FROM l.parent_sid
-                                                              OR s.total_sid IS DISTINCT FROM l.total_sid)""")
+        con.execute("""UPDATE index_series s SET parent_sid = l.parent, total_sid = l.total, level_sid = l.same_as
+                       FROM _links l WHERE s.sid = l.sid AND (s.parent_sid IS DISTINCT FROM l.parent
+                           OR s.total_sid IS DISTINCT FROM l.total OR s.level_sid IS DISTINCT FROM l.same_as)""")
         con.unregister("_links")
     return ids
+
+
+def unshare_levels(con) -> None:
+    """Give every series that reads another series' cells (``level_sid``) its own copy of them, so that months
+    can be rewritten series by series (partial compiles, ``write_tidy``). Run inside the write transaction."""
+    con.execute("""INSERT INTO index_cells SELECT s.sid, c.pid, c."index", c.base_year, c.run_id
+                   FROM index_series s JOIN index_cells c ON c.sid = s.level_sid""")
+    con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL")
 
 
 def period_ids(periods) -> np.ndarray:
@@ -107,8 +122,13 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
     hi = int(period_ids([period_to])[0]) if period_to else 10**9
     with transaction(con):
         run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
-        sid_of = series_ids(con, result.series)
-        lv = result.level_arrays()
+        full = period_from is None and period_to is None
+        if not full:
+            unshare_levels(con)
+        else:  # every cell is rewritten: series left out of this compile must not point at others' cells
+            con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL")
+        sid_of = series_ids(con, result.series, shared=full)
+        lv = result.level_arrays(shared=full)   # a series repeating another's levels is stored once
         lv["sid"], lv["pid"] = sid_of[lv["sid"]], pid_of[lv["pid"]]
         if period_from or period_to:
             keep = (lv["pid"] >= lo) & (lv["pid"] <= hi)
@@ -119,7 +139,7 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
         con.register("_cells", cells)
         con.register("_weights", weights)
         select = f'SELECT sid, pid, "index", base_year, {run_id}::BIGINT AS run_id FROM _cells'
-        if period_from is None and period_to is None:
+        if full:
             con.execute("DELETE FROM index_weights")
             con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
         else:
@@ -143,6 +163,7 @@ def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
     Returns the rows written."""
     df = df.reset_index(drop=True)
     with transaction(con):
+        unshare_levels(con)
         cells = pd.DataFrame({"sid": series_ids(con, df), "pid": period_ids(df["period"]),
                               "index": df["index"].astype(float), "run_id": run_id})
         con.register("_tidy", cells[cells["index"].notna()])

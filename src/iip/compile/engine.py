@@ -6,6 +6,7 @@ the store, calls it and writes the results. Method: docs/methodology.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,23 @@ class Block:
     e_parent: dict[int, np.ndarray]
     e_total: dict[int, np.ndarray]
 
+    @cached_property
+    def same_as(self) -> np.ndarray:
+        """Row whose levels this row repeats bit for bit (-1: none). A node with a single contributing child
+        (a division of one class, section D = division 35, ...) has exactly its child's levels; such a chain
+        points at its top row, which is stored once."""
+        has = self.prow >= 0
+        same = np.zeros(len(self.x), dtype=bool)
+        p = self.prow[has]
+        same[has] = ((self.x[has] == self.x[p]) | (np.isnan(self.x[has]) & np.isnan(self.x[p]))).all(axis=1)
+        top = np.where(same, self.prow, np.arange(len(self.x)))
+        while True:
+            nxt = np.where(same[top], self.prow[top], top)
+            if np.array_equal(nxt, top):
+                break
+            top = nxt
+        return np.where(same, top, -1)
+
 
 @dataclass
 class CompileResult:
@@ -43,7 +61,7 @@ class CompileResult:
     are derived from these: :attr:`indices` computes them here (NumPy), the store's ``indices`` view in SQL."""
 
     blocks: list[Block]
-    series: pd.DataFrame        # position = series id: indicator, area, node, parent, total (positions, -1: none)
+    series: pd.DataFrame        # position = sid: indicator, area, node, parent, total, same_as (positions, -1: none)
     periods: list[str]
     segment: np.ndarray         # base year whose weights are in force in each month
     notes: list[str] = field(default_factory=list)
@@ -51,15 +69,20 @@ class CompileResult:
     def offsets(self) -> list[int]:
         return list(np.cumsum([0] + [len(b.x) for b in self.blocks])[:-1])
 
-    def level_arrays(self) -> dict[str, np.ndarray]:
-        """The defined cells as arrays: sid, pid (month position), index, base_year."""
+    def level_arrays(self, *, shared: bool = False) -> dict[str, np.ndarray]:
+        """The defined cells as arrays: sid, pid (month position), index, base_year. ``shared``: leave out the
+        rows that repeat another row's levels (series column ``same_as``)."""
         parts = {"sid": [], "pid": [], "index": [], "base_year": []}
         for off, b in zip(self.offsets(), self.blocks):
-            r, c = np.nonzero(np.isfinite(b.x))
-            parts["sid"].append((r + off).astype(np.int32))
+            x = b.x[b.same_as < 0] if shared else b.x
+            own = np.flatnonzero(b.same_as < 0) if shared else np.arange(len(b.x))
+            flat = x.ravel()
+            at = np.flatnonzero(np.isfinite(flat))
+            r, c = np.divmod(at, x.shape[1])
+            parts["sid"].append((own[r] + off).astype(np.int32))
             parts["pid"].append(c.astype(np.int32))
-            parts["index"].append(b.x[r, c])
-            parts["base_year"].append(self.segment[c].astype(np.int16))
+            parts["index"].append(flat[at])
+            parts["base_year"].append(self.segment[c])
         empty = {"sid": np.int32, "pid": np.int32, "index": float, "base_year": np.int16}
         return {k: np.concatenate(v) if v else np.zeros(0, dtype=empty[k]) for k, v in parts.items()}
 
@@ -309,8 +332,9 @@ def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, not
             "area": np.asarray(s.areas.codes, dtype=object)[b.rows.area],
             "node": np.asarray(s.nodes, dtype=object)[b.rows.node],
             "parent": np.where(b.prow >= 0, b.prow + off, -1),
-            "total": np.where(b.trow >= 0, b.trow + off, -1)}))
+            "total": np.where(b.trow >= 0, b.trow + off, -1),
+            "same_as": np.where(b.same_as >= 0, b.same_as + off, -1)}))
         off += len(b.x)
     series = (pd.concat(frames, ignore_index=True) if frames
-              else pd.DataFrame(columns=["indicator", "area", "node", "parent", "total"]))
+              else pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"]))
     return CompileResult(blocks, series, s.periods if s else [], segment, notes)
