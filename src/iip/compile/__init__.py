@@ -31,9 +31,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
     from iip import reference
 
     backend = ibis.duckdb.from_connection(con)
-    q = aggregate_reports(backend).to_pyarrow()
-    q = pa.table({c: (q[c].dictionary_encode() if c in ("product_code", "province", "period") else q[c])
-                  for c in q.column_names}).to_pandas()  # keys arrive as categoricals: cheap to map to codes
+    sql = ibis.to_sql(aggregate_reports(backend), dialect="duckdb")   # the Ibis expression, run by DuckDB
+    q = con.sql(str(sql)).to_arrow_table().to_pandas(strings_to_categorical=True)  # keys: cheap to map to codes
     provinces = reference.provinces()
     return {
         "q": q,
@@ -128,13 +127,11 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
         else:  # every cell is rewritten: series left out of this compile must not point at others' cells
             con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL")
         sid_of = series_ids(con, result.series, shared=full)
-        lv = result.level_arrays(shared=full)   # a series repeating another's levels is stored once
-        lv["sid"], lv["pid"] = sid_of[lv["sid"]], pid_of[lv["pid"]]
-        if period_from or period_to:
-            keep = (lv["pid"] >= lo) & (lv["pid"] <= hi)
-            lv = {k: v[keep] for k, v in lv.items()}
-        cells = pa.table(lv)
-        cells = pa.Table.from_batches(cells.to_batches(max_chunksize=122880), cells.schema)  # row-group sized chunks: parallel insert
+        # a series repeating another's levels is stored once (full compiles)
+        cells = result.level_table(shared=full, sid_of=sid_of, pid_of=pid_of)
+        if not full:
+            pid = cells["pid"].to_numpy()
+            cells = cells.filter(pa.array((pid >= lo) & (pid <= hi)))
         weights = result.weights.assign(sid=lambda w: sid_of[w["sid"].to_numpy()], run_id=run_id)
         con.register("_cells", cells)
         con.register("_weights", weights)

@@ -69,27 +69,27 @@ class CompileResult:
     def offsets(self) -> list[int]:
         return list(np.cumsum([0] + [len(b.x) for b in self.blocks])[:-1])
 
-    def level_arrays(self, *, shared: bool = False) -> dict[str, np.ndarray]:
-        """The defined cells as arrays: sid, pid (month position), index, base_year. ``shared``: leave out the
-        rows that repeat another row's levels (series column ``same_as``)."""
-        parts = {"sid": [], "pid": [], "index": [], "base_year": []}
+    def level_table(self, *, shared: bool = False, sid_of: np.ndarray | None = None,
+                    pid_of: np.ndarray | None = None) -> pa.Table:
+        """The defined cells (sid, pid, index, base_year) in row-group sized chunks (DuckDB inserts chunks in
+        parallel). ``shared``: leave out rows repeating another row's levels (series column ``same_as``);
+        ``sid_of`` / ``pid_of`` map series and month positions to store ids."""
+        parts = []
         for off, b in zip(self.offsets(), self.blocks):
-            x = b.x[b.same_as < 0] if shared else b.x
-            own = np.flatnonzero(b.same_as < 0) if shared else np.arange(len(b.x))
-            flat = x.ravel()
-            at = np.flatnonzero(np.isfinite(flat))
-            r, c = np.divmod(at, x.shape[1])
-            parts["sid"].append((own[r] + off).astype(np.int32))
-            parts["pid"].append(c.astype(np.int32))
-            parts["index"].append(flat[at])
-            parts["base_year"].append(self.segment[c])
-        empty = {"sid": np.int32, "pid": np.int32, "index": float, "base_year": np.int16}
-        return {k: np.concatenate(v) if v else np.zeros(0, dtype=empty[k]) for k, v in parts.items()}
-
-    @property
-    def levels(self) -> pa.Table:
-        """Long (sid, pid, index, base_year) Arrow table of the defined cells (pid = month position)."""
-        return pa.table(self.level_arrays())
+            keep = np.isfinite(b.x)
+            if shared:
+                keep &= (b.same_as < 0)[:, None]
+            at = np.flatnonzero(keep)
+            r, c = np.divmod(at, b.x.shape[1])
+            sid = r + off if sid_of is None else sid_of[r + off]
+            pid = c if pid_of is None else pid_of[c]
+            parts.append(pa.table({"sid": sid.astype(np.int32), "pid": pid.astype(np.int32),
+                                   "index": b.x.ravel()[at], "base_year": self.segment[c]}))
+        if not parts:
+            return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
+                             "index": pa.array([], pa.float64()), "base_year": pa.array([], pa.int16())})
+        t = pa.concat_tables(parts)
+        return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
 
     @property
     def weights(self) -> pd.DataFrame:

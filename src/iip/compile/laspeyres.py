@@ -77,13 +77,13 @@ def quantity_cubes(q: pd.DataFrame, *, cols: list[str], products: list[str], are
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
     ok = (p >= 0) & (a >= 0) & (t >= 0)
-    shape = (len(products), len(areas.provinces), len(periods))
-    flat = np.ravel_multi_index((p[ok], a[ok], t[ok]), shape)
+    shape = (len(areas.provinces), len(products), len(periods))   # province first: summed into areas in place
+    flat = np.ravel_multi_index((a[ok], p[ok], t[ok]), shape)
     out = {}
     for col in cols:
         v = np.nan_to_num(q[col].to_numpy(dtype=float)[ok])
-        prov = np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape)
-        out[col] = area_sum(prov, areas)
+        prov = np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape[0], -1)
+        out[col] = np.moveaxis(np.asarray(areas.agg @ prov).reshape(len(areas.codes), *shape[1:]), 0, 1)
     return out
 
 
