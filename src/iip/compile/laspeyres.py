@@ -144,12 +144,15 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csr_matrix, n_areas: int) -> 
     """
     unit, area = low.key // n_areas, low.key % n_areas
     wu = w[unit, area]
-    ok = (wu > 0) & np.isfinite(low.index).all(axis=1)
-    unit, area, wu, vals = unit[ok], area[ok], wu[ok], low.index[ok]
-    mc = m.tocsc()[:, unit].tocoo()          # (group, row) pairs: each row feeds every group it belongs to
-    gkey = mc.row.astype(np.int64) * n_areas + area[mc.col]
-    keys, pos = np.unique(gkey, return_inverse=True)
-    s = sparse.csr_matrix((wu[mc.col], (pos, mc.col)), shape=(len(keys), len(unit)))
+    rows = np.flatnonzero((wu > 0) & np.isfinite(low.index).all(axis=1))
+    mc = m.tocsc()[:, unit[rows]].tocoo()    # (group, row) pairs: each row feeds every group it belongs to
+    row = rows[mc.col]
+    gkey = mc.row.astype(np.int64) * n_areas + area[row]
+    present = np.zeros(m.shape[0] * n_areas, dtype=bool)
+    present[gkey] = True
+    keys = np.flatnonzero(present)            # sorted (group, area) keys, without a sort
+    pos = (np.cumsum(present) - 1)[gkey]
+    s = sparse.csr_matrix((wu[row], (pos, row)), shape=(len(keys), len(low.key)))
     den = np.asarray(s.sum(axis=1)).ravel()
-    num = s @ vals
+    num = s @ low.index                       # rows left out have no entry: their NaNs never enter
     return Level(keys, num / den[:, None], den)
