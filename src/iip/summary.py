@@ -62,7 +62,7 @@ def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str
                        indicator: str = "production", measure: str = "yoy") -> dict:
     """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``: the 63 provinces
     before July 2025, the 34 merged provinces (areas ``N<code>``) from then on."""
-    pattern = "^N[0-9]{2}$" if period >= "2025-07" else "^[0-9]{2}$"
+    pattern = province_pattern(period)
     df = con.execute(f"""SELECT area, {measure} AS v
                          FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)
                          WHERE regexp_matches(area, ?) AND {measure} IS NOT NULL""",
@@ -106,6 +106,12 @@ def last_month(period: str) -> str:
     return f"{period[:4]}-{month:02d}"
 
 
+def province_pattern(period: str) -> str:
+    """Area codes of the provinces of ``period``: the 63 before July 2025, the 34 merged ones (``N<code>``) from
+    then on (a quarter, half-year or year by its last month)."""
+    return "^N[0-9]{2}$" if last_month(period) >= "2025-07" else "^[0-9]{2}$"
+
+
 def _levels_for(con, period: str, *, indicator: str, area: str | None = None, node: str | None = None
                 ) -> pd.DataFrame:
     """Monthly levels of the year of ``period`` and the year before (what its growth needs)."""
@@ -139,7 +145,7 @@ def period_province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, no
     """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100)."""
     from iip.measures import period_growth
 
-    pattern = "^N[0-9]{2}$" if last_month(period) >= "2025-07" else "^[0-9]{2}$"
+    pattern = province_pattern(period)
     df = period_growth(_levels_for(con, period, indicator=indicator, node=node), freq=period_freq(period))
     df = df[(df["period"] == period) & df["area"].str.match(pattern)].dropna(subset=["yoy"])
     return {**direction_counts(df["yoy"]), "provinces": len(df)}

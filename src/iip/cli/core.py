@@ -106,35 +106,45 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
         _compile(con, period_from, period_to, reference_year)
 
 
+def print_gso_table(df, title: str, columns: dict[str, str], *, lang: str = "vi") -> None:
+    """Rows of ``summary.tree_rows`` shape (code, level, names, values) as a Rich table in GSO's layout;
+    ``columns`` maps printed headers to value columns."""
+    t = Table(title=title, show_lines=False)
+    t.add_column("code", no_wrap=True, min_width=5)
+    t.add_column("name", no_wrap=True, max_width=max(12, min(46, console.width - 26 - 8 * len(columns))),
+                 overflow="ellipsis")
+    for c in columns:
+        t.add_column(c, justify="right", no_wrap=True, min_width=6)
+    for _, r in df.iterrows():
+        t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), *(_fmt(r[c]) for c in columns.values()),
+                  style="bold" if r["level"] in ("total", "section") else None)
+    console.print(t)
+
+
+def print_diffusion(divisions: dict, provinces: dict | None) -> None:
+    """Divisions and provinces up / down (``summary.division_diffusion`` / ``province_diffusion``)."""
+    if divisions["divisions"]:
+        console.print(f"Divisions: yoy above 100 in [green]{divisions['rose']}[/], below in "
+                      f"[red]{divisions['fell']}[/] of {divisions['divisions']}.")
+    if provinces and provinces["provinces"]:
+        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{provinces['rose']}[/] and fell in "
+                      f"[red]{provinces['fell']}[/] of {provinces['provinces']}.")
+
+
 def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,
                    lang: str = "vi") -> None:
-    """The month's table in GSO's shape, then provinces up vs down and the biggest contributors."""
+    """The month's table in GSO's shape, then divisions and provinces up vs down and the biggest contributors."""
     from iip import summary
 
     df = summary.headline_table(con, period, area=area, indicator=indicator)
     if node and node != "TOTAL":
         df = df[(df["code"] == node) | (df["parent"] == node)]
-    title = f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})"
-    t = Table(title=title, show_lines=False)
-    t.add_column("code", no_wrap=True, min_width=5)
-    t.add_column("name", no_wrap=True, max_width=max(12, min(46, console.width - 66)), overflow="ellipsis")
-    for c in ("index", "mom", "yoy", "ytd", "contrib pp"):
-        t.add_column(c, justify="right", no_wrap=True, min_width=6)
-    for _, r in df.iterrows():
-        style = "bold" if r["level"] in ("total", "section") else None
-        t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), _fmt(r["index"]), _fmt(r["mom"]),
-                  _fmt(r["yoy"]),
-                  _fmt(r["ytd"]), _fmt(r["contrib_total_yoy"]), style=style)
-    console.print(t)
-    d = summary.division_diffusion(df)
-    if d["divisions"]:
-        console.print(f"Divisions: yoy above 100 in [green]{d['rose']}[/], below in [red]{d['fell']}[/] "
-                      f"of {d['divisions']}.")
+    print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})",
+                    {"index": "index", "mom": "mom", "yoy": "yoy", "ytd": "ytd", "contrib pp": "contrib_total_yoy"},
+                    lang=lang)
+    print_diffusion(summary.division_diffusion(df),
+                    summary.province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
     if area == "VN":
-        d = summary.province_diffusion(con, period, indicator=indicator)
-        if d["provinces"]:
-            console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in "
-                          f"[red]{d['fell']}[/] of {d['provinces']}.")
         top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
         parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
@@ -148,25 +158,10 @@ def print_period(con, period: str, *, area: str = "VN", indicator: str = "produc
     df = summary.period_table(con, period, area=area, indicator=indicator)
     if node and node != "TOTAL":
         df = df[(df["code"] == node) | (df["parent"] == node)]
-    t = Table(title=f"IIP {indicator}, {area}, {period} (GSO form; index = mean of the months, yoy = sum of the "
-                    "months on the same months a year earlier)", show_lines=False)
-    t.add_column("code", no_wrap=True, min_width=5)
-    t.add_column("name", no_wrap=True, max_width=max(12, min(46, console.width - 40)), overflow="ellipsis")
-    for c in ("index", "yoy"):
-        t.add_column(c, justify="right", no_wrap=True, min_width=6)
-    for _, r in df.iterrows():
-        style = "bold" if r["level"] in ("total", "section") else None
-        t.add_row(r["code"], str(r["name_vi" if lang == "vi" else "name_en"]), _fmt(r["index"]), _fmt(r["yoy"]),
-                  style=style)
-    console.print(t)
-    d = summary.division_diffusion(df)
-    if d["divisions"]:
-        console.print(f"Divisions: yoy above 100 in [green]{d['rose']}[/], below in [red]{d['fell']}[/] "
-                      f"of {d['divisions']}.")
-    d = summary.period_province_diffusion(con, period, indicator=indicator) if area == "VN" else {}
-    if d.get("provinces"):
-        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{d['rose']}[/] and fell in [red]{d['fell']}[/] "
-                      f"of {d['provinces']}.")
+    print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form; index = mean of the months, yoy = sum of "
+                        "the months on the same months a year earlier)", {"index": "index", "yoy": "yoy"}, lang=lang)
+    print_diffusion(summary.division_diffusion(df),
+                    summary.period_province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
 
 
 @app.command()

@@ -98,7 +98,7 @@ class CompileResult:
         for off, b in zip(self.offsets(), self.blocks):
             for y in b.e_parent:
                 out.append(pd.DataFrame({"sid": np.arange(len(b.x), dtype=np.int32) + off, "base_year": y,
-                                         "e_parent": _finite(b.e_parent[y]), "e_total": _finite(b.e_total[y])}))
+                                         "e_parent": b.e_parent[y], "e_total": b.e_total[y]}))
         return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
             columns=["sid", "base_year", "e_parent", "e_total"])
 

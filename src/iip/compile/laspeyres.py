@@ -3,7 +3,7 @@
 Notation (docs/methodology.md): area A (province, region or VN), product p, class c, node n, month t, base year B.
 Arrays are indexed [unit, area, month]; NaN means "not defined".
 
-* q(p,A,t)  = sum of the quantity over the enterprises of A reporting p in t        :func:`quantity_cube`
+* q(p,A,t)  = sum of the quantity over the enterprises of A reporting p in t        :func:`quantity_cubes`
 * q0(p,A)   = (1/12) * sum of q(p,A,t) over the 12 months of B                       :func:`base_quantities`
 * i(p,A,t)  = 100 * q(p,A,t) / q0(p,A)                                                :func:`product_relatives`
 * I(c,A,t)  = sum_p w(p,A) i(p,A,t) / sum_p w(p,A)      (products of class c)         :func:`laspeyres`
@@ -77,20 +77,13 @@ def quantity_cubes(q: pd.DataFrame, *, cols: list[str], products: list[str], are
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
     ok = (p >= 0) & (a >= 0) & (t >= 0)
-    shape = (len(areas.provinces), len(products), len(periods))   # province first: summed into areas in place
-    flat = np.ravel_multi_index((a[ok], p[ok], t[ok]), shape)
+    shape = (len(products), len(areas.provinces), len(periods))
+    flat = np.ravel_multi_index((p[ok], a[ok], t[ok]), shape)
     out = {}
     for col in cols:
         v = np.nan_to_num(q[col].to_numpy(dtype=float)[ok])
-        prov = np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape[0], -1)
-        out[col] = np.moveaxis(np.asarray(areas.agg @ prov).reshape(len(areas.codes), *shape[1:]), 0, 1)
+        out[col] = area_sum(np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape), areas)
     return out
-
-
-def quantity_cube(q: pd.DataFrame, *, col: str, products: list[str], areas: Areas, periods: list[str]
-                  ) -> np.ndarray:
-    """:func:`quantity_cubes` for one quantity column."""
-    return quantity_cubes(q, cols=[col], products=products, areas=areas, periods=periods)[col]
 
 
 def area_sum(by_province: np.ndarray, areas: Areas) -> np.ndarray:
