@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from iip import measures
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership, month_range,
-                                   product_relatives, quantity_cubes, weight_matrix)
+                                   product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
 
 MERGER_PERIOD = "2025-07"
@@ -41,10 +41,12 @@ class Block:
         """Row whose levels this row repeats bit for bit (-1: none). A node with a single contributing child
         (a division of one class, section D = division 35, ...) has exactly its child's levels; such a chain
         points at its top row, which is stored once."""
-        has = self.prow >= 0
-        same = np.zeros(len(self.x), dtype=bool)
-        p = self.prow[has]
-        same[has] = ((self.x[has] == self.x[p]) | (np.isnan(self.x[has]) & np.isnan(self.x[p]))).all(axis=1)
+        x = self.x
+        same = np.zeros(len(x), dtype=bool)
+        k = np.flatnonzero(self.prow >= 0)
+        k = k[np.nan_to_num(x[k, -1]) == np.nan_to_num(x[self.prow[k], -1])]   # cheap test on the last month first
+        p = self.prow[k]
+        same[k] = ((x[k] == x[p]) | (np.isnan(x[k]) & np.isnan(x[p]))).all(axis=1)
         top = np.where(same, self.prow, np.arange(len(self.x)))
         while True:
             nxt = np.where(same[top], self.prow[top], top)
@@ -184,19 +186,24 @@ def structure(periods: list[str], products, weights, tree, region_of, base_years
                      {b: np.array([p.startswith(f"{b}-") for p in periods]) for b in base_years})
 
 
-def fixed_base(qc: np.ndarray, s: Structure, b: int, notes: list[str]) -> Level:
-    """Fixed-base node indices (one row per node x area) with base year ``b`` and the node weights behind them."""
+def fixed_base(key: np.ndarray, qc: np.ndarray, s: Structure, b: int, notes: list[str]) -> Level:
+    """Fixed-base node indices (one row per node x area) with base year ``b`` and the node weights behind them,
+    from the quantities ``qc`` [row, month] of the (product, area) pairs ``key`` (:class:`Quantities`)."""
     q0 = base_quantities(qc, s.base_cols[b])
     n_prov, n_areas = len(s.areas.provinces), len(s.areas.codes)
+    p, a = key // n_areas, key % n_areas
     wp = s.product_w[b]
-    no_q0 = int(((q0[:, :n_prov] <= 0) & (wp[:, :n_prov] > 0)).sum())
-    no_w = int(((q0[:, :n_prov] > 0) & (wp[:, :n_prov] <= 0)).sum())
+    w = wp[p, a]
+    prov = a < n_prov
+    used = int(((q0 > 0) & (w > 0) & prov).sum())
+    no_q0 = int((wp[:, :n_prov] > 0).sum()) - used
+    no_w = int(((q0 > 0) & (w <= 0) & prov).sum())
     if no_q0:
         notes.append(f"base {b}: {no_q0} product x province cells have a weight but no base-year quantity: left out")
     if no_w:
         notes.append(f"base {b}: {no_w} product x province cells have base-year output but no weight: left out")
-    p, a = np.nonzero(q0 > 0)
-    products = Level(p.astype(np.int64) * n_areas + a, product_relatives(qc[p, a], q0[p, a]), wp[p, a])
+    keep = np.flatnonzero(q0 > 0)
+    products = Level(key[keep], product_relatives(qc[keep], q0[keep]), w[keep])
     classes = laspeyres(products, wp, s.product_class, n_areas)
     wc = s.industry_w[b]
     c, ca = classes.key // n_areas, classes.key % n_areas
@@ -211,6 +218,9 @@ def align(levels: dict[int, Level]) -> tuple[np.ndarray, dict[int, np.ndarray], 
     keys = np.unique(np.concatenate([lv.key for lv in levels.values()]))
     idx, w = {}, {}
     for b, lv in levels.items():
+        if len(lv.key) == len(keys):      # already on the union (keys are sorted and distinct)
+            idx[b], w[b] = lv.index, lv.weight
+            continue
         pos = np.searchsorted(keys, lv.key)
         idx[b] = np.full((len(keys), lv.index.shape[1]), np.nan)
         idx[b][pos] = lv.index
@@ -262,10 +272,10 @@ def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarr
     return out
 
 
-def compile_indicator(qc: np.ndarray, s: Structure, indicator: str, reference_year: int, notes: list[str]
-                      ) -> Block:
+def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: str, reference_year: int,
+                      notes: list[str]) -> Block:
     """One indicator's linked, re-referenced levels for its defined series, with their effective weights."""
-    keys, fixed, weight = align({b: fixed_base(qc, s, b, notes) for b in s.base_cols})
+    keys, fixed, weight = align({b: fixed_base(key, qc, s, b, notes) for b in s.base_cols})
     linked, factors = chain_link(fixed, s.periods)
     x, fref = rereference(linked, s.periods, reference_year)
     factors = {b: f * fref for b, f in factors.items()}
@@ -313,9 +323,9 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
             notes.append(f"{indicator}: no {QUANTITY[indicator]} reported, not compiled")
         else:
             todo.append(indicator)
-    cubes = quantity_cubes(q, cols=[QUANTITY[i] for i in todo], products=s.products, areas=s.areas,
-                           periods=s.periods)
-    blocks = [compile_indicator(cubes.pop(QUANTITY[i]), s, i, reference_year or usable[-1], notes) for i in todo]
+    qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo], products=s.products, areas=s.areas, periods=s.periods)
+    blocks = [compile_indicator(qr.key, qr.values.pop(QUANTITY[i]), s, i, reference_year or usable[-1], notes)
+              for i in todo]
     segs = segment_columns(s.periods, list(s.base_cols))
     segment = np.zeros(len(s.periods), dtype=np.int16)
     for b, cols in segs.items():

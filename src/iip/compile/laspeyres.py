@@ -3,7 +3,7 @@
 Notation (docs/methodology.md): area A (province, region or VN), product p, class c, node n, month t, base year B.
 Arrays are indexed [unit, area, month]; NaN means "not defined".
 
-* q(p,A,t)  = sum of the quantity over the enterprises of A reporting p in t        :func:`quantity_cubes`
+* q(p,A,t)  = sum of the quantity over the enterprises of A reporting p in t        :func:`quantity_rows`
 * q0(p,A)   = (1/12) * sum of q(p,A,t) over the 12 months of B                       :func:`base_quantities`
 * i(p,A,t)  = 100 * q(p,A,t) / q0(p,A)                                                :func:`product_relatives`
 * I(c,A,t)  = sum_p w(p,A) i(p,A,t) / sum_p w(p,A)      (products of class c)         :func:`laspeyres`
@@ -53,12 +53,13 @@ class Areas:
         return cls(codes, provinces, agg)
 
 
-def membership(units: list[str], groups: list[str], pairs: pd.DataFrame) -> sparse.csr_matrix:
-    """Sparse 0/1 matrix [groups x units] from (unit, node) pairs (a unit may belong to several groups)."""
+def membership(units: list[str], groups: list[str], pairs: pd.DataFrame) -> sparse.csc_matrix:
+    """Sparse 0/1 matrix [groups x units] from (unit, node) pairs (a unit may belong to several groups); by
+    columns, as :func:`laspeyres` reads it unit by unit."""
     u = pd.Index(units).get_indexer(pairs["unit"])
     g = pd.Index(groups).get_indexer(pairs["node"])
     ok = (u >= 0) & (g >= 0)
-    return sparse.csr_matrix((np.ones(ok.sum()), (g[ok], u[ok])), shape=(len(groups), len(units)))
+    return sparse.csc_matrix((np.ones(ok.sum()), (g[ok], u[ok])), shape=(len(groups), len(units)))
 
 
 def _codes(values, universe: list[str]) -> np.ndarray:
@@ -69,30 +70,59 @@ def _codes(values, universe: list[str]) -> np.ndarray:
     return pd.Index(universe).get_indexer(values)
 
 
-def quantity_cubes(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str]
-                   ) -> dict[str, np.ndarray]:
-    """q(p, A, t) for every product x area x month and each quantity column in ``cols``: sums over reports,
-    provinces summed into regions and VN. A month without a report counts 0. Dense arrays [product, area, month]."""
+@dataclass(frozen=True)
+class Quantities:
+    """q(p, A, t) for every (product, area) with a report in some month: ``key`` = product * n_areas + area
+    (sorted), ``values[col]`` [row, month]. A month without a report counts 0."""
+
+    key: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def _present(flat: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``flat`` (all in 0..size-1) and each element's position among them, without a
+    sort: a presence mask and its running count."""
+    present = np.zeros(size, dtype=bool)
+    present[flat] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[flat]
+
+
+def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str]
+                  ) -> Quantities:
+    """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
+    summed into every area containing them (regions, merged provinces, VN) with the 0/1 matrix ``areas.agg``:
+    q(p, A, t) = sum over provinces r of A of q(p, r, t). Only (product, area) pairs with a report are kept."""
     p = _codes(q["product_code"], products)
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
     ok = (p >= 0) & (a >= 0) & (t >= 0)
-    shape = (len(products), len(areas.provinces), len(periods))
-    flat = np.ravel_multi_index((p[ok], a[ok], t[ok]), shape)
-    out = {}
+    ok = slice(None) if ok.all() else ok     # (a view, not a copy, when every row is known)
+    p, a, t = p[ok], a[ok], t[ok]
+    n_prov, n_areas, n_t = len(areas.provinces), len(areas.codes), len(periods)
+    pairs, row = _present(p.astype(np.int64) * n_prov + a, len(products) * n_prov)
+    flat = row * n_t + t
+    # every area containing each pair's province: a column of agg (CSC), expanded pair by pair
+    agg = areas.agg.tocsc()
+    pp, pa = pairs // n_prov, pairs % n_prov
+    count = np.diff(agg.indptr)[pa]
+    src = np.repeat(np.arange(len(pairs)), count)
+    first = np.repeat(agg.indptr[pa] - (np.cumsum(count) - count), count)
+    area = agg.indices[first + np.arange(len(src))]
+    keys, dst = _present(pp[src] * n_areas + area, len(products) * n_areas)
+    g = sparse.csr_matrix((np.ones(len(src)), (dst, src)), shape=(len(keys), len(pairs)))
+    values = {}
     for col in cols:
-        v = np.nan_to_num(q[col].to_numpy(dtype=float)[ok])
-        out[col] = area_sum(np.bincount(flat, weights=v, minlength=int(np.prod(shape))).reshape(shape), areas)
-    return out
+        v = q[col].to_numpy(dtype=float)[ok]
+        if np.isnan(v).any():                 # a missing quantity adds nothing
+            v = np.where(np.isnan(v), 0.0, v)
+        by_province = np.bincount(flat, weights=v, minlength=len(pairs) * n_t).reshape(len(pairs), n_t)
+        values[col] = g @ by_province
+    return Quantities(keys, values)
 
 
 def area_sum(by_province: np.ndarray, areas: Areas) -> np.ndarray:
-    """Province values [unit, province, ...] -> [unit, area, ...] with regions and VN as sums of provinces."""
-    u, n_prov = by_province.shape[:2]
-    rest = by_province.shape[2:]
-    x = np.moveaxis(by_province, 1, 0).reshape(n_prov, -1)
-    out = np.asarray(areas.agg @ x).reshape((len(areas.codes),) + (u,) + rest)
-    return np.moveaxis(out, 0, 1)
+    """Province values [unit, province] -> [unit, area] with every area the sum of its provinces."""
+    return np.asarray(areas.agg @ by_province.T).T
 
 
 def weight_matrix(weights: pd.DataFrame, codes: list[str], areas: Areas) -> np.ndarray:
@@ -108,15 +138,15 @@ def weight_matrix(weights: pd.DataFrame, codes: list[str], areas: Areas) -> np.n
 
 
 def base_quantities(qc: np.ndarray, base_cols: np.ndarray) -> np.ndarray:
-    """q0 = mean of the 12 monthly quantities of the base year: [product, area]."""
+    """q0 = mean of the 12 monthly quantities of the base year (last axis: months)."""
     if int(base_cols.sum()) != 12:
         raise ValueError(f"the base year is not fully covered by the data ({int(base_cols.sum())} months)")
-    return qc[:, :, base_cols].sum(axis=2) / 12.0
+    return qc[..., base_cols].sum(axis=-1) / 12.0
 
 
 def product_relatives(q: np.ndarray, q0: np.ndarray) -> np.ndarray:
     """i = 100 * q / q0, row by row (rows with q0 > 0)."""
-    return 100.0 * q / q0[:, None]
+    return q * (100.0 / q0)[:, None]
 
 
 @dataclass(frozen=True)
@@ -129,7 +159,7 @@ class Level:
     weight: np.ndarray
 
 
-def laspeyres(low: Level, w: np.ndarray, m: sparse.csr_matrix, n_areas: int) -> Level:
+def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> Level:
     """Weighted arithmetic mean of lower-level indices within each group, by area and month:
     I(g, A, t) = sum_u w(u, A) I(u, A, t) / sum_u w(u, A) over the units u of group g (``m`` [group x unit]).
 
@@ -137,7 +167,7 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csr_matrix, n_areas: int) -> 
     """
     unit, area = low.key // n_areas, low.key % n_areas
     wu = w[unit, area]
-    rows = np.flatnonzero((wu > 0) & np.isfinite(low.index).all(axis=1))
+    rows = np.flatnonzero((wu > 0) & np.isfinite(low.index.sum(axis=1)))   # a NaN or inf anywhere: left out
     mc = m.tocsc()[:, unit[rows]].tocoo()    # (group, row) pairs: each row feeds every group it belongs to
     row = rows[mc.col]
     gkey = mc.row.astype(np.int64) * n_areas + area[row]
@@ -145,7 +175,6 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csr_matrix, n_areas: int) -> 
     present[gkey] = True
     keys = np.flatnonzero(present)            # sorted (group, area) keys, without a sort
     pos = (np.cumsum(present) - 1)[gkey]
-    s = sparse.csr_matrix((wu[row], (pos, row)), shape=(len(keys), len(low.key)))
-    den = np.asarray(s.sum(axis=1)).ravel()
-    num = s @ low.index                       # rows left out have no entry: their NaNs never enter
-    return Level(keys, num / den[:, None], den)
+    den = np.bincount(pos, weights=wu[row], minlength=len(keys))
+    s = sparse.csr_matrix((wu[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
+    return Level(keys, s @ low.index, den)    # rows left out have no entry: their NaNs never enter

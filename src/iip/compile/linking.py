@@ -40,7 +40,7 @@ def chain_link(fixed: dict[int, np.ndarray], periods: list[str]) -> tuple[np.nda
     """
     years = sorted(fixed)
     seg = segment_columns(periods, years)
-    linked = np.full(fixed[years[0]].shape, np.nan)
+    linked = np.empty(fixed[years[0]].shape)    # the segments partition the months: every cell is set below
     factors: dict[int, np.ndarray] = {}
     for k, b in enumerate(years):
         cur = fixed[b]
@@ -51,7 +51,9 @@ def chain_link(fixed: dict[int, np.ndarray], periods: list[str]) -> tuple[np.nda
                 f = year_mean(linked, periods, b) / year_mean(cur, periods, b)
             f = np.where(np.isfinite(f) & (f > 0), f, 1.0)
         factors[b] = f
-        linked[..., seg[b]] = cur[..., seg[b]] * f[..., None]
+        months = np.flatnonzero(seg[b])
+        span = slice(months[0], months[-1] + 1)   # a segment is a run of consecutive months
+        np.multiply(cur[..., span], f[..., None], out=linked[..., span])
     return linked, factors
 
 
