@@ -1,6 +1,7 @@
 """Compile: store -> product x province x month quantities (relational, Ibis) -> indices (pure) -> store."""
 from __future__ import annotations
 
+import functools
 import time
 
 import duckdb
@@ -16,27 +17,49 @@ from iip.store import transaction
 __all__ = ["aggregate_reports", "compile_store", "compile_indices", "OUTPUT_COLUMNS"]
 
 
-def aggregate_reports(backend) -> ibis.Table:
-    """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province,
-    from the current version of every report (an Ibis expression: runs on DuckDB or Spark unchanged)."""
-    r = backend.table("reports")
-    g = backend.table("register")
-    j = r.join(g, r.enterprise_id == g.enterprise_id)
-    return j.group_by([j.product_code, j.province, j.period]).aggregate(
+def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
+    """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province, from
+    the current version of every report. Keys: ``product`` = position of the product code in code order,
+    ``province`` = the province's number (code "01" -> 1), ``period``: small integers group and travel faster
+    than strings. An Ibis expression: runs on DuckDB or Spark unchanged."""
+    dim = products.select(products.product_code,
+                          product=ibis.row_number().over(order_by=products.product_code).cast("int16"))
+    ent = register.select(register.enterprise_id, province=register.province.cast("int16"))
+    j = reports.join(ent, "enterprise_id").join(dim, "product_code")
+    return j.group_by([j.product, j.province, j.period]).aggregate(
         produced=j.produced.sum(), sold=j.sold.sum(), closing_stock=j.closing_stock.sum())
 
 
+@functools.cache
+def aggregate_sql() -> str:
+    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (the columns it reads)."""
+    s = "string"
+    reports = ibis.table({"enterprise_id": s, "period": s, "product_code": s, "produced": "float64",
+                          "sold": "float64", "closing_stock": "float64"}, name="reports")
+    register = ibis.table({"enterprise_id": s, "province": s}, name="register")
+    products = ibis.table({"product_code": s}, name="products")
+    return str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
+
+
+PROVINCE_NUMBERS = [f"{i:02d}" for i in range(100)]   # province number -> code
+
+
 def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
-    """Everything the pure engine needs, read from the store and the reference package."""
+    """Everything the pure engine needs, read from the store and the reference package. The quantities' keys
+    come back as categoricals built from the integer keys (no string hashing)."""
     from iip import reference
 
-    backend = ibis.duckdb.from_connection(con)
-    sql = ibis.to_sql(aggregate_reports(backend), dialect="duckdb")   # the Ibis expression, run by DuckDB
-    q = con.sql(str(sql)).to_arrow_table().to_pandas(strings_to_categorical=True)  # keys: cheap to map to codes
+    products = con.execute("SELECT product_code, vsic FROM products ORDER BY product_code").df()
+    t = con.sql(aggregate_sql()).to_arrow_table()
+    q = pd.DataFrame({
+        "product_code": pd.Categorical.from_codes(t["product"].to_numpy(), categories=products["product_code"]),
+        "province": pd.Categorical.from_codes(t["province"].to_numpy(), categories=PROVINCE_NUMBERS),
+        "period": t["period"].dictionary_encode().to_pandas(),
+        **{c: t[c].to_numpy() for c in ("produced", "sold", "closing_stock")}})
     provinces = reference.provinces()
     return {
         "q": q,
-        "products": con.execute("SELECT product_code, vsic FROM products").df(),
+        "products": products,
         "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").df(),
         "tree": reference.vsic(),
         "region_of": dict(zip(provinces["code"], provinces["region_code"])),
@@ -70,33 +93,37 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
 def series_ids(con, series: pd.DataFrame, *, shared: bool = False) -> np.ndarray:
     """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended; parent, TOTAL
     and (``shared``) shared-levels series ids are set from ``series`` columns ``parent``/``total``/``same_as``
-    (positions, -1 none). Run inside the write transaction."""
+    (positions, -1 none), rewriting only the series whose links changed. Run inside the write transaction."""
     frame = series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series)))
     con.register("_series", frame)
-    lookup = """SELECT s.sid FROM _series n LEFT JOIN index_series s USING (indicator, area, node)
-                ORDER BY n._pos"""
-    ids = con.execute(lookup).fetchnumpy()["sid"]
-    if np.ma.is_masked(ids):   # new series (NULL sid): append them, then look up again
+    lookup = """SELECT s.sid, s.parent_sid, s.total_sid, s.level_sid
+                FROM _series n LEFT JOIN index_series s USING (indicator, area, node) ORDER BY n._pos"""
+    found = con.execute(lookup).fetchnumpy()
+    if np.ma.is_masked(found["sid"]):   # new series (NULL sid): append them, then look up again
         con.execute("""INSERT INTO index_series (sid, indicator, area, node)
                        SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
                        FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
                        ANTI JOIN index_series s USING (indicator, area, node)""")
-        ids = con.execute(lookup).fetchnumpy()["sid"]
+        found = con.execute(lookup).fetchnumpy()
     con.unregister("_series")
-    ids = np.asarray(ids, dtype=np.int32)
+    ids = np.asarray(found["sid"], dtype=np.int32)
     if "parent" in series:
-        links = pd.DataFrame({"sid": ids})
-        for col in ("parent", "total", "same_as"):
+        want, changed = {}, np.zeros(len(ids), dtype=bool)
+        for col, stored in (("parent", "parent_sid"), ("total", "total_sid"), ("same_as", "level_sid")):
             pos = series[col].to_numpy(dtype=np.int64) if col in series else np.full(len(ids), -1)
-            links[col] = pd.array(np.where(pos >= 0, ids[np.maximum(pos, 0)], 0), dtype="Int32")
-            links.loc[pos < 0, col] = pd.NA
-        if not shared:
-            links["same_as"] = pd.array([pd.NA] * len(links), dtype="Int32")
-        con.register("_links", links)
-        con.execute("""UPDATE index_series s SET parent_sid = l.parent, total_sid = l.total, level_sid = l.same_as
-                       FROM _links l WHERE s.sid = l.sid AND (s.parent_sid IS DISTINCT FROM l.parent
-                           OR s.total_sid IS DISTINCT FROM l.total OR s.level_sid IS DISTINCT FROM l.same_as)""")
-        con.unregister("_links")
+            if col == "same_as" and not shared:
+                pos = np.full(len(ids), -1)
+            want[col] = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1)
+            changed |= want[col] != np.ma.filled(np.ma.asarray(found[stored]).astype(np.int64), -1)
+        if changed.any():
+            links = pd.DataFrame({"sid": ids[changed]})
+            for col, v in want.items():
+                links[col] = pd.array(v[changed], dtype="Int32")
+                links.loc[v[changed] < 0, col] = pd.NA
+            con.register("_links", links)
+            con.execute("""UPDATE index_series s SET parent_sid = l.parent, total_sid = l.total, level_sid = l.same_as
+                           FROM _links l WHERE s.sid = l.sid""")
+            con.unregister("_links")
     return ids
 
 
@@ -124,15 +151,17 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
         full = period_from is None and period_to is None
         if not full:
             unshare_levels(con)
-        else:  # every cell is rewritten: series left out of this compile must not point at others' cells
-            con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL")
         sid_of = series_ids(con, result.series, shared=full)
+        stored = con.execute("SELECT count(*) FROM index_series").fetchone()[0]
+        if full and stored > len(sid_of):  # series left out of this compile lose their cells: no shared levels
+            con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL "
+                        "AND sid <> ALL (SELECT unnest($1::INTEGER[]))", [sid_of.tolist()])
         # a series repeating another's levels is stored once (full compiles)
         cells = result.level_table(shared=full, sid_of=sid_of, pid_of=pid_of)
         if not full:
             pid = cells["pid"].to_numpy()
             cells = cells.filter(pa.array((pid >= lo) & (pid <= hi)))
-        weights = result.weights.assign(sid=lambda w: sid_of[w["sid"].to_numpy()], run_id=run_id)
+        weights = result.weight_table(sid_of)
         con.register("_cells", cells)
         con.register("_weights", weights)
         select = f'SELECT sid, pid, "index", base_year, {run_id}::BIGINT AS run_id FROM _cells'
@@ -143,8 +172,8 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
             con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo, hi])
             con.execute(f"INSERT INTO index_cells BY NAME {select}")
             con.execute("DELETE FROM index_weights WHERE run_id NOT IN (SELECT DISTINCT run_id FROM index_cells)")
-        con.execute("INSERT INTO index_weights BY NAME SELECT sid, base_year, run_id, e_parent, e_total "
-                    "FROM _weights")
+        con.execute(f"INSERT INTO index_weights BY NAME SELECT sid, base_year, {run_id} AS run_id, e_parent, "
+                    "e_total FROM _weights")
         for name in ("_cells", "_weights"):
             con.unregister(name)
         rows = cells.num_rows

@@ -77,32 +77,37 @@ class CompileResult:
         parallel). ``shared``: leave out rows repeating another row's levels (series column ``same_as``);
         ``sid_of`` / ``pid_of`` map series and month positions to store ids."""
         parts = []
+        n_t = len(self.periods)
+        pid_of = (np.arange(n_t) if pid_of is None else pid_of).astype(np.int32)
         for off, b in zip(self.offsets(), self.blocks):
-            keep = np.isfinite(b.x)
-            if shared:
-                keep &= (b.same_as < 0)[:, None]
-            at = np.flatnonzero(keep)
-            r, c = np.divmod(at, b.x.shape[1])
-            sid = r + off if sid_of is None else sid_of[r + off]
-            pid = c if pid_of is None else pid_of[c]
-            parts.append(pa.table({"sid": sid.astype(np.int32), "pid": pid.astype(np.int32),
-                                   "index": b.x.ravel()[at], "base_year": self.segment[c]}))
+            rows = np.flatnonzero(b.same_as < 0) if shared else np.arange(len(b.x))
+            x = b.x[rows]
+            sid = ((rows + off) if sid_of is None else sid_of[rows + off]).astype(np.int32)
+            defined = np.isfinite(x)             # boolean masks, row-major: no index arithmetic
+            parts.append(pa.table({"sid": np.repeat(sid, defined.sum(axis=1)),
+                                   "pid": np.broadcast_to(pid_of, x.shape)[defined], "index": x[defined],
+                                   "base_year": np.broadcast_to(self.segment, x.shape)[defined]}))
         if not parts:
             return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
                              "index": pa.array([], pa.float64()), "base_year": pa.array([], pa.int16())})
         t = pa.concat_tables(parts)
         return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
 
-    @property
-    def weights(self) -> pd.DataFrame:
-        """Effective weights per series and base year: sid, base_year, e_parent, e_total (NaN: none)."""
-        out = []
+    def weight_table(self, sid_of: np.ndarray | None = None) -> pa.Table:
+        """Effective weights per series and base year: sid, base_year, e_parent, e_total (null: none);
+        ``sid_of`` maps series positions to store ids."""
+        parts = []
         for off, b in zip(self.offsets(), self.blocks):
+            sid = np.arange(len(b.x)) + off
+            sid = (sid if sid_of is None else sid_of[sid]).astype(np.int32)
             for y in b.e_parent:
-                out.append(pd.DataFrame({"sid": np.arange(len(b.x), dtype=np.int32) + off, "base_year": y,
-                                         "e_parent": b.e_parent[y], "e_total": b.e_total[y]}))
-        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-            columns=["sid", "base_year", "e_parent", "e_total"])
+                parts.append(pa.table({"sid": sid, "base_year": np.full(len(sid), y, dtype=np.int16),
+                                       "e_parent": pa.array(b.e_parent[y], from_pandas=True),   # NaN -> null
+                                       "e_total": pa.array(b.e_total[y], from_pandas=True)}))
+        if not parts:
+            return pa.table({"sid": pa.array([], pa.int32()), "base_year": pa.array([], pa.int16()),
+                             "e_parent": pa.array([], pa.float64()), "e_total": pa.array([], pa.float64())})
+        return pa.concat_tables(parts)
 
     def measures(self, b: Block) -> dict[str, np.ndarray]:
         """Every measure [row, month] of one block, from its levels and effective weights."""
