@@ -60,7 +60,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
     return {
         "q": q,
         "products": products,
-        "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").df(),
+        "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").to_arrow_table()
+                      .to_pandas(strings_to_categorical=True),
         "tree": reference.vsic(),
         "region_of": dict(zip(provinces["code"], provinces["region_code"])),
         "merged_of": dict(zip(provinces["code"], provinces["code_2025"])),

@@ -87,6 +87,15 @@ def _present(flat: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), (np.cumsum(present) - 1)[flat]
 
 
+def column_entries(m: sparse.csc_matrix, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero rows of the columns ``cols`` of ``m``, column after column: (row of ``m``, position in
+    ``cols``) pairs, e.g. every area containing a province or every node containing a class."""
+    count = np.diff(m.indptr)[cols]
+    which = np.repeat(np.arange(len(cols)), count)
+    first = np.repeat(m.indptr[cols] - (np.cumsum(count) - count), count)
+    return m.indices[first + np.arange(len(which))], which
+
+
 def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str]
                   ) -> Quantities:
     """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
@@ -101,13 +110,9 @@ def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], area
     n_prov, n_areas, n_t = len(areas.provinces), len(areas.codes), len(periods)
     pairs, row = _present(p.astype(np.int64) * n_prov + a, len(products) * n_prov)
     flat = row * n_t + t
-    # every area containing each pair's province: a column of agg (CSC), expanded pair by pair
-    agg = areas.agg.tocsc()
-    pp, pa = pairs // n_prov, pairs % n_prov
-    count = np.diff(agg.indptr)[pa]
-    src = np.repeat(np.arange(len(pairs)), count)
-    first = np.repeat(agg.indptr[pa] - (np.cumsum(count) - count), count)
-    area = agg.indices[first + np.arange(len(src))]
+    # every area containing each pair's province
+    pp = pairs // n_prov
+    area, src = column_entries(areas.agg.tocsc(), pairs % n_prov)
     keys, dst = _present(pp[src] * n_areas + area, len(products) * n_areas)
     g = sparse.csr_matrix((np.ones(len(src)), (dst, src)), shape=(len(keys), len(pairs)))
     values = {}
@@ -168,9 +173,9 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> 
     unit, area = low.key // n_areas, low.key % n_areas
     wu = w[unit, area]
     rows = np.flatnonzero((wu > 0) & np.isfinite(low.index.sum(axis=1)))   # a NaN or inf anywhere: left out
-    mc = m.tocsc()[:, unit[rows]].tocoo()    # (group, row) pairs: each row feeds every group it belongs to
-    row = rows[mc.col]
-    gkey = mc.row.astype(np.int64) * n_areas + area[row]
+    group, which = column_entries(m.tocsc(), unit[rows])   # each row feeds every group it belongs to
+    row = rows[which]
+    gkey = group.astype(np.int64) * n_areas + area[row]
     present = np.zeros(m.shape[0] * n_areas, dtype=bool)
     present[gkey] = True
     keys = np.flatnonzero(present)            # sorted (group, area) keys, without a sort
