@@ -91,31 +91,49 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": n, "cells": rows}
 
 
+def _stored_series(con, series: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
+    """Row of each series (indicator, area, node) in table ``index_series`` (-1: not stored) and that table.
+    Matched on integer codes of the three labels, not on strings."""
+    stored = con.execute("SELECT sid, indicator, area, node, parent_sid, total_sid, level_sid "
+                         "FROM index_series").to_arrow_table()
+    key_new = np.zeros(len(series), dtype=np.int64)
+    key_old = np.zeros(stored.num_rows, dtype=np.int64)
+    known = np.ones(stored.num_rows, dtype=bool)      # stored series whose labels all occur in ``series``
+    for col in ("indicator", "area", "node"):
+        labels = pd.Categorical(series[col])
+        old = stored[col].combine_chunks().dictionary_encode()
+        code_old = np.append(pd.Index(labels.categories).get_indexer(old.dictionary.to_pandas()), -1)[
+            old.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        known &= code_old >= 0
+        key_new = key_new * len(labels.categories) + labels.codes
+        key_old = key_old * len(labels.categories) + code_old
+    key_old[~known] = -1 - np.flatnonzero(~known)     # distinct, never matched
+    pos = pd.Index(key_old).get_indexer(key_new)      # unique keys: (indicator, area, node) is the table's key
+    return pos, stored
+
+
 def series_ids(con, series: pd.DataFrame, *, shared: bool = False) -> np.ndarray:
     """Stable series ids: existing (indicator, area, node) keep theirs, new ones are appended; parent, TOTAL
     and (``shared``) shared-levels series ids are set from ``series`` columns ``parent``/``total``/``same_as``
     (positions, -1 none), rewriting only the series whose links changed. Run inside the write transaction."""
-    frame = series[["indicator", "area", "node"]].assign(_pos=np.arange(len(series)))
-    con.register("_series", frame)
-    lookup = """SELECT s.sid, s.parent_sid, s.total_sid, s.level_sid
-                FROM _series n LEFT JOIN index_series s USING (indicator, area, node) ORDER BY n._pos"""
-    found = con.execute(lookup).fetchnumpy()
-    if np.ma.is_masked(found["sid"]):   # new series (NULL sid): append them, then look up again
+    pos, stored = _stored_series(con, series)
+    if (pos < 0).any():   # new series: append them (in key order), then look up again
+        con.register("_series", series.loc[pos < 0, ["indicator", "area", "node"]].astype(str))
         con.execute("""INSERT INTO index_series (sid, indicator, area, node)
                        SELECT (SELECT coalesce(max(sid), -1) FROM index_series) + row_number() OVER (), n.*
-                       FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n
-                       ANTI JOIN index_series s USING (indicator, area, node)""")
-        found = con.execute(lookup).fetchnumpy()
-    con.unregister("_series")
-    ids = np.asarray(found["sid"], dtype=np.int32)
+                       FROM (SELECT DISTINCT indicator, area, node FROM _series ORDER BY ALL) n""")
+        con.unregister("_series")
+        pos, stored = _stored_series(con, series)
+    ids = stored["sid"].to_numpy()[pos].astype(np.int32)
     if "parent" in series:
         want, changed = {}, np.zeros(len(ids), dtype=bool)
-        for col, stored in (("parent", "parent_sid"), ("total", "total_sid"), ("same_as", "level_sid")):
-            pos = series[col].to_numpy(dtype=np.int64) if col in series else np.full(len(ids), -1)
+        for col, name in (("parent", "parent_sid"), ("total", "total_sid"), ("same_as", "level_sid")):
+            at = series[col].to_numpy(dtype=np.int64) if col in series else np.full(len(ids), -1)
             if col == "same_as" and not shared:
-                pos = np.full(len(ids), -1)
-            want[col] = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1)
-            changed |= want[col] != np.ma.filled(np.ma.asarray(found[stored]).astype(np.int64), -1)
+                at = np.full(len(ids), -1)
+            want[col] = np.where(at >= 0, ids[np.maximum(at, 0)], -1)
+            have = stored[name].to_numpy(zero_copy_only=False)      # float with NaN where NULL
+            changed |= want[col] != np.where(np.isnan(have), -1, have)[pos]
         if changed.any():
             links = pd.DataFrame({"sid": ids[changed]})
             for col, v in want.items():

@@ -340,16 +340,17 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
 
 def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, notes: list[str]) -> CompileResult:
     """The series dimension of all blocks: sid = position; parent and total as positions (-1: none)."""
-    frames, off = [], 0
-    for b in blocks:
-        frames.append(pd.DataFrame({
-            "indicator": b.indicator,
-            "area": np.asarray(s.areas.codes, dtype=object)[b.rows.area],
-            "node": np.asarray(s.nodes, dtype=object)[b.rows.node],
-            "parent": np.where(b.prow >= 0, b.prow + off, -1),
-            "total": np.where(b.trow >= 0, b.trow + off, -1),
-            "same_as": np.where(b.same_as >= 0, b.same_as + off, -1)}))
-        off += len(b.x)
-    series = (pd.concat(frames, ignore_index=True) if frames
-              else pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"]))
+    if not blocks:
+        series = pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"])
+        return CompileResult(blocks, series, s.periods if s else [], segment, notes)
+    offs = np.cumsum([0] + [len(b.x) for b in blocks])[:-1]
+    cat = pd.Categorical.from_codes    # codes -> labels without building strings
+    series = pd.DataFrame({
+        "indicator": cat(np.repeat(np.arange(len(blocks)), [len(b.x) for b in blocks]),
+                         categories=[b.indicator for b in blocks]),
+        "area": cat(np.concatenate([b.rows.area for b in blocks]), categories=s.areas.codes),
+        "node": cat(np.concatenate([b.rows.node for b in blocks]), categories=s.nodes),
+        **{col: np.concatenate([np.where(getattr(b, attr) >= 0, getattr(b, attr) + off, -1)
+                                for off, b in zip(offs, blocks)])
+           for col, attr in (("parent", "prow"), ("total", "trow"), ("same_as", "same_as"))}})
     return CompileResult(blocks, series, s.periods if s else [], segment, notes)
