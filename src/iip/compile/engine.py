@@ -207,8 +207,7 @@ def fixed_base(key: np.ndarray, qc: np.ndarray, s: Structure, b: int, notes: lis
         notes.append(f"base {b}: {no_q0} product x province cells have a weight but no base-year quantity: left out")
     if no_w:
         notes.append(f"base {b}: {no_w} product x province cells have base-year output but no weight: left out")
-    keep = np.flatnonzero(q0 > 0)
-    products = Level(key[keep], product_relatives(qc[keep], q0[keep]), w[keep])
+    products = Level(key, qc, w, scale=product_relatives(q0))    # i = (100 / q0) * q
     classes = laspeyres(products, wp, s.product_class, n_areas)
     wc = s.industry_w[b]
     c, ca = classes.key // n_areas, classes.key % n_areas

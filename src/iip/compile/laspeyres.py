@@ -149,19 +149,24 @@ def base_quantities(qc: np.ndarray, base_cols: np.ndarray) -> np.ndarray:
     return qc[..., base_cols].sum(axis=-1) / 12.0
 
 
-def product_relatives(q: np.ndarray, q0: np.ndarray) -> np.ndarray:
-    """i = 100 * q / q0, row by row (rows with q0 > 0)."""
-    return q * (100.0 / q0)[:, None]
+def product_relatives(q0: np.ndarray) -> np.ndarray:
+    """The factor r = 100 / q0 of the product relatives i(t) = 100 * q(t) / q0 = r * q(t), one per row (NaN where
+    q0 <= 0: no index). :func:`laspeyres` applies it inside the class weights (``Level.scale``)."""
+    with np.errstate(divide="ignore"):
+        return np.where(q0 > 0, 100.0 / q0, np.nan)
 
 
 @dataclass(frozen=True)
 class Level:
     """Indices of one level of the tree, one row per (unit, area): ``key`` = unit * n_areas + area (sorted),
-    ``index`` [row, month], ``weight`` [row] = the base-year weight behind the row."""
+    ``index`` [row, month], ``weight`` [row] = the base-year weight behind the row. With ``scale`` [row] the
+    row's index is ``scale * index`` (NaN scale: no index): the product level is the quantities q with scale
+    100 / q0, so the relatives are folded into the class weights instead of being materialised."""
 
     key: np.ndarray
     index: np.ndarray
     weight: np.ndarray
+    scale: np.ndarray | None = None
 
 
 def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> Level:
@@ -172,7 +177,12 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> 
     """
     unit, area = low.key // n_areas, low.key % n_areas
     wu = w[unit, area]
-    rows = np.flatnonzero((wu > 0) & np.isfinite(low.index.sum(axis=1)))   # a NaN or inf anywhere: left out
+    ok = (wu > 0) & np.isfinite(low.index.sum(axis=1))      # a NaN or inf anywhere: left out
+    coef = wu
+    if low.scale is not None:
+        ok &= np.isfinite(low.scale)
+        coef = wu * np.where(ok, low.scale, 0.0)               # w * (scale * index): scale folded into w
+    rows = np.flatnonzero(ok)
     group, which = column_entries(m.tocsc(), unit[rows])   # each row feeds every group it belongs to
     row = rows[which]
     gkey = group.astype(np.int64) * n_areas + area[row]
@@ -181,5 +191,5 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> 
     keys = np.flatnonzero(present)            # sorted (group, area) keys, without a sort
     pos = (np.cumsum(present) - 1)[gkey]
     den = np.bincount(pos, weights=wu[row], minlength=len(keys))
-    s = sparse.csr_matrix((wu[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
+    s = sparse.csr_matrix((coef[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
     return Level(keys, s @ low.index, den)    # rows left out have no entry: their NaNs never enter
