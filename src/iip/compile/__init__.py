@@ -87,7 +87,7 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     rows = write_indices(con, result, period_from=period_from, period_to=period_to, reference_year=reference_year)
     t3 = time.perf_counter()
     months = np.array([(period_from or "") <= p <= (period_to or "9999") for p in result.periods], dtype=bool)
-    n = sum(int(np.isfinite(b.x[:, months]).sum()) for b in result.blocks)   # index rows the store now serves
+    n = sum(int(np.isfinite(b.x).sum(axis=0)[months].sum()) for b in result.blocks)   # index rows now served
     return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": n, "cells": rows}
 
 
