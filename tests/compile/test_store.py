@@ -121,3 +121,28 @@ def test_a_series_repeating_its_parent_is_stored_once_and_reads_the_same(linked)
     both = got[keep].merge(want, on=KEY, suffixes=("", "_w"))
     assert len(both) == keep.sum()
     assert np.allclose(both["index"], both["index_w"], rtol=1e-12)   # the series it shared with is unchanged
+
+
+def test_series_keep_their_ids_when_a_compile_drops_some_and_adds_others(linked):
+    reports, weights = linked
+    con = connect(":memory:")
+    full = compiled(reports, weights)
+    write_indices(con, full, period_from=None, period_to=None, reference_year=None)
+    before = con.execute("SELECT indicator, area, node, sid FROM index_series").df()
+    # a compile of production alone, and one without the first enterprise's reports: fewer series, none new
+    first = reports[0]["enterprise_id"]
+    some = compiled([r for r in reports if r["enterprise_id"] != first], weights)
+    fewer = compile_indices(quantities(reports), products=products_frame(), weights=weights, tree=TREE,
+                            region_of=REGION_OF, indicators=("production",))
+    assert len(fewer.series) < len(full.series) and len(some.series) < len(full.series)
+    for result in (fewer, some, full):
+        write_indices(con, result, period_from=None, period_to=None, reference_year=None)
+        after = con.execute("SELECT indicator, area, node, sid FROM index_series").df()
+        both = before.merge(after, on=["indicator", "area", "node"], suffixes=("", "_now"))
+        assert len(both) == len(before) and (both["sid"] == both["sid_now"]).all()   # no id ever changes
+        assert_same(stored(con), result.indices)          # and every stored series reads its own levels
+    # a series that is new to the store is appended after the existing ids
+    con.execute("DELETE FROM index_series WHERE sid = (SELECT max(sid) FROM index_series)")
+    write_indices(con, full, period_from=None, period_to=None, reference_year=None)
+    assert con.execute("SELECT count(*), max(sid) FROM index_series").fetchone() == (len(before), len(before) - 1)
+    assert_same(stored(con), full.indices)
