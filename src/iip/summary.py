@@ -1,11 +1,15 @@
 """Read-side queries on compiled indices: the month's headline in GSO's shape (used by the CLI and releases)."""
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 
+from iip import reference
 from iip.errors import IIPError, NotFoundError
-from iip.measures import direction_counts
+from iip.measures import direction_counts, period_growth
+from iip.reference import MERGER_PERIOD, PROVINCE_AREAS
 
 
 def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
@@ -16,8 +20,6 @@ def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production")
 
 
 def node_names(lang: str = "vi") -> dict[str, str]:
-    from iip import reference
-
     t = reference.vsic()
     return dict(zip(t["code"], t["name_vi" if lang == "vi" else "name_en"]))
 
@@ -39,8 +41,6 @@ def gso_order(codes: pd.Series, levels: pd.Series) -> pd.Series:
 
 def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
     """The VSIC rows of ``levels`` (code, level, parent, name_vi, name_en) in GSO's table order."""
-    from iip import reference
-
     t = reference.vsic()
     t = t[t["level"].isin(levels)][["code", "level", "parent", "name_vi", "name_en"]]
     return t.assign(order=gso_order(t["code"], t["level"])).sort_values("order").drop(columns="order")
@@ -87,8 +87,6 @@ PERIOD_FREQ = {"Q": r"^\d{4}-Q[1-4]$", "H": r"^\d{4}-H[12]$", "Y": r"^\d{4}$"}
 
 def period_freq(period: str) -> str:
     """'M' for YYYY-MM, 'Q' for YYYY-Qn, 'H' for YYYY-H1/H2, 'Y' for YYYY; else a clear error."""
-    import re
-
     if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", period):
         return "M"
     for freq, pattern in PERIOD_FREQ.items():
@@ -109,7 +107,7 @@ def last_month(period: str) -> str:
 def province_pattern(period: str) -> str:
     """Area codes of the provinces of ``period``: the 63 before July 2025, the 34 merged ones (``N<code>``) from
     then on (a quarter, half-year or year by its last month)."""
-    return "^N[0-9]{2}$" if last_month(period) >= "2025-07" else "^[0-9]{2}$"
+    return PROVINCE_AREAS["34" if last_month(period) >= MERGER_PERIOD else "63"]
 
 
 def _levels_for(con, period: str, *, indicator: str, area: str | None = None, node: str | None = None
@@ -129,8 +127,6 @@ def period_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN
                  levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
     """A quarter, half-year or year in GSO's table order: index = mean of its months, yoy = 100 x sum of its
     months / sum of the same months a year earlier (``measures.period_growth``; every month required)."""
-    from iip.measures import period_growth
-
     df = period_growth(_levels_for(con, period, indicator=indicator, area=area), freq=period_freq(period))
     df = df[df["period"] == period]
     if df.empty:
@@ -143,8 +139,6 @@ def period_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN
 def period_province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
                               indicator: str = "production") -> dict:
     """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100)."""
-    from iip.measures import period_growth
-
     pattern = province_pattern(period)
     df = period_growth(_levels_for(con, period, indicator=indicator, node=node), freq=period_freq(period))
     df = df[(df["period"] == period) & df["area"].str.match(pattern)].dropna(subset=["yoy"])

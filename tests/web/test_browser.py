@@ -62,20 +62,22 @@ def _serve(src, tmp_path_factory):
     return ServerThread(create_app(p, warm=False)).start(), mp
 
 
-@pytest.fixture(scope="module")
-def server(template_store, tmp_path_factory):
-    srv, mp = _serve(template_store, tmp_path_factory)
+def _serving(src, tmp_path_factory):
+    """A server on a copy of ``src`` for the module's tests, stopped afterwards."""
+    srv, mp = _serve(src, tmp_path_factory)
     yield srv
     srv.stop()
     mp.undo()
+
+
+@pytest.fixture(scope="module")
+def server(template_store, tmp_path_factory):
+    yield from _serving(template_store, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def server_2025(store_2025, tmp_path_factory):
-    srv, mp = _serve(store_2025, tmp_path_factory)
-    yield srv
-    srv.stop()
-    mp.undo()
+    yield from _serving(store_2025, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from iip import measures
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership, month_range,
                                    product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
+from iip.reference import MERGER_PERIOD
 
-MERGER_PERIOD = "2025-07"
 MEASURES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
 OUTPUT_COLUMNS = ["indicator", "area", "node", "period", *MEASURES]
 
@@ -69,7 +69,7 @@ class CompileResult:
     notes: list[str] = field(default_factory=list)
 
     def offsets(self) -> list[int]:
-        return list(np.cumsum([0] + [len(b.x) for b in self.blocks])[:-1])
+        return _offsets(self.blocks)
 
     def level_table(self, *, shared: bool = False, sid_of: np.ndarray | None = None,
                     pid_of: np.ndarray | None = None) -> pa.Table:
@@ -138,6 +138,11 @@ class CompileResult:
         if not parts:
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         return pd.concat(parts, ignore_index=True)
+
+
+def _offsets(blocks: list[Block]) -> list[int]:
+    """Position of each block's first row among all blocks' rows (its first series id)."""
+    return list(np.cumsum([0] + [len(b.x) for b in blocks])[:-1])
 
 
 def _finite(a: np.ndarray) -> np.ndarray:
@@ -342,7 +347,6 @@ def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, not
     if not blocks:
         series = pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"])
         return CompileResult(blocks, series, s.periods if s else [], segment, notes)
-    offs = np.cumsum([0] + [len(b.x) for b in blocks])[:-1]
     cat = pd.Categorical.from_codes    # codes -> labels without building strings
     series = pd.DataFrame({
         "indicator": cat(np.repeat(np.arange(len(blocks)), [len(b.x) for b in blocks]),
@@ -350,6 +354,6 @@ def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, not
         "area": cat(np.concatenate([b.rows.area for b in blocks]), categories=s.areas.codes),
         "node": cat(np.concatenate([b.rows.node for b in blocks]), categories=s.nodes),
         **{col: np.concatenate([np.where(getattr(b, attr) >= 0, getattr(b, attr) + off, -1)
-                                for off, b in zip(offs, blocks)])
+                                for off, b in zip(_offsets(blocks), blocks)])
            for col, attr in (("parent", "prow"), ("total", "trow"), ("same_as", "same_as"))}})
     return CompileResult(blocks, series, s.periods if s else [], segment, notes)

@@ -185,11 +185,7 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> 
     rows = np.flatnonzero(ok)
     group, which = column_entries(m.tocsc(), unit[rows])   # each row feeds every group it belongs to
     row = rows[which]
-    gkey = group.astype(np.int64) * n_areas + area[row]
-    present = np.zeros(m.shape[0] * n_areas, dtype=bool)
-    present[gkey] = True
-    keys = np.flatnonzero(present)            # sorted (group, area) keys, without a sort
-    pos = (np.cumsum(present) - 1)[gkey]
+    keys, pos = _present(group.astype(np.int64) * n_areas + area[row], m.shape[0] * n_areas)   # (group, area)
     den = np.bincount(pos, weights=wu[row], minlength=len(keys))
     s = sparse.csr_matrix((coef[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
     return Level(keys, s @ low.index, den)    # rows left out have no entry: their NaNs never enter

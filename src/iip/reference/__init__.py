@@ -26,6 +26,8 @@ from iip.reference.labels import normalize_label
 __all__ = [
     "DATA_DIR",
     "MERGER_DATE",
+    "MERGER_PERIOD",
+    "PROVINCE_AREAS",
     "merge_2025",
     "normalize_label",
     "product_aliases",
@@ -50,6 +52,10 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: Day the 63 provinces became 34 (Resolution 202/2025/QH15).
 MERGER_DATE = _dt.date(2025, 7, 1)
+#: Its first month: the compile adds the 34 merged provinces (areas ``N<code>``) once the data reach it.
+MERGER_PERIOD = MERGER_DATE.strftime("%Y-%m")
+#: Area codes of the provinces, as regular expressions: the 63 before the merger, the 34 merged ones from it.
+PROVINCE_AREAS = {"63": "^[0-9]{2}$", "34": "^N[0-9]{2}$"}
 LEVELS = ("total", "section", "division", "group", "class")
 PRODUCT_COLUMNS = ["product_code", "name_vi", "name_en", "unit", "unit_en", "vsic", "main", "gso_order"]
 #: Alias code marking a label that deliberately maps to no code (shared with iip.ingest.gso).

@@ -12,13 +12,12 @@ import pandas as pd
 
 from iip.errors import NotFoundError
 from iip.measures import direction_counts
+from iip.reference import MERGER_PERIOD, PROVINCE_AREAS
 from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_period, is_province, records
 from iip.web.services.meta import coverage, name_map
 
 LEVEL_ORDER = {"total": 0, "section": 1, "division": 2}
-MERGER_PERIOD = "2025-07"  # the 63 provinces became 34 on 1 July 2025 (reference.MERGER_DATE)
-UNIT_PATTERN = {"63": "^[0-9]{2}$", "34": "^N[0-9]{2}$"}
 UNIT_LEVEL = {"63": "province", "34": "province_2025"}
 
 
@@ -80,7 +79,7 @@ def map_units(
     ok = merged_available(con, period, indicator, cache)
     if requested is None:
         return ("34" if ok and period >= MERGER_PERIOD else "63"), ok
-    check_choice("units", requested, tuple(UNIT_PATTERN))
+    check_choice("units", requested, tuple(PROVINCE_AREAS))
     return (requested if ok or requested == "63" else "63"), ok
 
 
