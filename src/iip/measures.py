@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from iip.errors import OptionError
+
 
 def _shift(a: np.ndarray, k: int) -> np.ndarray:
     """Values k months earlier (NaN where there is no earlier month)."""
@@ -111,7 +113,7 @@ def period_growth(tidy: pd.DataFrame, *, freq: str = "Q", value: str = "index") 
     elif freq == "Y":
         df["p"], size = y, 12
     else:
-        raise ValueError("freq must be Q, H or Y")
+        raise OptionError("freq must be Q, H or Y", option="freq")
     keys = ["indicator", "area", "node", "p"]
     g = df.groupby(keys)[value].agg(["sum", "count"]).reset_index()
     g = g[g["count"] == size]

@@ -12,6 +12,8 @@ from typing import Callable
 
 import ibis.expr.types as ir
 
+from iip.errors import Problem, Severity
+
 PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 OWNERSHIP = ("state", "nonstate", "fdi")
 
@@ -24,7 +26,7 @@ class Rule:
     rule: str
     message: str
     violated: Callable[[ir.Table], ir.BooleanValue]
-    severity: str = "error"
+    severity: Severity = "error"
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def domain_rules(kind: str, ref: dict[str, list[str]]) -> list[Rule]:
     raise ValueError(kind)
 
 
-def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = 200) -> list[dict]:
+def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = 200) -> list[Problem]:
     """The key must be unique within the file: every row after the first of a key is reported."""
     keys = [t[k].cast("string").strip().name(k) for k in layout.key]
     k = t.select("_row", *keys)
@@ -132,13 +134,12 @@ def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = 200) 
     bad = (k.join(dup, list(layout.key)).filter(lambda r: r._row > r.first).order_by("_row")
            .select("_row", *layout.key).limit(limit).execute())
     names = ",".join(layout.key)
-    return [{"file": file, "row": int(r["_row"]), "field": layout.key[0], "rule": "duplicate_key",
-             "severity": "error",
-             "message": f"duplicate key ({names}) = ({', '.join(str(r[c]) for c in layout.key)}): already given "
-                        f"in an earlier row"} for _, r in bad.iterrows()]
+    return [Problem(f"duplicate key ({names}) = ({', '.join(str(r[c]) for c in layout.key)}): already given in an "
+                    "earlier row", file=file, row=int(r["_row"]), field=layout.key[0], rule="duplicate_key")
+            for _, r in bad.iterrows()]
 
 
-def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> list[dict]:
+def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> list[Problem]:
     """Run ``rules`` on staged table ``t`` (which has a ``_row`` column) in one pass; return the problems found
     (at most ``limit`` per rule), errors first, by row."""
     if not rules:
@@ -150,20 +151,20 @@ def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> lis
         any_bad = any_bad | f
     bad = (t.select("_row", *[t[c].cast("string").name(c) for c in fields], *flags, _any=any_bad)
            .filter(lambda x: x._any).order_by("_row").limit(limit * len(rules)).execute())
-    problems: list[dict] = []
+    problems: list[Problem] = []
     for i, r in enumerate(rules):
         hit = bad[bad[f"_r{i}"].astype(bool)].head(limit)
         for row, value in zip(hit["_row"], hit[r.field]):
             shown = "" if value is None or value != value else str(value)
-            problems.append({"file": file, "row": int(row), "field": r.field, "rule": r.rule,
-                             "severity": r.severity,
-                             "message": f"{r.message} (value {shown!r})" if shown else r.message})
-    problems.sort(key=lambda p: (p["severity"] != "error", p["row"]))
+            problems.append(Problem(f"{r.message} (value {shown!r})" if shown else r.message, file=file,
+                                    row=int(row), field=r.field, rule=r.rule, severity=r.severity))
+    problems.sort(key=lambda p: (not p.is_error, p.row or 0))
     return problems
 
 
-def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[dict]:
+def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:
+    """A problem for each required (or numeric) column of ``layout`` the header lacks."""
     have = {c.strip().lower() for c in columns}
-    return [{"file": file, "row": 1, "field": c, "rule": "column", "severity": "error",
-             "message": f"required column {c!r} is missing (header has: {', '.join(columns)})"}
+    return [Problem(f"required column {c!r} is missing (header has: {', '.join(columns)})", file=file, row=1,
+                    field=c, rule="column")
             for c in layout.columns if c not in have and (c in layout.required or c in layout.numeric)]

@@ -68,8 +68,8 @@ def test_bad_reports_name_file_row_field_and_write_nothing(con, tmp_path, line, 
     f = write(tmp_path, "bad.csv", REPORTS + line + "\n")
     with pytest.raises(ValidationError) as e:
         ingest_file(con, "reports", f)
-    p = [x for x in e.value.problems if x["rule"] == rule]
-    assert p and p[0]["row"] == 4 and p[0]["field"] == field and p[0]["file"] == str(f)
+    p = [x for x in e.value.problems if x.rule == rule]
+    assert p and p[0].row == 4 and p[0].field == field and p[0].file == str(f)
     assert "row 4" in str(e.value) and str(f) in str(e.value)
     assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 0  # the good rows were not written
     assert con.execute("SELECT count(*) FROM loads WHERE kind='reports'").fetchone()[0] == 0
@@ -85,7 +85,7 @@ def test_bad_register(tmp_path, text, field, rule):
     f = write(tmp_path, "register.csv", REGISTER + text + "\n")
     with pytest.raises(ValidationError) as e:
         ingest_file(c, "register", f)
-    assert [(p["row"], p["field"], p["rule"]) for p in e.value.problems] == [(4, field, rule)]
+    assert [(p.row, p.field, p.rule) for p in e.value.problems] == [(4, field, rule)]
 
 
 def test_weights_rules(con, tmp_path):
@@ -93,7 +93,7 @@ def test_weights_rules(con, tmp_path):
            "industry,2410,42,20x0,50\nsomething,2410,42,2020,1\nproduct,NOPE,42,2020,1\n"
     with pytest.raises(ValidationError) as e:
         ingest_file(con, "weights", write(tmp_path, "w.csv", text))
-    got = {(p["row"], p["rule"]) for p in e.value.problems}
+    got = {(p.row, p.rule) for p in e.value.problems}
     assert {(4, "numeric"), (5, "weight_kind"), (6, "known_product")} <= got
 
 
@@ -116,12 +116,12 @@ def test_xlsx_and_parquet_inputs(con, tmp_path):
     bad.to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(ValidationError) as e:
         ingest_file(con, "reports", tmp_path / "bad.parquet")
-    assert e.value.problems[0]["row"] == 1 and e.value.problems[0]["field"] == "produced"
+    assert e.value.problems[0].row == 1 and e.value.problems[0].field == "produced"
 
 
 def test_industry_tree_mismatch_is_a_warning(con, tmp_path):
     r = ingest_file(con, "reports", write(tmp_path, "r.csv", REPORTS + "E1,2020-01,FRESH_MILK,1,1,0\n"))
-    assert r.inserted == 3 and [w["rule"] for w in r.warnings] == ["industry_tree"] and r.warnings[0]["row"] == 4
+    assert r.inserted == 3 and [w.rule for w in r.warnings] == ["industry_tree"] and r.warnings[0].row == 4
 
 
 def test_cli_reports_bad_input_with_exit_code(tmp_path):

@@ -89,7 +89,7 @@ def test_products_extra_bad_rows_named(tmp_data):
         "product_code,name_vi,unit,vsic\nCEMENT,Xi măng trắng,tấn,2394\nX1,Nhà ở,m2,4100\n", encoding="utf-8")
     with pytest.raises(ValidationError) as err:
         ref.products()
-    probs = {(p["row"], p["field"]) for p in err.value.problems}
+    probs = {(p.row, p.field) for p in err.value.problems}
     assert probs == {(2, "product_code"), (3, "vsic")}
     assert "products_extra.csv" in str(err.value)
 
@@ -114,4 +114,4 @@ def test_alias_with_unknown_code_rejected(tmp_data):
     (tmp_data / "gso_vsic_aliases.csv").write_text("label,code\nXây dựng,41\n", encoding="utf-8")
     with pytest.raises(ValidationError) as err:
         ref.vsic_aliases()
-    assert err.value.problems[0]["row"] == 2 and err.value.problems[0]["field"] == "code"
+    assert err.value.problems[0].row == 2 and err.value.problems[0].field == "code"

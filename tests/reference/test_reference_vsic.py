@@ -2,7 +2,7 @@
 import pytest
 
 from iip import reference as ref
-from iip.errors import NotFoundError
+from iip.errors import NotFoundError, OptionError
 
 EXPECTED_DIVISIONS = ["05", "06", "07", "08", "09", *[str(d) for d in range(10, 34)], "35", "36", "37", "38", "39"]
 
@@ -81,7 +81,7 @@ def test_names_and_lookup():
     assert ref.vsic_name("D", lang="en") == "Electricity, gas, steam and air conditioning supply"
     with pytest.raises(NotFoundError):
         ref.vsic_name("4100")
-    with pytest.raises(ValueError):
+    with pytest.raises(OptionError, match="lang must be 'vi' or 'en'"):
         ref.vsic_name("10", lang="fr")
     assert ref.vsic_code("12. Sản xuất sản phẩm thuốc lá") == "12"  # division wins over 120/1200
     assert ref.vsic_code("Manufacture of tea") == "1076"

@@ -112,7 +112,7 @@ def test_read_series_csv_names_rows(tmp_path):
     p.write_text("period,value\n2020-01,100\n2020-13,101\n2020-02,abc\n2020-01,3\n")
     with pytest.raises(ValidationError) as e:
         read_series_csv(p)
-    rows = [(q["row"], q["field"]) for q in e.value.problems]
+    rows = [(q.row, q.field) for q in e.value.problems]
     assert rows == [(3, "period"), (4, "value"), (5, "period")]
 
 

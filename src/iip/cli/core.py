@@ -62,7 +62,7 @@ def _ingest(con, kind: str, file: Path) -> None:
     console.print(f"[green]{kind}[/]: {r.rows} rows from {file} -> {r.inserted} new or changed, "
                   f"{r.unchanged} unchanged (load {r.load_id})")
     for w in r.warnings[:10]:
-        console.print(f"  [yellow]warning[/] {w['file']}, row {w['row']}, {w['field']}: {w['message']}")
+        console.print(f"  [yellow]warning[/] {w}")
     if len(r.warnings) > 10:
         console.print(f"  [yellow]... {len(r.warnings) - 10} more warnings[/]")
 

@@ -19,21 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from iip.collection import audit
 from iip.collection.service import write_transaction
-from iip.errors import IIPError, NotFoundError
+from iip.errors import AuthenticationError, IIPError, NotFoundError
 
 ROLES = ("enterprise", "provincial", "national", "admin")
 TOKEN_HOURS = 8.0
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _DUMMY = _HASHER.hash("not a password")
-
-
-class AuthError(IIPError):
-    """Missing, wrong, expired or revoked credentials (HTTP 401)."""
-
-
-class ForbiddenError(IIPError):
-    """Authenticated but not allowed (HTTP 403)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +109,7 @@ def login(con: duckdb.DuckDBPyConnection, username: str, password: str, *, hours
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        raise AuthError("wrong username or password, or the account is disabled")
+        raise AuthenticationError("wrong username or password, or the account is disabled")
     token = secrets.token_urlsafe(32)
     expires = datetime.now() + timedelta(hours=hours)
     with write_transaction(con):
@@ -128,16 +120,16 @@ def login(con: duckdb.DuckDBPyConnection, username: str, password: str, *, hours
 
 
 def resolve(con: duckdb.DuckDBPyConnection, token: str | None) -> Principal:
-    """The principal of a bearer token; AuthError if missing, unknown, expired, revoked or the user disabled."""
+    """The principal of a bearer token; AuthenticationError if missing, unknown, expired, revoked or the user disabled."""
     if not token:
-        raise AuthError("authentication required: send Authorization: Bearer <token>")
+        raise AuthenticationError("authentication required: send Authorization: Bearer <token>")
     row = con.execute(
         "SELECT u.username, u.role, u.enterprise_id, u.province FROM tokens t JOIN users u USING (username) "
         "WHERE t.token_hash = ? AND t.expires_at > ? AND u.active "
         "AND t.token_hash NOT IN (SELECT token_hash FROM token_revocations)",
         [_token_hash(str(token)), datetime.now()]).fetchone()
     if row is None:
-        raise AuthError("invalid or expired token")
+        raise AuthenticationError("invalid or expired token")
     return Principal(*row)
 
 

@@ -9,7 +9,7 @@ Hard rules reject (one message per field); soft rules warn and need a confirmati
   opening = last month's closing stock;
 * unit value: ``|ln(uv_t / uv_{t-1})| > ln(uv_jump)`` with ``uv = value / sold``.
 
-All functions are pure: DataFrames in, a list of problem dicts out.
+All functions are pure: DataFrames in, a list of :class:`iip.errors.Problem` out.
 """
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ import math
 import numpy as np
 import pandas as pd
 
+from iip.errors import Problem, Severity
+
 CHANGE_VARIABLES = ("produced", "sold")
 
 
-def problem(field: str, rule: str, message: str, *, severity: str = "warning", row=None, file=None) -> dict:
-    return {"file": file, "row": row, "field": field, "rule": rule, "severity": severity, "message": message}
+def problem(field: str, rule: str, message: str, *, severity: Severity = "warning", row=None, file=None) -> Problem:
+    """A problem of an edit rule (a warning unless ``severity='error'``)."""
+    return Problem(message, field=field, rule=rule, row=row, file=file, severity=severity)
 
 
-def _p(line, *args, **kw) -> dict:
+def _p(line, *args, **kw) -> Problem:
     return problem(*args, row=line.get("_row"), **kw)
 
 
@@ -52,12 +55,12 @@ def log_changes(series: pd.Series) -> np.ndarray:
 
 
 def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, k: float = 4.0,
-                    floor: float = math.log(1.25), min_changes: int = 6, fallback: float = 2.0) -> list[dict]:
+                    floor: float = math.log(1.25), min_changes: int = 6, fallback: float = 2.0) -> list[Problem]:
     """Warn where a line's month-on-month change is outside the enterprise's own robust band.
 
     ``lines``: product_code, produced, sold, _where (field prefix); ``history``: product_code, period, produced,
     sold (the enterprise's earlier months)."""
-    out: list[dict] = []
+    out: list[Problem] = []
     prev = previous_period(period)
     for _, line in lines.iterrows():
         h = history[history["product_code"] == line["product_code"]].set_index("period")
@@ -87,9 +90,9 @@ def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, 
     return out
 
 
-def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, tol: float = 0.1) -> list[dict]:
+def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, tol: float = 0.1) -> list[Problem]:
     """Warn where opening stock + produced - sold is far from the closing stock."""
-    out: list[dict] = []
+    out: list[Problem] = []
     prev = previous_period(period)
     opening = history[history["period"] == prev].set_index("product_code")["closing_stock"]
     for _, line in lines.iterrows():
@@ -106,11 +109,11 @@ def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, t
     return out
 
 
-def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, jump: float = 1.5) -> list[dict]:
+def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, jump: float = 1.5) -> list[Problem]:
     """Warn where the unit value (value / sold) moved by more than a factor ``jump`` from last month.
 
     ``previous_values``: product_code, sold, value of last month's latest submission."""
-    out: list[dict] = []
+    out: list[Problem] = []
     prev = previous_values.dropna().query("sold > 0 and value > 0").set_index("product_code")
     for _, line in lines.iterrows():
         v, s, p = line.get("value"), line.get("sold"), line["product_code"]

@@ -20,9 +20,9 @@ import duckdb
 import pandas as pd
 
 from iip.collection import audit, rules
-from iip.collection.accounts import ForbiddenError, Principal
+from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
-from iip.errors import ValidationError
+from iip.errors import ForbiddenError, Problem, ValidationError, errors_only, warnings_only
 from iip.ingest import microdata
 from iip.store import next_load_id
 from iip.validation import LAYOUTS, PERIOD_RE
@@ -45,12 +45,12 @@ class SubmissionResult:
     action: str                      # submit | correct | unchanged
     inserted: int
     unchanged: int
-    warnings: list[dict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"enterprise_id": self.enterprise_id, "period": self.period, "load_id": self.load_id,
                 "action": self.action, "inserted": self.inserted, "unchanged": self.unchanged,
-                "warnings": self.warnings}
+                "warnings": [w.as_dict() for w in self.warnings]}
 
 
 def _text(v) -> str:
@@ -97,7 +97,7 @@ def frame_from_upload(data: bytes, filename: str, principal: Principal) -> pd.Da
         try:
             df = microdata.read_frame(p)
         except ValidationError as exc:
-            raise ValidationError([{**x, "file": filename} for x in exc.problems], file=filename) from None
+            raise ValidationError([x.at(file=filename) for x in exc.problems], file=filename) from None
         except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's problem, never a 500
             raise ValidationError([rules.problem("file", "file", f"cannot read the file: {type(exc).__name__}",
                                                  severity="error", file=filename)], file=filename) from None
@@ -142,7 +142,7 @@ def _float(text: str) -> float | None:
 
 
 def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None,
-                  today: date | None = None) -> list[dict]:
+                  today: date | None = None) -> list[Problem]:
     """Core input rules (:func:`iip.ingest.microdata.validate`) plus finite numbers, employees and months not in
     the future; problem fields are prefixed with the line's ``_where`` (``products[2].produced``)."""
     staged = df[["_row", *REPORT_COLUMNS]].copy()
@@ -164,11 +164,8 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
         if re.match(PERIOD_RE, r["period"]) and r["period"] > now:
             problems.append(rules.problem("period", "future", f"period {r['period']} is in the future",
                                           severity="error", row=row))
-    for p in problems:
-        p["file"] = file
-        if p.get("row") in where and where[p["row"]]:
-            p["field"] = where[p["row"]] + (p["field"] or "")
-    return problems
+    return [p.at(file=file, field=where[p.row] + (p.field or "")) if where.get(p.row) else p.at(file=file)
+            for p in problems]
 
 
 def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataFrame:
@@ -183,7 +180,7 @@ def _previous_values(con, enterprise_id: str, period: str) -> pd.DataFrame:
         """, [enterprise_id, rules.previous_period(period)]).df()
 
 
-def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[dict]:
+def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[Problem]:
     """Edit-rule warnings of one enterprise x month (change vs history, stock balance, unit value)."""
     hist = _history(con, enterprise_id, period)
     return (rules.change_warnings(lines, hist, period) + rules.stock_warnings(lines, hist, period)
@@ -198,12 +195,12 @@ def typed_lines(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, file: str | None = None,
-          comment: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
+          comment: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Scope, hard rules (ValidationError), soft rules (NeedsConfirmation without a comment); returns the typed
     lines and the accepted warnings."""
     check_scope(con, principal, df["enterprise_id"])
     problems = hard_problems(con, df, file=file)
-    errors = [p for p in problems if p["severity"] == "error"]
+    errors = errors_only(problems)
     if errors:
         raise ValidationError(errors, file=file)
     lines = typed_lines(df)
@@ -212,9 +209,9 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
         e, p = emp[emp > 1].index[0]
         raise ValidationError([rules.problem("employees", "employees", f"{e} {p}: employees must be one number "
                                              "per enterprise and month", severity="error", file=file)], file=file)
-    warnings = [p for p in problems if p["severity"] == "warning"]
+    warnings = warnings_only(problems)
     for (e, p), g in lines.groupby(["enterprise_id", "period"], sort=True):
-        warnings += [{**w, "file": file} for w in soft_problems(con, g, e, p)]
+        warnings += [w.at(file=file) for w in soft_problems(con, g, e, p)]
     if warnings and not (comment or "").strip():
         raise NeedsConfirmation(warnings, file=file)
     return lines, warnings
@@ -256,7 +253,7 @@ def _promote_imputed(con, g: pd.DataFrame, load_id: int) -> int:
 
 
 def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comment: str | None,
-              warnings: list[dict], action: str | None = None) -> SubmissionResult:
+              warnings: list[Problem], action: str | None = None) -> SubmissionResult:
     """Write one enterprise x month inside the caller's write transaction."""
     e, period = g["enterprise_id"].iloc[0], g["period"].iloc[0]
     existed = con.execute("SELECT count(*) FROM reports WHERE enterprise_id = ? AND period = ? AND status = 'R'",
@@ -269,7 +266,7 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
     emp = g["employees"].dropna()
     emp_changed = upsert_employment(con, e, period, float(emp.iloc[0]), load_id) if len(emp) else 0
     detail = {"channel": channel, "lines": len(g), "inserted": inserted, "employees_changed": emp_changed,
-              "warnings": [w["message"] for w in warnings], "comment": comment}
+              "warnings": [w.message for w in warnings], "comment": comment}
     if inserted == 0 and emp_changed == 0:
         audit.log(con, username=principal.username, role=principal.role, action="submit_unchanged",
                   enterprise_id=e, period=period, detail=detail)
@@ -283,7 +280,7 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
     con.execute("INSERT INTO submissions (load_id, enterprise_id, period, username, role, channel, action, lines, "
                 "inserted, unchanged, sha256, warnings, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, e, period, principal.username, principal.role, channel, action, len(g), inserted,
-                 unchanged, sha, json.dumps(warnings, ensure_ascii=False, default=str), comment])
+                 unchanged, sha, json.dumps([w.as_dict() for w in warnings], ensure_ascii=False), comment])
     lines = g[["product_code", "produced", "sold", "closing_stock", "value"]].assign(load_id=load_id)
     con.register("_sub_lines", lines)
     try:
@@ -304,7 +301,7 @@ def submit(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFram
     results = []
     with write_transaction(con):
         for (e, p), g in lines.groupby(["enterprise_id", "period"], sort=True):
-            mine = [w for w in warnings if w.get("row") is None or w["row"] in set(g["_row"])]
+            mine = [w for w in warnings if w.row is None or w.row in set(g["_row"])]
             results.append(write_one(con, principal, g, channel=channel, comment=comment, warnings=mine,
                                      action=action))
     return results

@@ -8,7 +8,8 @@ import duckdb
 import pandas as pd
 
 from iip.collection import audit
-from iip.collection.accounts import ForbiddenError, Principal
+from iip.collection.accounts import Principal
+from iip.errors import ForbiddenError
 from iip.errors import NotFoundError
 
 

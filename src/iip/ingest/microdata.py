@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from iip import validation as v
-from iip.errors import ValidationError
+from iip.errors import Problem, ValidationError, errors_only, warnings_only
 from iip.store import next_load_id, transaction
 
 KINDS = tuple(v.LAYOUTS)
@@ -37,7 +37,7 @@ class LoadResult:
     rows: int
     inserted: int
     unchanged: int
-    warnings: list[dict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def sha256(path: Path) -> str:
@@ -53,12 +53,11 @@ def read_table(path: Path) -> pa.Table:
     text) with a leading column ``_row``: the row number a spreadsheet shows (header = 1) or, for Parquet, the
     1-based record number."""
     ext = path.suffix.lower()
-    problem = {"file": str(path), "row": None, "field": None, "rule": "file", "severity": "error"}
     if not path.exists():
-        raise ValidationError([{**problem, "message": "file not found"}], file=str(path))
+        raise ValidationError.one("file not found", file=str(path), rule="file")
     if ext not in (".csv", ".xlsx", ".xlsm", ".parquet"):
-        raise ValidationError([{**problem, "message": f"unsupported file type {ext!r}: use .csv, .xlsx or "
-                                ".parquet"}], file=str(path))
+        raise ValidationError.one(f"unsupported file type {ext!r}: use .csv, .xlsx or .parquet", file=str(path),
+                                  rule="file")
     try:
         if ext == ".csv":
             table, first = _read_csv(path), 2
@@ -68,8 +67,8 @@ def read_table(path: Path) -> pa.Table:
         else:
             table, first = pq.read_table(path), 1
     except Exception as exc:  # noqa: BLE001 - any reader failure (bad UTF-8, corrupt zip, bad parquet) is bad input
-        raise ValidationError([{**problem, "message": f"cannot read the file as {ext}: {type(exc).__name__}: "
-                                f"{exc}"}], file=str(path)) from None
+        raise ValidationError.one(f"cannot read the file as {ext}: {type(exc).__name__}: {exc}", file=str(path),
+                                  rule="file") from None
     table = table.rename_columns([str(c).strip().lower() for c in table.column_names])
     rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
     return table.add_column(0, "_row", rows)
@@ -105,7 +104,7 @@ def reference_codes(backend, kind: str) -> dict:
     return ref
 
 
-def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, file: str) -> list[dict]:
+def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, file: str) -> list[Problem]:
     """All problems of a staged frame: missing columns, required, numeric, domain, duplicates, warnings."""
     layout = v.LAYOUTS[kind]
     columns = list(df.column_names if isinstance(df, pa.Table) else df.columns)
@@ -120,8 +119,8 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, fil
         t = backend.table(name)
         rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
         problems = v.check(t, rules, file=file) + v.duplicate_rows(t, layout, file=file)
-        problems.sort(key=lambda p: (p["severity"] != "error", p["row"]))
-        if kind == "reports" and not any(p["severity"] == "error" for p in problems):
+        problems.sort(key=lambda p: (not p.is_error, p.row or 0))
+        if kind == "reports" and not errors_only(problems):
             problems += industry_tree_warnings(con, name, file=file)
     finally:
         con.unregister(name)
@@ -138,16 +137,16 @@ def with_columns(df, columns) -> pa.Table:
     return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
 
 
-def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50) -> list[dict]:
+def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
+                           ) -> list[Problem]:
     """Warn where a reported product's class lies outside the enterprise's division (its industry tree)."""
     rows = con.execute(f"""
         SELECT s._row, s.product_code, p.vsic, r.vsic FROM {staged} s
         JOIN products p ON p.product_code = trim(s.product_code)
         JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
         WHERE left(p.vsic, 2) <> left(r.vsic, 2) ORDER BY s._row LIMIT {limit}""").fetchall()
-    return [{"file": file, "row": int(r[0]), "field": "product_code", "rule": "industry_tree", "severity": "warning",
-             "message": f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})"}
-            for r in rows]
+    return [Problem(f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})", file=file,
+                    row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in rows]
 
 
 def _typed_select(kind: str, src: str, numeric: set[str]) -> str:
@@ -195,15 +194,15 @@ def _len(df) -> int:
 def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, user: str | None = None) -> LoadResult:
     """Validate ``path`` as a ``kind`` file and write it all-or-nothing. Raises ValidationError on any error."""
     if kind not in KINDS:
-        raise ValidationError([{"file": str(path), "row": None, "field": None, "rule": "kind",
-                                "message": f"unknown input kind {kind!r}: one of {', '.join(KINDS)}"}])
+        raise ValidationError.one(f"unknown input kind {kind!r}: one of {', '.join(KINDS)}", file=str(path),
+                                  rule="kind")
     path = Path(path)
     df = read_table(path)
     problems = validate(con, df, kind, file=str(path))
-    errors = [p for p in problems if p["severity"] == "error"]
+    errors = errors_only(problems)
     if errors:
         raise ValidationError(errors, file=str(path))
-    warnings = [p for p in problems if p["severity"] == "warning"]
+    warnings = warnings_only(problems)
     with transaction(con):
         load_id = next_load_id(con)
         inserted, unchanged = upsert(con, df, kind, load_id)

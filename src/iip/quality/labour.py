@@ -16,7 +16,7 @@ import pandas as pd
 from iip import validation as v
 from iip.collection import audit
 from iip.collection.service import write_transaction
-from iip.errors import ValidationError
+from iip.errors import ValidationError, errors_only
 from iip.ingest import microdata
 from iip.store import next_load_id
 
@@ -102,7 +102,7 @@ def ingest_employment(con: duckdb.DuckDBPyConnection, path: str | Path, *, user:
             problems = v.check(t, rules, file=str(path)) + v.duplicate_rows(t, LAYOUT, file=str(path))
         finally:
             con.unregister("_stage_emp")
-    errors = [p for p in problems if p["severity"] == "error"]
+    errors = errors_only(problems)
     if errors:
         raise ValidationError(errors, file=str(path))
     with write_transaction(con):

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from iip.collection import audit, submissions
-from iip.collection.accounts import ForbiddenError, Principal
+from iip.collection.accounts import Principal
+from iip.errors import ForbiddenError
 from iip.collection.service import write_transaction
 from iip.errors import IIPError, NotFoundError
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from iip.errors import NotFoundError, ValidationError
+from iip.errors import NotFoundError, OptionError, Problem, ValidationError
 from iip.reference.calendar import (
     tet_date,
     tet_dates,
@@ -73,15 +73,14 @@ def _read(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame | None:
     df = df.apply(lambda col: col.str.strip())
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValidationError(
-            [{"file": name, "row": 1, "field": c, "rule": "required_column",
-              "message": f"column {c!r} is missing"} for c in missing], file=name)
+        raise ValidationError([Problem(f"column {c!r} is missing", file=name, row=1, field=c, rule="required_column")
+                               for c in missing], file=name)
     return df
 
 
-def _problem(name: str, idx: int, field: str, rule: str, message: str) -> dict:
+def _problem(name: str, idx: int, field: str, rule: str, message: str) -> Problem:
     """One validation problem; idx is the 0-based data index (spreadsheet row = idx + 2)."""
-    return {"file": name, "row": int(idx) + 2, "field": field, "rule": rule, "message": message}
+    return Problem(message, file=name, row=int(idx) + 2, field=field, rule=rule)
 
 
 # ----------------------------------------------------------------------------------------- VSIC
@@ -120,7 +119,7 @@ def vsic_ancestors() -> pd.DataFrame:
 def vsic_name(code: str, lang: str = "vi") -> str:
     """Name of a VSIC node in Vietnamese (``lang='vi'``) or English (``'en'``)."""
     if lang not in ("vi", "en"):
-        raise ValueError(f"lang must be 'vi' or 'en', not {lang!r}")
+        raise OptionError(f"lang must be 'vi' or 'en', not {lang!r}", option="lang")
     tree = _vsic()
     hit = tree.loc[tree["code"] == str(code).strip(), f"name_{lang}"]
     if hit.empty:
@@ -185,7 +184,7 @@ def vsic_code(label: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------- products
-def _check_products(df: pd.DataFrame, name: str, classes: set[str], seen: set[str]) -> list[dict]:
+def _check_products(df: pd.DataFrame, name: str, classes: set[str], seen: set[str]) -> list[Problem]:
     problems = []
     for i, row in df.iterrows():
         if not row["product_code"]:
@@ -215,7 +214,7 @@ def _products() -> pd.DataFrame:
         df["source"] = name
         frames.append(df)
     if problems:
-        raise ValidationError(problems, file=problems[0]["file"])
+        raise ValidationError(problems, file=problems[0].file)
     out = pd.concat(frames, ignore_index=True)
     out["main"] = out["main"].str.lower().isin(_TRUE)
     out["gso_order"] = pd.to_numeric(out["gso_order"].replace("", None), errors="raise").astype("Int64")

@@ -23,6 +23,8 @@ from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import lsmr
 
+from iip.errors import MethodError
+
 Cell = tuple[str, str]
 #: a coordinate of (unit-norm) null-space vectors below TOL counts as 0: the cell is determined. Numerical
 #: noise is ~1e-9; free cells are ~1e-3 and more. Erring towards "determined" only suppresses more.
@@ -131,7 +133,7 @@ def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float],
         sub = (sub @ sparse.diags(1.0 / np.where(norm > 0, norm, 1.0))).tocsr()  # same null-space zero pattern
         try:
             size = _free_size(sub, rng) if len(idx) > dense_max else _free_size_dense(sub.toarray())
-        except RuntimeError as exc:  # too large / ill-conditioned for the iterative audit
+        except MethodError as exc:  # too large / ill-conditioned for the iterative audit
             SKIPPED_AUDITS.append(f"{len(idx)} suppressed cells linked by {sub.shape[0]} equations: {exc}; "
                                   "protected by the group rule only")
             continue
@@ -155,7 +157,7 @@ def _free_size(a: sparse.csr_matrix, rng, k: int = 2) -> np.ndarray:
         r = rng.standard_normal(a.shape[1])
         x, istop = lsmr(a, a @ r, atol=1e-13, btol=1e-13, maxiter=min(200 * a.shape[1], 5000))[:2]
         if istop not in (0, 1, 2, 4, 5):
-            raise RuntimeError(f"disclosure audit: least squares did not converge (istop {istop})")
+            raise MethodError(f"disclosure audit: least squares did not converge (istop {istop})")
         out = np.maximum(out, np.abs(r - x))
     return out
 
@@ -186,8 +188,8 @@ def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight:
         if not added:
             if any(cost.get(c, 0.0) == float("inf") for c in cost):
                 return out  # the rest is determined only through exempt (always published) cells
-            raise RuntimeError(f"secondary suppression: {len(bad)} cells stay determined, e.g. {bad[:3]}")
-    raise RuntimeError("secondary suppression did not converge")
+            raise MethodError(f"secondary suppression: {len(bad)} cells stay determined, e.g. {bad[:3]}")
+    raise MethodError("secondary suppression did not converge")
 
 
 def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, float], *,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from iip.errors import ValidationError
+from iip.errors import Problem, ValidationError
 
 SA_CSV_COLUMNS = ["period", "value", "sa", "trend", "seasonal", "calendar", "tet"]
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -22,32 +22,28 @@ def read_series_csv(path: str | os.PathLike) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ValidationError([{"file": file, "row": None, "field": None, "rule": "exists",
-                                "message": "file not found"}], file=file) from None
+        raise ValidationError.one("file not found", file=file, rule="exists") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValidationError([{"file": file, "row": None, "field": None, "rule": "csv",
-                                "message": f"not a readable CSV file ({exc})"}], file=file) from None
+        raise ValidationError.one(f"not a readable CSV file ({exc})", file=file, rule="csv") from None
     raw.columns = [c.strip().lower() for c in raw.columns]
-    problems = [{"file": file, "row": 1, "field": c, "rule": "required", "message": f"missing column {c}"}
+    problems = [Problem(f"missing column {c}", file=file, row=1, field=c, rule="required")
                 for c in ("period", "value") if c not in raw.columns]
     if problems:
         raise ValidationError(problems, file=file)
     seen: dict[str, int] = {}
     for i, (p, v) in enumerate(zip(raw["period"].str.strip(), raw["value"].str.strip()), start=2):
         if not _PERIOD.match(p):
-            problems.append({"file": file, "row": i, "field": "period", "rule": "format",
-                             "message": f"period {p!r} is not YYYY-MM"})
+            problems.append(Problem(f"period {p!r} is not YYYY-MM", file=file, row=i, field="period", rule="format"))
         elif p in seen:
-            problems.append({"file": file, "row": i, "field": "period", "rule": "unique",
-                             "message": f"period {p} repeats row {seen[p]}"})
+            problems.append(Problem(f"period {p} repeats row {seen[p]}", file=file, row=i, field="period",
+                                    rule="unique"))
         seen.setdefault(p, i)
         try:
             ok = np.isfinite(float(v))
         except ValueError:
             ok = False
         if not ok:
-            problems.append({"file": file, "row": i, "field": "value", "rule": "number",
-                             "message": f"value {v!r} is not a number"})
+            problems.append(Problem(f"value {v!r} is not a number", file=file, row=i, field="value", rule="number"))
     if problems:
         raise ValidationError(problems, file=file)
     return pd.DataFrame({"period": raw["period"].str.strip(), "value": raw["value"].astype(float)})

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from iip.errors import OptionError
+
 #: save= tables asked for in a full adjustment (see x13.TABLES for their meaning)
 X11_SAVE = ("d8", "d10", "d11", "d12", "d13", "d16", "d18")
 REG_SAVE = ("hol", "td", "otl")
@@ -47,7 +49,7 @@ def series_block(values: Sequence[float], start: pd.Period, *, title: str, span_
 def transform_block(function: str) -> str:
     """``transform{}``: function auto (AICc test log vs none), log or none."""
     if function not in ("auto", "log", "none"):
-        raise ValueError(f"transform must be auto, log or none, not {function!r}")
+        raise OptionError(f"transform must be auto, log or none, not {function!r}", option="transform")
     return f"transform{{ function={function} }}\n"
 
 

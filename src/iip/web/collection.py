@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from iip.collection import accounts, submissions, views
-from iip.collection.accounts import AuthError, ForbiddenError, Principal
-from iip.errors import IIPError, NotFoundError, ValidationError
+from iip.collection.accounts import Principal
+from iip.errors import AuthenticationError, ForbiddenError, IIPError, NotFoundError, Problem, ValidationError
 from iip.web.deps import get_con
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ def error_body(status: int, error: str, problems: list | None = None, **extra) -
 
 
 def _safe(x):
-    return json.loads(json.dumps(x, default=str, ensure_ascii=False).replace("NaN", "null"))
+    def plain(o):
+        return o.as_dict() if isinstance(o, Problem) else str(o)
+    return json.loads(json.dumps(x, default=plain, ensure_ascii=False).replace("NaN", "null"))
 
 
 def fail(status: int, error: str, problems: list | None = None, **extra) -> JSONResponse:
@@ -49,9 +51,8 @@ def as_response(exc: BaseException) -> JSONResponse:
                     needs_confirmation=True)
     if isinstance(exc, ValidationError):
         return fail(422, "the submission was rejected", exc.problems)
-    for cls, status in ((AuthError, 401), (ForbiddenError, 403), (NotFoundError, 404), (IIPError, 400)):
-        if isinstance(exc, cls):
-            return fail(status, str(exc))
+    if isinstance(exc, IIPError):
+        return fail(exc.http_status, str(exc))
     log.exception("collection API error")
     return fail(500, "internal error")
 
@@ -73,11 +74,11 @@ def bearer(request: Request) -> str | None:
 async def json_body(request: Request):
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise ValidationError([{"field": "", "rule": "size", "message": "request body too large"}])
+        raise ValidationError.one("request body too large", rule="size")
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise ValidationError([{"field": "", "rule": "json", "message": "the body is not valid UTF-8 JSON"}]) from None
+        raise ValidationError.one("the body is not valid UTF-8 JSON", rule="json") from None
 
 
 def _results(res) -> dict:
@@ -90,7 +91,7 @@ async def api_login(request: Request, con=Depends(get_con)):
     try:
         body = await json_body(request)
         if not isinstance(body, dict):
-            raise ValidationError([{"field": "", "rule": "shape", "message": "send {username, password}"}])
+            raise ValidationError.one("send {username, password}", rule="shape")
     except ValidationError as exc:
         return as_response(exc)
 
@@ -265,7 +266,7 @@ def render(request: Request, name: str, context: dict, status_code: int = 200) -
 def _page_user(con, request: Request) -> Principal | None:
     try:
         return accounts.resolve(con, request.cookies.get(COOKIE))
-    except AuthError:
+    except AuthenticationError:
         return None
 
 
@@ -284,7 +285,7 @@ async def page_login_post(request: Request, con=Depends(get_con)):
     try:
         token, expires, _ = await run_in_threadpool(accounts.login, con, str(form.get("username", "")),
                                                     str(form.get("password", "")))
-    except AuthError as exc:
+    except AuthenticationError as exc:
         return render(request, "collect/login.html", {"error": str(exc)}, status_code=401)
     resp = RedirectResponse("/collect/", status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=int(accounts.TOKEN_HOURS * 3600),
@@ -339,7 +340,7 @@ async def page_submit(request: Request, con=Depends(get_con)):
     try:
         res = await run_in_threadpool(run)
     except IIPError as exc:
-        problems = getattr(exc, "problems", None) or [{"field": "", "message": str(exc)}]
+        problems = getattr(exc, "problems", None) or [Problem(str(exc))]
         return _dashboard(request, con, user, problems=problems, form=dict(form), status_code=422,
                           needs_comment=isinstance(exc, submissions.NeedsConfirmation))
     return _dashboard(request, con, user, result=[r.as_dict() for r in res])

@@ -15,14 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from iip.errors import IIPError, NotFoundError, ValidationError
+from iip.errors import IIPError
 
 log = logging.getLogger("iip.web")
-
-
-class BadParameter(IIPError):
-    """A request parameter is invalid (answered with 422)."""
-
 
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
@@ -45,12 +40,8 @@ def classify(exc: Exception) -> tuple[int, str]:
         if exc.status_code == 404 and exc.detail in (None, "Not Found"):
             return 404, "not found: no such page or API route"
         return exc.status_code, str(exc.detail)
-    if isinstance(exc, NotFoundError):
-        return 404, str(exc)
-    if isinstance(exc, (BadParameter, ValidationError)):
-        return 422, str(exc)
     if isinstance(exc, IIPError):
-        return 400, str(exc)
+        return exc.http_status, str(exc)
     return 500, "internal server error (the details are in the server log)"
 
 

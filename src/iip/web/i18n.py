@@ -10,7 +10,7 @@ import math
 
 from fastapi import Request
 
-from iip.web.errors import BadParameter
+from iip.errors import OptionError
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -161,7 +161,7 @@ def resolve_lang(request: Request) -> str:
     q = request.query_params.get("lang")
     if q is not None:
         if q not in LANGS:
-            raise BadParameter(f"lang must be one of vi, en (got {q!r})")
+            raise OptionError(f"lang must be one of vi, en (got {q!r})")
         return q
     c = request.cookies.get(COOKIE)
     return c if c in LANGS else DEFAULT_LANG

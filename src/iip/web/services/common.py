@@ -10,7 +10,7 @@ from functools import lru_cache
 import duckdb
 import pandas as pd
 
-from iip.web.errors import BadParameter
+from iip.errors import OptionError
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 INDICATORS = ("production", "consumption", "inventory")
@@ -53,14 +53,14 @@ def split_list(values: list[str] | None) -> list[str]:
 
 def check_choice(name: str, value: str, allowed) -> str:
     if value not in allowed:
-        raise BadParameter(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        raise OptionError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
     return value
 
 
 def check_areas(areas: list[str]) -> list[str]:
     bad = [a for a in areas if a not in valid_areas()]
     if bad:
-        raise BadParameter(
+        raise OptionError(
             f"unknown area {', '.join(map(repr, bad))}: use VN, a region code (RRD, NMM, NCC, CH, "
             "SE, MRD), a 2-digit GSO province code or N + the code of a province merged in 2025 (see /api/meta/areas)"
         )
@@ -70,7 +70,7 @@ def check_areas(areas: list[str]) -> list[str]:
 def check_nodes(nodes: list[str]) -> list[str]:
     bad = [n for n in nodes if n not in valid_nodes()]
     if bad:
-        raise BadParameter(
+        raise OptionError(
             f"unknown node {', '.join(map(repr, bad))}: use TOTAL, a section B..E or a VSIC 2018 "
             "division, group or class code (see /api/meta/nodes)"
         )
@@ -79,7 +79,7 @@ def check_nodes(nodes: list[str]) -> list[str]:
 
 def check_period(name: str, value: str | None) -> str | None:
     if value is not None and not PERIOD_RE.match(value):
-        raise BadParameter(f"{name} must be a month YYYY-MM (got {value!r})")
+        raise OptionError(f"{name} must be a month YYYY-MM (got {value!r})")
     return value
 
 
@@ -87,7 +87,7 @@ def check_range(start: str | None, end: str | None) -> None:
     check_period("from", start)
     check_period("to", end)
     if start and end and start > end:
-        raise BadParameter(f"from ({start}) is after to ({end})")
+        raise OptionError(f"from ({start}) is after to ({end})")
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

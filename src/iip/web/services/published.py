@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from iip.web.errors import BadParameter
+from iip.errors import OptionError
 from iip.web.services.common import relation_exists
 
 COLUMNS = [
@@ -55,7 +55,7 @@ def figures(
     where, par = _filters(params)
     n = con.execute(f"SELECT count(*) FROM {view}{where}", par).fetchone()[0]
     if n > limit:
-        raise BadParameter(
+        raise OptionError(
             f"{n:,} published figures match: narrow the query (indicator, area, node, measure, "
             f"from, to) to at most {limit:,}"
         )

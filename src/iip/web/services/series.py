@@ -15,8 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from iip.errors import NotFoundError
-from iip.web.errors import BadParameter
+from iip.errors import NotFoundError, OptionError
 from iip.web.services.cache import Series, WebCache
 from iip.web.services.common import (
     INDICATORS,
@@ -50,18 +49,18 @@ class SeriesQuery:
         for k in self.kinds:
             check_choice("kind", k, KINDS)
         if not self.areas or not self.nodes or not self.kinds:
-            raise BadParameter("give at least one area, one node and one kind")
+            raise OptionError("give at least one area, one node and one kind")
         check_areas(list(self.areas))
         check_nodes(list(self.nodes))
         check_range(self.start, self.end)
         if any(k != "raw" for k in self.kinds) and self.measure not in SA_MEASURES:
-            raise BadParameter(
+            raise OptionError(
                 f"measure {self.measure} exists for kind raw only; sa and trend give "
                 + ", ".join(SA_MEASURES)
             )
         n = len(self.areas) * len(self.nodes) * len(self.kinds)
         if n > MAX_SERIES:
-            raise BadParameter(f"{n} series asked for: at most {MAX_SERIES} per request")
+            raise OptionError(f"{n} series asked for: at most {MAX_SERIES} per request")
         return self
 
 

@@ -9,8 +9,7 @@ import threading
 import duckdb
 import pandas as pd
 
-from iip.errors import IIPError, NotFoundError
-from iip.web.errors import BadParameter
+from iip.errors import IIPError, NotFoundError, OptionError
 from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records
 from iip.web.services.sa import current
@@ -35,7 +34,7 @@ def track(
     check_areas([area])
     check_nodes([node])
     if not -50 <= target <= 100:
-        raise BadParameter(f"target must be an annual growth in percent between -50 and 100 (got {target})")
+        raise OptionError(f"target must be an annual growth in percent between -50 and 100 (got {target})")
     cur = current(con, indicator=indicator, area=area, node=node)
     if cur is None:
         raise NotFoundError(
@@ -64,7 +63,7 @@ def _compute(s: pd.DataFrame, f: pd.DataFrame, *, year: int, target: float, log:
     try:
         res = target_path(s[["period", "value"]], f, year=year, target_pct=target, log=log, n_sims=N_SIMS)
     except IIPError as exc:
-        raise BadParameter(f"cannot track {year}: {exc}") from None
+        raise OptionError(f"cannot track {year}: {exc}") from None
     prev = s[s["period"].str[:4] == str(year - 1)][["period", "value"]]
     obs = s[s["period"].str[:4] == str(year)][["period", "value"]]
     fc = f[f["period"].str[:4] == str(year)]
