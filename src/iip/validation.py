@@ -8,7 +8,7 @@ reported and kept in the load's audit record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 import ibis.expr.types as ir
 
@@ -29,30 +29,141 @@ class Rule:
     severity: Severity = "error"
 
 
+Kind = Literal["code", "text", "month", "year", "quantity", "number", "choice"]
+#: How each kind of column is stored (DuckDB SQL type) and typed in Ibis.
+SQL_TYPES: dict[str, str] = {"code": "VARCHAR", "text": "VARCHAR", "month": "VARCHAR", "choice": "VARCHAR",
+                             "year": "INTEGER", "quantity": "DOUBLE", "number": "DOUBLE"}
+IBIS_TYPES: dict[str, str] = {"code": "string", "text": "string", "month": "string", "choice": "string",
+                              "year": "int32", "quantity": "float64", "number": "float64"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input layout: its name, what kind of value it holds, whether it is required, and for
+    ``choice`` columns the accepted values."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("year", "quantity", "number")
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
 @dataclass(frozen=True)
 class Layout:
-    """An input file layout: required columns, the key that must be unique, numeric and code columns."""
+    """An input table, declared once: its columns (typed), the key that must be unique, and whether the stored
+    table carries a ``status`` (R = reported, or an imputation marker). The store's DDL, the casts of staged
+    text, the Ibis schema and the generic rules are all derived from it."""
 
     kind: str
-    columns: tuple[str, ...]
+    fields: tuple[Column, ...]
     key: tuple[str, ...]
-    numeric: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()
+    status: bool = False
+    doc: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.fields)
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.fields if c.numeric)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.fields if c.required)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.fields if c.name == name)
+
+    def sql_types(self) -> dict[str, str]:
+        """{column: DuckDB type} of the stored table (without load_id and status)."""
+        return {c.name: c.sql_type for c in self.fields}
+
+    def ibis_schema(self, *, with_status: bool = False) -> dict[str, str]:
+        """The stored table's columns as an Ibis schema mapping (for expressions over the store's tables)."""
+        schema = {c.name: IBIS_TYPES[c.kind] for c in self.fields}
+        return {**schema, "status": "string"} if with_status and self.status else schema
+
+    def stored_columns(self) -> tuple[str, ...]:
+        """Columns of the stored table in order: the layout's, load_id, then status where the table has one."""
+        return (*self.columns, "load_id", *(("status",) if self.status else ()))
+
+    def ddl(self) -> str:
+        """CREATE TABLE statements of the current table and its ``_history`` (superseded versions)."""
+        cols = [f"{c.name} {c.sql_type}{' NOT NULL' if c.required or c.name in self.key else ''}"
+                for c in self.fields]
+        cols.append("load_id BIGINT NOT NULL")
+        if self.status:
+            cols.append("status VARCHAR NOT NULL DEFAULT 'R'")
+        return (f"CREATE TABLE IF NOT EXISTS {self.kind} ({', '.join(cols)});\n"
+                f"CREATE TABLE IF NOT EXISTS {self.kind}_history AS "
+                f"SELECT *, 0::BIGINT AS superseded_by FROM {self.kind} WHERE false;\n")
+
+    def typed_select(self, source: str, *, typed: set[str] = frozenset()) -> str:
+        """SELECT of ``source`` (staged text) as the stored types: text trimmed (empty -> NULL) and cast;
+        columns named in ``typed`` already have a numeric type (Parquet) and are cast as they are."""
+        cols = []
+        for c in self.fields:
+            if c.name in typed:
+                cols.append(f"CAST({c.name} AS {c.sql_type}) AS {c.name}")
+                continue
+            text = f"NULLIF(trim(CAST({c.name} AS VARCHAR)), '')"
+            cols.append(f"TRY_CAST({text} AS {c.sql_type}) AS {c.name}" if c.numeric else f"{text} AS {c.name}")
+        return f"SELECT {', '.join(cols)} FROM {source}"
 
 
-LAYOUTS = {
-    "register": Layout("register", ("enterprise_id", "name", "province", "vsic", "ownership"),
-                       key=("enterprise_id",), required=("enterprise_id", "province", "vsic", "ownership")),
-    "products": Layout("products", ("product_code", "name_vi", "name_en", "unit", "vsic"),
-                       key=("product_code",), required=("product_code", "name_vi", "unit", "vsic")),
-    "weights": Layout("weights", ("kind", "code", "province", "base_year", "value"),
-                      key=("kind", "code", "province", "base_year"), numeric=("base_year", "value"),
-                      required=("kind", "code", "province", "base_year", "value")),
-    "reports": Layout("reports", ("enterprise_id", "period", "product_code", "produced", "sold", "closing_stock"),
-                      key=("enterprise_id", "period", "product_code"),
-                      numeric=("produced", "sold", "closing_stock"),
-                      required=("enterprise_id", "period", "product_code", "produced")),
+def _code(name: str, doc: str = "", *, required: bool = True) -> Column:
+    return Column(name, "code", required, doc=doc)
+
+
+LAYOUTS: dict[str, Layout] = {
+    "register": Layout("register", (
+        _code("enterprise_id", "the enterprise's id in the sample"),
+        Column("name", "text", doc="name of the enterprise"),
+        _code("province", "GSO 2-digit province code"),
+        _code("vsic", "4-digit VSIC 2018 class (sections B-E)"),
+        Column("ownership", "choice", True, OWNERSHIP, doc="state | nonstate | fdi"),
+    ), key=("enterprise_id",), doc="the sampled enterprises"),
+    "products": Layout("products", (
+        _code("product_code"),
+        Column("name_vi", "text", True, doc="Vietnamese name"),
+        Column("name_en", "text", doc="English name"),
+        Column("unit", "text", True, doc="unit of quantity (tấn, nghìn m3, triệu kWh...)"),
+        _code("vsic", "4-digit VSIC 2018 class the product belongs to"),
+    ), key=("product_code",), doc="the product list"),
+    "weights": Layout("weights", (
+        Column("kind", "choice", True, ("product", "industry"),
+               doc="product: base-year output value; industry: base-year value added of the class"),
+        _code("code", "product code (kind product) or 4-digit VSIC class (kind industry)"),
+        _code("province", "GSO 2-digit province code"),
+        Column("base_year", "year", True, doc="the base year the weight belongs to"),
+        Column("value", "number", True, doc="million VND"),
+    ), key=("kind", "code", "province", "base_year"), doc="base-year weights"),
+    "reports": Layout("reports", (
+        _code("enterprise_id"),
+        Column("period", "month", True, doc="YYYY-MM"),
+        _code("product_code"),
+        Column("produced", "quantity", True, doc="quantity produced in the month"),
+        Column("sold", "quantity", doc="quantity sold (consumption index)"),
+        Column("closing_stock", "quantity", doc="stock at the end of the month (inventory index)"),
+    ), key=("enterprise_id", "period", "product_code"), status=True, doc="monthly product reports"),
+    "employment": Layout("employment", (
+        _code("enterprise_id"),
+        Column("period", "month", True, doc="YYYY-MM: employees on the 1st day of the month"),
+        Column("employees", "quantity", True, doc="employees, a whole number"),
+    ), key=("enterprise_id", "period"), status=True, doc="employees on the 1st of the month (labour index)"),
 }
+#: The quantities a report carries (the variables imputation and outlier detection work on).
+QUANTITIES: tuple[str, ...] = LAYOUTS["reports"].numeric
 
 
 def _blank(col: ir.Value) -> ir.BooleanValue:
@@ -74,55 +185,62 @@ def _not_in(col: ir.Value, codes) -> ir.BooleanValue:
     return ~_blank(col) & ~col.cast("string").strip().isin(codes)
 
 
-def generic_rules(layout: Layout) -> list[Rule]:
-    """Required fields present; numeric fields numeric and non-negative."""
-    rules = [Rule(c, "required", f"{c} is empty", lambda t, c=c: _blank(t[c])) for c in layout.required]
-    for c in layout.numeric:
-        rules.append(Rule(c, "numeric", f"{c} is not a number (use '.' as decimal mark)",
-                          lambda t, c=c: ~_blank(t[c]) & _num(t[c]).isnull()))
-        rules.append(Rule(c, "non_negative", f"{c} is negative", lambda t, c=c: _num(t[c]) < 0))
+def _column_rules(c: Column) -> list[Rule]:
+    """The rules a column's kind implies (format, number, range, choice)."""
+    n = c.name
+    if c.kind == "month":
+        return [Rule(n, "period", f"{n} must be YYYY-MM",
+                     lambda t: ~_blank(t[n]) & ~t[n].cast("string").strip().re_search(PERIOD_RE))]
+    if c.kind == "choice":
+        return [Rule(n, n, f"{n} must be one of {'|'.join(c.choices)}", lambda t: _not_in(t[n], list(c.choices)))]
+    if not c.numeric:
+        return []
+    rules = [Rule(n, "numeric", f"{n} is not a number (use '.' as decimal mark)",
+                  lambda t: ~_blank(t[n]) & _num(t[n]).isnull()),
+             Rule(n, "non_negative", f"{n} is negative", lambda t: _num(t[n]) < 0)]
+    if c.kind == "year":
+        rules += [Rule(n, "year", f"{n} must be a year between 1990 and 2100",
+                       lambda t: ~_blank(t[n]) & ~_num(t[n]).between(1990, 2100)),
+                  Rule(n, "integer", f"{n} must be a whole number", lambda t: _num(t[n]) != _num(t[n]).floor())]
     return rules
 
 
-def domain_rules(kind: str, ref: dict[str, list[str]]) -> list[Rule]:
-    """Code lists and formats of each layout. ``ref`` holds the known codes (provinces, classes, products,
-    enterprises) against which the file is checked."""
+def generic_rules(layout: Layout) -> list[Rule]:
+    """What the layout itself says: required fields present; each column's kind (month format, numbers,
+    non-negative quantities, years, choices)."""
+    rules = [Rule(c, "required", f"{c} is empty", lambda t, c=c: _blank(t[c])) for c in layout.required]
+    for c in layout.fields:
+        rules += _column_rules(c)
+    return rules
+
+
+def domain_rules(kind: str, ref: dict) -> list[Rule]:
+    """Code lists and cross-field rules of each layout. ``ref`` holds the known codes (provinces, classes,
+    products, enterprises: lists, or Ibis columns for a semi-join) against which the file is checked."""
+    province = Rule("province", "known_province", "unknown province code (2-digit GSO code expected)",
+                    lambda t: _not_in(t.province, ref["provinces"]))
+    vsic = Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
+                lambda t: _not_in(t.vsic, ref["classes"]))
+    enterprise = Rule("enterprise_id", "known_enterprise", "unknown enterprise (not in the register)",
+                      lambda t: _not_in(t.enterprise_id, ref["enterprises"]))
     if kind == "register":
-        return [
-            Rule("province", "known_province", "unknown province code (2-digit GSO code expected)",
-                 lambda t: _not_in(t.province, ref["provinces"])),
-            Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
-                 lambda t: _not_in(t.vsic, ref["classes"])),
-            Rule("ownership", "ownership", "ownership must be one of state|nonstate|fdi",
-                 lambda t: _not_in(t.ownership, list(OWNERSHIP))),
-        ]
+        return [province, vsic]
     if kind == "products":
-        return [Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
-                     lambda t: _not_in(t.vsic, ref["classes"]))]
+        return [vsic]
     if kind == "weights":
         return [
-            Rule("kind", "weight_kind", "kind must be product or industry",
-                 lambda t: _not_in(t.kind, ["product", "industry"])),
-            Rule("province", "known_province", "unknown province code",
-                 lambda t: _not_in(t.province, ref["provinces"])),
+            province,
             Rule("code", "known_product", "unknown product code (ingest products first)",
                  lambda t: (t.kind.cast("string").strip() == "product") & _not_in(t.code, ref["products"])),
             Rule("code", "known_class", "unknown VSIC 2018 class",
                  lambda t: (t.kind.cast("string").strip() == "industry") & _not_in(t.code, ref["classes"])),
-            Rule("base_year", "year", "base_year must be a year between 1990 and 2100",
-                 lambda t: ~_blank(t.base_year) & ~_num(t.base_year).between(1990, 2100)),
-            Rule("base_year", "integer", "base_year must be a whole number",
-                 lambda t: _num(t.base_year) != _num(t.base_year).floor()),
         ]
     if kind == "reports":
-        return [
-            Rule("enterprise_id", "known_enterprise", "unknown enterprise (not in the register)",
-                 lambda t: _not_in(t.enterprise_id, ref["enterprises"])),
-            Rule("product_code", "known_product", "unknown product code",
-                 lambda t: _not_in(t.product_code, ref["products"])),
-            Rule("period", "period", "period must be YYYY-MM",
-                 lambda t: ~_blank(t.period) & ~t.period.cast("string").strip().re_search(PERIOD_RE)),
-        ]
+        return [enterprise, Rule("product_code", "known_product", "unknown product code",
+                                 lambda t: _not_in(t.product_code, ref["products"]))]
+    if kind == "employment":
+        return [enterprise, Rule("employees", "integer", "employees must be a whole number",
+                                 lambda t: _num(t.employees) != _num(t.employees).floor())]
     raise ValueError(kind)
 
 

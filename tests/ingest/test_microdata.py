@@ -94,7 +94,7 @@ def test_weights_rules(con, tmp_path):
     with pytest.raises(ValidationError) as e:
         ingest_file(con, "weights", write(tmp_path, "w.csv", text))
     got = {(p.row, p.rule) for p in e.value.problems}
-    assert {(4, "numeric"), (5, "weight_kind"), (6, "known_product")} <= got
+    assert {(4, "numeric"), (5, "kind"), (6, "known_product")} <= got
 
 
 def test_missing_column_and_unknown_extension(con, tmp_path):

@@ -119,15 +119,16 @@ def labour(period: str = typer.Option(..., "--period", help="Month, YYYY-MM (emp
                                      "employees; CSV, XLSX or Parquet)"),
            out: Path = typer.Option(None, "--out", help="Also export to FILE.csv or FILE.parquet")) -> None:
     """Labour-usage index (100 = same level) vs the previous month and the same month last year."""
-    from iip.quality.labour import ingest_employment, labour_store
+    from iip.ingest.microdata import ingest_file
+    from iip.quality.labour import labour_store
     from iip.store import connect
 
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
     with connect(db()) as con:
         if load is not None:
-            ins, unch = ingest_employment(con, load, user="cli")
-            console.print(f"[green]employment[/]: {ins:,} new or changed, {unch:,} unchanged from {load}")
+            r = ingest_file(con, "employment", load, user="cli")
+            console.print(f"[green]employment[/]: {r.inserted:,} new or changed, {r.unchanged:,} unchanged from {load}")
         df = labour_store(con, _period(period))
     t = Table(title=f"Labour-usage index, 1 {period} (GSO form: 100 = same level)")
     for col in ("dimension", "code", "employees", "mom", "yoy", "n mom", "n yoy"):

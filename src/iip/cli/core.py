@@ -21,6 +21,7 @@ class Kind(str, Enum):
     products = "products"
     weights = "weights"
     reports = "reports"
+    employment = "employment"
 
 
 class Scale(str, Enum):
@@ -68,7 +69,7 @@ def _ingest(con, kind: str, file: Path) -> None:
 
 
 @app.command()
-def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|reports"),
+def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|reports|employment"),
            file: Path = typer.Argument(..., help="CSV, XLSX or Parquet file (chosen by extension)")) -> None:
     """Validate an input file and store it (all or nothing; versions kept)."""
     from iip.store import connect

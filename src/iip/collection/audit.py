@@ -6,12 +6,14 @@ import json
 import duckdb
 import pandas as pd
 
+from iip.store import next_id
+
 
 def log(con: duckdb.DuckDBPyConnection, *, username: str | None, role: str | None, action: str,
         enterprise_id: str | None = None, period: str | None = None, load_id: int | None = None,
         detail: dict | None = None) -> int:
     """Append one audit record (call inside the write transaction of the action it records)."""
-    audit_id = int(con.execute("SELECT nextval('audit_seq')").fetchone()[0])
+    audit_id = next_id(con, "audit_seq")
     con.execute("INSERT INTO audit_log (audit_id, username, role, action, enterprise_id, period, load_id, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [audit_id, username, role, action, enterprise_id, period, load_id,

@@ -24,12 +24,14 @@ from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
 from iip.errors import ForbiddenError, Problem, ValidationError, errors_only, warnings_only
 from iip.ingest import microdata
-from iip.store import next_load_id
-from iip.validation import LAYOUTS, PERIOD_RE
+from iip.store import next_load_id, record_load
+from iip.validation import LAYOUTS, PERIOD_RE, QUANTITIES
 
 REPORT_COLUMNS = list(LAYOUTS["reports"].columns)
-LINE_FIELDS = ("product_code", "produced", "sold", "closing_stock", "value")
-TEXT_COLUMNS = ["enterprise_id", "period", "product_code", "produced", "sold", "closing_stock", "value", "employees"]
+#: A submitted product line: the report's product and quantities, and the value sold (for unit values).
+LINE_FIELDS = ("product_code", *QUANTITIES, "value")
+#: A submission as text: the report's columns, the line's value and the month's employees.
+TEXT_COLUMNS = [*REPORT_COLUMNS, "value", "employees"]
 MAX_LINES = 2000
 
 
@@ -223,35 +225,6 @@ def _sha(g: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def upsert_employment(con: duckdb.DuckDBPyConnection, e: str, period: str, employees: float, load_id: int) -> int:
-    """Versioned write of one employment figure; returns 1 if it changed, 0 if identical."""
-    cur = con.execute("SELECT employees, status FROM employment WHERE enterprise_id = ? AND period = ?",
-                      [e, period]).fetchone()
-    if cur is not None and cur[0] == employees and cur[1] == "R":
-        return 0
-    con.execute("INSERT INTO employment_history SELECT *, ? FROM employment WHERE enterprise_id = ? AND period = ?",
-                [load_id, e, period])
-    con.execute("DELETE FROM employment WHERE enterprise_id = ? AND period = ?", [e, period])
-    con.execute("INSERT INTO employment (enterprise_id, period, employees, load_id) VALUES (?, ?, ?, ?)",
-                [e, period, employees, load_id])
-    return 1
-
-
-def _promote_imputed(con, g: pd.DataFrame, load_id: int) -> int:
-    """A reported line equal to an imputed value: the report becomes a new version (status R)."""
-    con.register("_sub_keys", g[["enterprise_id", "period", "product_code"]])
-    try:
-        cond = ("EXISTS (SELECT 1 FROM _sub_keys k WHERE k.enterprise_id = r.enterprise_id AND k.period = r.period "
-                "AND k.product_code = r.product_code) AND r.status <> 'R'")
-        n = con.execute(f"SELECT count(*) FROM reports r WHERE {cond}").fetchone()[0]
-        if n:
-            con.execute(f"INSERT INTO reports_history SELECT r.*, {load_id} FROM reports r WHERE {cond}")
-            con.execute(f"UPDATE reports r SET status = 'R', load_id = {load_id} WHERE {cond}")
-    finally:
-        con.unregister("_sub_keys")
-    return int(n)
-
-
 def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comment: str | None,
               warnings: list[Problem], action: str | None = None) -> SubmissionResult:
     """Write one enterprise x month inside the caller's write transaction."""
@@ -260,11 +233,11 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
                           [e, period]).fetchone()[0] > 0
     load_id = next_load_id(con)
     rep = g[REPORT_COLUMNS].astype(object).where(g[REPORT_COLUMNS].notna(), None)
-    inserted, unchanged = microdata.upsert(con, rep, "reports", load_id)
-    promoted = _promote_imputed(con, g, load_id)
-    inserted, unchanged = inserted + promoted, unchanged - promoted
-    emp = g["employees"].dropna()
-    emp_changed = upsert_employment(con, e, period, float(emp.iloc[0]), load_id) if len(emp) else 0
+    inserted, unchanged = microdata.upsert(con, rep, "reports", load_id)   # a report equal to an imputed value
+    emp = g["employees"].dropna()                                           # becomes a new version (status R)
+    emp_changed = (microdata.upsert(con, pd.DataFrame({"enterprise_id": [e], "period": [period],
+                                                       "employees": [float(emp.iloc[0])]}), "employment",
+                                    load_id)[0] if len(emp) else 0)
     detail = {"channel": channel, "lines": len(g), "inserted": inserted, "employees_changed": emp_changed,
               "warnings": [w.message for w in warnings], "comment": comment}
     if inserted == 0 and emp_changed == 0:
@@ -273,10 +246,8 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
         return SubmissionResult(e, period, None, "unchanged", 0, len(g), warnings)
     action = action or ("correct" if existed else "submit")
     sha = _sha(g)
-    con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
-                "VALUES (?, 'submission', ?, ?, ?, ?, ?, ?, ?)",
-                [load_id, f"{channel}:{e}:{period}", sha, len(g), inserted, unchanged, len(warnings),
-                 principal.username])
+    record_load(con, load_id=load_id, kind="submission", file=f"{channel}:{e}:{period}", sha256=sha, rows=len(g),
+                inserted=inserted, unchanged=unchanged, warnings=len(warnings), user=principal.username)
     con.execute("INSERT INTO submissions (load_id, enterprise_id, period, username, role, channel, action, lines, "
                 "inserted, unchanged, sha256, warnings, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, e, period, principal.username, principal.role, channel, action, len(g), inserted,

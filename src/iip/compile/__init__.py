@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from iip.compile.engine import OUTPUT_COLUMNS, CompileResult, compile_indices
+from iip.compile.engine import CompileResult, compile_indices
 from iip.errors import IIPError
 from iip.store import transaction
+from iip.validation import LAYOUTS
 
-__all__ = ["aggregate_reports", "compile_store", "compile_indices", "OUTPUT_COLUMNS"]
+__all__ = ["aggregate_reports", "compile_store", "compile_indices"]
 
 
 def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
@@ -32,12 +33,9 @@ def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.
 
 @functools.cache
 def aggregate_sql() -> str:
-    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (the columns it reads)."""
-    s = "string"
-    reports = ibis.table({"enterprise_id": s, "period": s, "product_code": s, "produced": "float64",
-                          "sold": "float64", "closing_stock": "float64"}, name="reports")
-    register = ibis.table({"enterprise_id": s, "province": s}, name="register")
-    products = ibis.table({"product_code": s}, name="products")
+    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (typed by their layouts)."""
+    reports, register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k)
+                                   for k in ("reports", "register", "products"))
     return str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
 
 

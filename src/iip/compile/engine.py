@@ -12,21 +12,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from iip import measures
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership, month_range,
                                    product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
 from iip.reference import MERGER_PERIOD
 
-MEASURES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
-OUTPUT_COLUMNS = ["indicator", "area", "node", "period", *MEASURES]
 
 
 @dataclass
 class Block:
     """One indicator's compiled series: linked, re-referenced index levels ``x`` [row, month] and, per base
     year, each row's effective weight in its parent node and in TOTAL of the same area (NaN where none):
-    e_k = (W_k / W_P) * f_P / f_k (see :func:`iip.measures.contributions`)."""
+    e_k = (W_k / W_P) * f_P / f_k (see src/iip/measures/indices.sql)."""
 
     indicator: str
     x: np.ndarray
@@ -60,7 +57,7 @@ class Block:
 class CompileResult:
     """What a compile produces: index levels per series and month, the series dimension (indicator, area, node,
     parent and TOTAL series) and the effective weights behind the contributions. Growth rates and contributions
-    are derived from these: :attr:`indices` computes them here (NumPy), the store's ``indices`` view in SQL."""
+    are derived from these when read (:mod:`iip.measures`, in SQL)."""
 
     blocks: list[Block]
     series: pd.DataFrame        # position = sid: indicator, area, node, parent, total, same_as (positions, -1: none)
@@ -109,45 +106,10 @@ class CompileResult:
                              "e_parent": pa.array([], pa.float64()), "e_total": pa.array([], pa.float64())})
         return pa.concat_tables(parts)
 
-    def measures(self, b: Block) -> dict[str, np.ndarray]:
-        """Every measure [row, month] of one block, from its levels and effective weights."""
-        segs = {y: self.segment == y for y in b.e_parent}
-        x = b.x
-        out = {"index": x, "mom": measures.mom(x), "yoy": measures.yoy(x),
-               "contrib_yoy": contribution_matrix(x, b.e_parent, b.prow, self.periods, segs, cumulative=False),
-               "contrib_total_yoy": contribution_matrix(x, b.e_total, b.trow, self.periods, segs, cumulative=False)}
-        if b.indicator != "inventory":  # a stock is a point in time: no cumulative figures
-            out["ytd"] = measures.ytd(x, self.periods)
-            out["contrib_ytd"] = contribution_matrix(x, b.e_parent, b.prow, self.periods, segs, cumulative=True)
-        return out
-
-    @property
-    def indices(self) -> pd.DataFrame:
-        """The tidy table: indicator, area, node, period, index, mom, yoy, ytd, contributions (NaN: undefined)."""
-        parts = []
-        for off, b in zip(self.offsets(), self.blocks):
-            values = self.measures(b)
-            r, c = np.nonzero(np.isfinite(b.x))
-            part = pd.DataFrame({"indicator": b.indicator,
-                                 "area": self.series["area"].to_numpy()[r + off],
-                                 "node": self.series["node"].to_numpy()[r + off],
-                                 "period": np.asarray(self.periods, dtype=object)[c]})
-            for name in MEASURES:
-                part[name] = _finite(values[name][r, c]) if name in values else np.nan
-            parts.append(part)
-        if not parts:
-            return pd.DataFrame(columns=OUTPUT_COLUMNS)
-        return pd.concat(parts, ignore_index=True)
-
 
 def _offsets(blocks: list[Block]) -> list[int]:
     """Position of each block's first row among all blocks' rows (its first series id)."""
     return list(np.cumsum([0] + [len(b.x) for b in blocks])[:-1])
-
-
-def _finite(a: np.ndarray) -> np.ndarray:
-    """NaN where a value is not finite (a ratio on a zero base is undefined, not infinite)."""
-    return np.where(np.isfinite(a), a, np.nan)
 
 
 def class_ancestors(tree: pd.DataFrame) -> pd.DataFrame:
@@ -251,20 +213,6 @@ class Rows:
         p = parent_node[self.node]
         pos = pd.Index(self.flat).get_indexer(np.where(p >= 0, p * n_areas + self.area, -1))
         return np.where(p >= 0, pos, -1)
-
-
-def contribution_matrix(linked: np.ndarray, e_by_base: dict[int, np.ndarray], prow: np.ndarray,
-                        periods: list[str], segs: dict[int, np.ndarray], *, cumulative: bool) -> np.ndarray:
-    """Contributions [row, month] of each row to the growth of row ``prow[i]`` (NaN where prow < 0), with each
-    row's effective weight ``e_by_base[b]`` in the months of base year b's segment ``segs[b]``."""
-    has = prow >= 0
-    p = np.where(has, prow, 0)
-    e = np.full(linked.shape, np.nan)
-    for b, cols in segs.items():
-        e[:, cols] = e_by_base[b][:, None]
-    out = measures.contributions(linked, linked[p], e, periods=periods, cumulative=cumulative)
-    out[~has] = np.nan
-    return out
 
 
 def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarray], prow: np.ndarray

@@ -22,11 +22,10 @@ import pyarrow.parquet as pq
 
 from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
-from iip.store import next_load_id, transaction
+from iip.store import next_load_id, record_load, transaction, versioned_upsert
 
 KINDS = tuple(v.LAYOUTS)
-_CAST = {"base_year": "INTEGER", "value": "DOUBLE", "produced": "DOUBLE", "sold": "DOUBLE",
-         "closing_stock": "DOUBLE"}
+_NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
 
 
 @dataclass
@@ -99,7 +98,7 @@ def reference_codes(backend, kind: str) -> dict:
            "classes": reference.vsic().query("level == 'class'")["code"].tolist()}
     if kind in ("weights", "reports"):
         ref["products"] = backend.table("products").product_code
-    if kind == "reports":
+    if kind in ("reports", "employment"):
         ref["enterprises"] = backend.table("register").enterprise_id
     return ref
 
@@ -149,42 +148,26 @@ def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file:
                     row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in rows]
 
 
-def _typed_select(kind: str, src: str, numeric: set[str]) -> str:
-    """Text columns trimmed (empty -> NULL) and cast to the store's types; typed numeric columns as they are."""
-    cols = []
-    for c in v.LAYOUTS[kind].columns:
-        if c in numeric:
-            cols.append(f"CAST({c} AS {_CAST.get(c, 'VARCHAR')}) AS {c}")
-            continue
-        expr = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
-        cols.append(f"TRY_CAST({expr} AS {_CAST[c]}) AS {c}" if c in _CAST else f"{expr} AS {c}")
-    return f"SELECT {', '.join(cols)} FROM {src}"
-
-
-def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, load_id: int) -> tuple[int, int]:
-    """Versioned upsert of validated rows; returns (inserted, unchanged). Must run inside a transaction."""
+def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, load_id: int) -> tuple[int, int]:
+    """Versioned upsert of validated rows of layout ``kind`` (text or typed); a table with a status column gets
+    status R (reported), so a report equal to an imputed value becomes a new version. Returns (inserted,
+    unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
     con.register("_incoming", with_columns(df, layout.columns))
     try:
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
-        numeric = {c for c, t in types.items() if t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT",
-                                                         "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {_typed_select(kind, '_incoming', numeric)}")
+        typed = {c for c, t in types.items() if t in _NUMERIC_TYPES}
+        status = ", 'R' AS status" if layout.status else ""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *{status} FROM "
+                    f"({layout.typed_select('_incoming', typed=typed)})")
     finally:
         con.unregister("_incoming")
-    key = " AND ".join(f"c.{k} = n.{k}" for k in layout.key)
-    differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in layout.columns if c not in layout.key)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT n.* FROM _new n
-                    LEFT JOIN {kind} c ON {key} WHERE c.{layout.key[0]} IS NULL OR {differs}""")
-    ckey = " AND ".join(f"c.{k} = x.{k}" for k in layout.key)
-    con.execute(f"INSERT INTO {kind}_history SELECT c.*, {load_id} FROM {kind} c "
-                f"WHERE EXISTS (SELECT 1 FROM _changed x WHERE {ckey})")
-    con.execute(f"DELETE FROM {kind} c WHERE EXISTS (SELECT 1 FROM _changed x WHERE {ckey})")
-    cols = ", ".join(layout.columns)
-    con.execute(f"INSERT INTO {kind} ({cols}, load_id) SELECT {cols}, {load_id} FROM _changed")
-    inserted = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
-    con.execute("DROP TABLE _new; DROP TABLE _changed")
-    return int(inserted), _len(df) - int(inserted)
+    try:
+        compare = [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
+        inserted = versioned_upsert(con, kind, "_new", key=layout.key, compare=compare, load_id=load_id)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _new")
+    return inserted, _len(df) - inserted
 
 
 def _len(df) -> int:
@@ -206,7 +189,6 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, 
     with transaction(con):
         load_id = next_load_id(con)
         inserted, unchanged = upsert(con, df, kind, load_id)
-        con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [load_id, kind, str(path), sha256(path), _len(df), inserted, unchanged, len(warnings), user])
+        record_load(con, load_id=load_id, kind=kind, file=str(path), sha256=sha256(path), rows=_len(df),
+                    inserted=inserted, unchanged=unchanged, warnings=len(warnings), user=user)
     return LoadResult(kind, str(path), load_id, _len(df), inserted, unchanged, warnings)

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import IIPError
-from iip.store import transaction
+from iip.store import next_id, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
             "value", "unit", "sheet", "cell", "table_kind"]
@@ -116,7 +116,7 @@ def _write(con, path: Path, digest: str, parsed) -> FileResult:
         df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[FIG_COLS]
     try:
         with transaction(con):
-            fid = int(con.execute("SELECT nextval('published_file_seq')").fetchone()[0])
+            fid = next_id(con, "published_file_seq")
             con.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen,"
                         " cells_mapped, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
                         [fid, "GSO", path.name, digest, parsed.release, len(df), parsed.cells_seen,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from iip.errors import IIPError
 from iip.ingest.published import FIG_COLS, write_figures
-from iip.store import transaction
+from iip.store import next_id, transaction
 
 SOURCE = "IMF-NSDP"
 
@@ -75,7 +75,7 @@ def import_sdmx(con, path: str | Path) -> dict:
         "status": "actual", "value": keep["value"], "unit": "index " + keep.get("BASE_PER", "").astype(str) + "=100",
         "sheet": None, "cell": None, "table_kind": "sdmx"})[FIG_COLS]
     with transaction(con):
-        fid = int(con.execute("SELECT nextval('published_file_seq')").fetchone()[0])
+        fid = next_id(con, "published_file_seq")
         con.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen,"
                     " cells_mapped, warnings) VALUES (?,?,?,?,?,?,?,?,0)",
                     [fid, SOURCE, path.name, digest, figs["release"].iloc[0], len(figs), len(df), len(figs)])

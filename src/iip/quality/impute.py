@@ -20,9 +20,11 @@ from iip.collection import audit
 from iip.collection.service import write_transaction
 from iip.errors import IIPError
 from iip.quality.imputation import ratio_of_means
-from iip.store import next_load_id
+from iip.store import next_load_id, record_load, versioned_upsert
+from iip.validation import LAYOUTS, QUANTITIES
 
-VARIABLES = ("produced", "sold", "closing_stock")
+REPORTS = LAYOUTS["reports"]
+VARIABLES = QUANTITIES
 DETAIL = ["forward", "backward", "construction", "count_forward", "count_backward", "count_construction"]
 
 
@@ -115,23 +117,10 @@ def write(con, lines: pd.DataFrame, load_id: int) -> int:
                                                       "status"]]
     con.register("_imp", ok)
     try:
-        con.execute("""CREATE OR REPLACE TEMP TABLE _imp_changed AS SELECT n.* FROM _imp n
-            LEFT JOIN reports c USING (enterprise_id, period, product_code)
-            WHERE c.status IS NULL OR (c.status <> 'R' AND (c.produced IS DISTINCT FROM n.produced
-              OR c.sold IS DISTINCT FROM n.sold OR c.closing_stock IS DISTINCT FROM n.closing_stock
-              OR c.status IS DISTINCT FROM n.status))""")
+        return versioned_upsert(con, "reports", "_imp", key=REPORTS.key, compare=[*VARIABLES, "status"],
+                                load_id=load_id, keep="c.status = 'R'")
     finally:
         con.unregister("_imp")
-    key = ("EXISTS (SELECT 1 FROM _imp_changed x WHERE x.enterprise_id = c.enterprise_id AND x.period = c.period "
-           "AND x.product_code = c.product_code)")
-    con.execute(f"INSERT INTO reports_history SELECT c.*, {load_id} FROM reports c WHERE {key}")
-    con.execute(f"DELETE FROM reports c WHERE {key}")
-    con.execute(f"""INSERT INTO reports (enterprise_id, period, product_code, produced, sold, closing_stock,
-        load_id, status) SELECT enterprise_id, period, product_code, produced, sold, closing_stock, {load_id}, status
-        FROM _imp_changed""")
-    n = con.execute("SELECT count(*) FROM _imp_changed").fetchone()[0]
-    con.execute("DROP TABLE _imp_changed")
-    return int(n)
 
 
 def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str | None = None, *,
@@ -151,10 +140,8 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
         sha = hashlib.sha256(lines.sort_values(["enterprise_id", "period", "product_code"]).to_csv(index=False)
                              .encode()).hexdigest()
         if written:
-            con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, loaded_by) "
-                        "VALUES (?, 'imputation', ?, ?, ?, ?, ?, ?)",
-                        [load_id, f"impute:{period_from}..{period_to}", sha, len(lines), written,
-                         len(lines) - written, user])
+            record_load(con, load_id=load_id, kind="imputation", file=f"impute:{period_from}..{period_to}",
+                        sha256=sha, rows=len(lines), inserted=written, unchanged=len(lines) - written, user=user)
             con.register("_det", detail.assign(load_id=load_id))
             # the detail of the lines this load wrote (a rerun that changes a few lines logs only those)
             con.execute("INSERT INTO imputations SELECT load_id, enterprise_id, period, product_code, variable, "

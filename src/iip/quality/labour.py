@@ -8,20 +8,11 @@ not move the index). Method page: docs/methods/labour.md.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 
-from iip import validation as v
-from iip.collection import audit
 from iip.collection.service import write_transaction
-from iip.errors import ValidationError, errors_only
-from iip.ingest import microdata
-from iip.store import next_load_id
 
-LAYOUT = v.Layout("employment", ("enterprise_id", "period", "employees"), key=("enterprise_id", "period"),
-                  numeric=("employees",), required=("enterprise_id", "period", "employees"))
 DIMENSIONS = ("total", "section", "division", "ownership", "province")
 COLUMNS = ["period", "dimension", "code", "employees", "enterprises_mom", "mom", "enterprises_yoy", "yoy"]
 
@@ -81,49 +72,3 @@ def labour_store(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
         con.execute(f"INSERT INTO labour_index ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _lab")
         con.unregister("_lab")
     return out
-
-
-def ingest_employment(con: duckdb.DuckDBPyConnection, path: str | Path, *, user: str | None = None) -> tuple[int, int]:
-    """Validate an employment file (enterprise_id, period, employees) and write it versioned, all or nothing;
-    returns (inserted, unchanged)."""
-    path = Path(path)
-    df = microdata.read_frame(path)
-    problems = v.missing_columns(list(df.columns), LAYOUT, file=str(path))
-    if not problems:
-        con.register("_stage_emp", df[["_row", *LAYOUT.columns]])
-        try:
-            import ibis
-            t = ibis.duckdb.from_connection(con).table("_stage_emp")
-            ref = {"enterprises": ibis.duckdb.from_connection(con).table("register").enterprise_id}
-            rules = v.generic_rules(LAYOUT) + [r for r in v.domain_rules("reports", {**ref, "products": []})
-                                               if r.field in ("enterprise_id", "period")]
-            rules.append(v.Rule("employees", "integer", "employees must be a whole number",
-                                lambda t: v._num(t.employees) != v._num(t.employees).floor()))
-            problems = v.check(t, rules, file=str(path)) + v.duplicate_rows(t, LAYOUT, file=str(path))
-        finally:
-            con.unregister("_stage_emp")
-    errors = errors_only(problems)
-    if errors:
-        raise ValidationError(errors, file=str(path))
-    with write_transaction(con):
-        load_id = next_load_id(con)
-        con.register("_emp_in", df[list(LAYOUT.columns)])
-        con.execute("""CREATE OR REPLACE TEMP TABLE _emp_new AS SELECT trim(CAST(enterprise_id AS VARCHAR))
-            AS enterprise_id, trim(CAST(period AS VARCHAR)) AS period,
-            TRY_CAST(trim(CAST(employees AS VARCHAR)) AS DOUBLE) AS employees FROM _emp_in""")
-        con.unregister("_emp_in")
-        con.execute("""CREATE OR REPLACE TEMP TABLE _emp_chg AS SELECT n.* FROM _emp_new n LEFT JOIN employment c
-            USING (enterprise_id, period) WHERE c.enterprise_id IS NULL OR c.status <> 'R'
-            OR c.employees IS DISTINCT FROM n.employees""")
-        key = "(enterprise_id, period) IN (SELECT (enterprise_id, period) FROM _emp_chg)"
-        con.execute(f"INSERT INTO employment_history SELECT *, {load_id} FROM employment WHERE {key}")
-        con.execute(f"DELETE FROM employment WHERE {key}")
-        con.execute(f"INSERT INTO employment SELECT *, {load_id}, 'R' FROM _emp_chg")
-        inserted = int(con.execute("SELECT count(*) FROM _emp_chg").fetchone()[0])
-        con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, loaded_by) "
-                    "VALUES (?, 'employment', ?, ?, ?, ?, ?, ?)",
-                    [load_id, str(path), microdata.sha256(path), len(df), inserted, len(df) - inserted, user])
-        audit.log(con, username=user, role=None, action="ingest_employment", load_id=load_id,
-                  detail={"file": str(path), "inserted": inserted})
-        con.execute("DROP TABLE _emp_new; DROP TABLE _emp_chg")
-    return inserted, len(df) - inserted

@@ -15,11 +15,12 @@ import pandas as pd
 
 from iip.collection import audit, submissions
 from iip.collection.accounts import Principal
-from iip.errors import ForbiddenError
 from iip.collection.service import write_transaction
-from iip.errors import IIPError, NotFoundError
+from iip.errors import ForbiddenError, IIPError, NotFoundError
+from iip.store import next_id
+from iip.validation import QUANTITIES
 
-VARIABLES = ("produced", "sold", "closing_stock")
+VARIABLES = QUANTITIES
 
 
 def hidiroglou_berthelot(df: pd.DataFrame, *, current: str = "current", previous: str = "previous",
@@ -71,7 +72,7 @@ def detect_store(con: duckdb.DuckDBPyConnection, period: str, *, variable: str =
             AND o.variable = f.variable AND o.report_load_id = f.report_load_id)""").df()
         con.unregister("_flags")
         if len(new):
-            new["flag_id"] = [int(con.execute("SELECT nextval('flag_seq')").fetchone()[0]) for _ in range(len(new))]
+            new["flag_id"] = [next_id(con, "flag_seq") for _ in range(len(new))]
             con.register("_new_flags", new)
             con.execute("""INSERT INTO outlier_flags (flag_id, method, enterprise_id, period, product_code, variable,
                 value, previous, ratio, effect, lower, upper, stratum, report_load_id)

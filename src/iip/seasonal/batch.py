@@ -19,7 +19,7 @@ import pandas as pd
 
 from iip.seasonal.adjust import SAResult, SeriesError, adjust
 from iip.seasonal.x13 import X13Error
-from iip.store import transaction
+from iip.store import next_id, transaction
 
 Key = tuple[str, str, str, str]   # source, indicator, area, node
 
@@ -108,7 +108,7 @@ def save_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Iterable[Outcome]) -
     batch = uuid.uuid4().hex[:12]
     with transaction(con):
         for o in outcomes:
-            run_id = int(con.execute("SELECT nextval('sa_run_seq')").fetchone()[0])
+            run_id = next_id(con, "sa_run_seq")
             con.execute("INSERT INTO sa_runs (run_id, batch_id, source, indicator, area, node, status, message, "
                         "first_period, last_period, model, transform, tet_before, tet_after, tet_t_before, "
                         "tet_t_after, report, spec) VALUES (" + ", ".join("?" * 18) + ")", _run_row(run_id, batch, o))

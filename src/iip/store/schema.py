@@ -1,19 +1,16 @@
-"""The DuckDB store: one file, one place for the schema and the connection.
+"""The store's tables: one block of DDL per stage of the pipeline, and the views over them.
 
-Default path ``./iip.duckdb``; override with ``--db PATH`` or the ``IIP_DB`` environment variable.
-Each stage of the pipeline owns a block of DDL below (``SCHEMA``); ``connect`` applies all of them
-idempotently. See docs/schema.md for the documented schema.
+The input tables (register, products, weights, reports, employment and their ``_history``) are not written here:
+their DDL is derived from the layouts in :mod:`iip.validation` (``Layout.ddl``), so a column is declared once.
+Blocks are idempotent (``IF NOT EXISTS``); the numbered migrations in :mod:`iip.store.migrations` apply them.
+Views and table macros (``VIEWS`` here, and the growth measures in ``iip/measures/indices.sql``) hold no data and
+are (re)created on every writable open. docs/schema.md documents every table.
 """
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
+from importlib import resources
 
-import duckdb
-
-DEFAULT_DB = "iip.duckdb"
+from iip.validation import LAYOUTS
 
 # --- stage: reference + microdata inputs (core) --------------------------------------------
 CORE_DDL = """
@@ -32,24 +29,10 @@ CREATE TABLE IF NOT EXISTS loads (            -- audit trail: one row per ingest
 );
 -- Current versions live in the plain tables; every superseded version moves to <table>_history with the
 -- load that replaced it. Nothing is ever deleted: history + current = everything ever ingested.
-CREATE TABLE IF NOT EXISTS register (
-    enterprise_id VARCHAR NOT NULL, name VARCHAR, province VARCHAR NOT NULL,
-    vsic VARCHAR NOT NULL, ownership VARCHAR NOT NULL, load_id BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS products (
-    product_code VARCHAR NOT NULL, name_vi VARCHAR, name_en VARCHAR, unit VARCHAR,
-    vsic VARCHAR NOT NULL, load_id BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS weights (
-    kind VARCHAR NOT NULL, code VARCHAR NOT NULL, province VARCHAR NOT NULL,
-    base_year INTEGER NOT NULL, value DOUBLE NOT NULL, load_id BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS reports (
-    enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
-    produced DOUBLE, sold DOUBLE, closing_stock DOUBLE,
-    load_id BIGINT NOT NULL, status VARCHAR NOT NULL DEFAULT 'R');  -- R reported; imputation markers FIR, BI, C, FIC
-CREATE TABLE IF NOT EXISTS register_history AS SELECT *, 0::BIGINT AS superseded_by FROM register WHERE false;
-CREATE TABLE IF NOT EXISTS products_history AS SELECT *, 0::BIGINT AS superseded_by FROM products WHERE false;
-CREATE TABLE IF NOT EXISTS weights_history AS SELECT *, 0::BIGINT AS superseded_by FROM weights WHERE false;
-CREATE TABLE IF NOT EXISTS reports_history AS SELECT *, 0::BIGINT AS superseded_by FROM reports WHERE false;
 """
+
+#: The input tables, derived from their layouts (current version + history).
+INPUT_DDL = "".join(layout.ddl() for layout in LAYOUTS.values())
 
 # --- stage: compiled indices (core) ---------------------------------------------------------
 COMPILE_DDL = """
@@ -79,50 +62,6 @@ CREATE TABLE IF NOT EXISTS index_cells (
 CREATE TABLE IF NOT EXISTS index_weights (  -- e = (W_k / W_P) * f_P / f_k of series k in its parent P / in TOTAL
     sid INTEGER NOT NULL, base_year SMALLINT NOT NULL, run_id BIGINT NOT NULL, e_parent DOUBLE, e_total DOUBLE
 );
-CREATE OR REPLACE MACRO iip_pid(period) AS CAST(left(period, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) - 1;
--- Every measure of the series selected (NULL = all), months period_from..period_to (NULL = all):
--- mom = 100 I(t)/I(t-1); yoy = 100 I(t)/I(t-12); ytd = 100 sum(I, Jan..t)/sum(I, Jan..t-12);
--- contrib = 100 (e I(t) - e I(t-12)) / I_P(t-12) (ytd: sums over Jan..t), e = the cell's effective weight.
-CREATE OR REPLACE MACRO indices_where(indicator_is := NULL, area_is := NULL, node_is := NULL,
-                                      period_from := NULL, period_to := NULL) AS TABLE
-WITH sel AS (
-    SELECT sid, indicator, area, node, parent_sid, total_sid FROM index_series
-    WHERE (indicator_is IS NULL OR indicator = indicator_is) AND (area_is IS NULL OR area = area_is)
-      AND (node_is IS NULL OR node = node_is)
-), win AS (  -- history needed: from January of the year before period_from
-    SELECT coalesce((CAST(left(period_from, 4) AS INTEGER) - 1) * 12, -1) AS lo,
-           coalesce(iip_pid(period_from), -1) AS out_lo, coalesce(iip_pid(period_to), 1 << 30) AS hi
-), need AS (
-    SELECT sid FROM sel UNION SELECT parent_sid FROM sel WHERE parent_sid IS NOT NULL
-    UNION SELECT total_sid FROM sel WHERE total_sid IS NOT NULL
-), lv AS (  -- levels of the needed series (a series repeating another's levels reads that series' cells)
-    SELECT n.sid, c.pid, c."index", c.run_id, c."index" * w.e_parent AS ep, c."index" * w.e_total AS et
-    FROM need n JOIN index_series r ON r.sid = n.sid JOIN index_cells c ON c.sid = coalesce(r.level_sid, r.sid)
-         LEFT JOIN index_weights w ON w.sid = n.sid AND w.base_year = c.base_year AND w.run_id = c.run_id
-    WHERE c.pid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
-), ys AS (  -- sums Jan..t within each year (NULL unless every month Jan..t is there)
-    SELECT *, CASE WHEN count("index") OVER y = pid % 12 + 1 THEN sum("index") OVER y END AS s_i,
-              CASE WHEN count(ep) OVER y = pid % 12 + 1 THEN sum(ep) OVER y END AS s_ep
-    FROM lv WINDOW y AS (PARTITION BY sid, pid // 12 ORDER BY pid RANGE UNBOUNDED PRECEDING)
-)
-SELECT s.indicator, s.area, s.node, p.period, a."index",
-       100 * a."index" / nullif(m1."index", 0) AS mom,
-       100 * a."index" / nullif(y1."index", 0) AS yoy,
-       CASE WHEN s.indicator <> 'inventory' THEN 100 * a.s_i / nullif(y1.s_i, 0) END AS ytd,
-       100 * (a.ep - y1.ep) / nullif(par."index", 0) AS contrib_yoy,
-       CASE WHEN s.indicator <> 'inventory' THEN 100 * (a.s_ep - y1.s_ep) / nullif(par.s_i, 0) END AS contrib_ytd,
-       100 * (a.et - y1.et) / nullif(tot."index", 0) AS contrib_total_yoy,
-       a.run_id
-FROM ys a JOIN sel s ON s.sid = a.sid JOIN index_periods p ON p.pid = a.pid
-LEFT JOIN lv m1 ON m1.sid = a.sid AND m1.pid = a.pid - 1                -- a month earlier
-LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12               -- a year earlier
-LEFT JOIN ys par ON par.sid = s.parent_sid AND par.pid = a.pid - 12     -- the parent, a year earlier
-LEFT JOIN ys tot ON tot.sid = s.total_sid AND tot.pid = a.pid - 12      -- TOTAL, a year earlier
-WHERE a.pid >= (SELECT out_lo FROM win);
-CREATE OR REPLACE VIEW indices AS SELECT * FROM indices_where();  -- tidy: every indicator x area x node x month
-CREATE OR REPLACE VIEW index_levels AS  -- the levels alone (fast: no derived measures)
-    SELECT s.indicator, s.area, s.node, p.period, c."index", c.run_id
-    FROM index_series s JOIN index_cells c ON c.sid = coalesce(s.level_sid, s.sid) JOIN index_periods p ON c.pid = p.pid;
 """
 
 # --- stage: published figures (official releases; ingest/gso.py, ingest/sdmx.py) -----------
@@ -146,21 +85,6 @@ CREATE TABLE IF NOT EXISTS published_levels (  -- reconstructed / official level
     period VARCHAR NOT NULL, value DOUBLE NOT NULL,
     PRIMARY KEY (source, indicator, area, node, period)
 );
-CREATE OR REPLACE VIEW published_vintages AS
-    SELECT f.*, pf.file,
-        row_number() OVER w AS vintage,
-        CASE WHEN f.status = 'estimate' THEN 'estimate'
-             WHEN count(*) FILTER (WHERE f.status <> 'estimate') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0
-                  AND abs(f.value - coalesce(lag(f.value) OVER w, f.value)) > 1e-9 THEN 'revised'
-             ELSE 'actual' END AS vintage_status
-    FROM published_figures f JOIN published_files pf USING (file_id)
-    WINDOW w AS (PARTITION BY f.source, f.indicator, f.area, f.node, f.period, f.measure
-                 ORDER BY f.release, f.file_id, f.sheet, f.cell);
-CREATE OR REPLACE VIEW published_latest AS
-    SELECT * EXCLUDE (rn) FROM (
-        SELECT *, row_number() OVER (PARTITION BY source, indicator, area, node, period, measure
-                                     ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
-        FROM published_vintages) WHERE rn = 1;
 """
 
 # --- stage: seasonal adjustment -------------------------------------------------------------
@@ -185,10 +109,6 @@ CREATE TABLE IF NOT EXISTS sa_forecasts (
     run_id BIGINT NOT NULL, period VARCHAR NOT NULL, forecast DOUBLE, lower DOUBLE, upper DOUBLE, se_log DOUBLE,
     PRIMARY KEY (run_id, period)
 );
-CREATE OR REPLACE VIEW sa_current AS          -- latest successful run per series
-    SELECT s.* FROM sa_series s JOIN (
-        SELECT max(run_id) AS run_id FROM sa_runs WHERE status = 'ok' GROUP BY source, indicator, area, node
-    ) r USING (run_id);
 """
 
 # --- stage: releases ------------------------------------------------------------------------
@@ -221,10 +141,6 @@ CREATE TABLE IF NOT EXISTS tokens (           -- bearer tokens: only the sha256 
     issued_at TIMESTAMP NOT NULL DEFAULT current_timestamp, expires_at TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS token_revocations (token_hash VARCHAR PRIMARY KEY,
     revoked_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
-CREATE TABLE IF NOT EXISTS employment (       -- employees on the 1st of the month; versioned like reports
-    enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL, employees DOUBLE,
-    load_id BIGINT NOT NULL, status VARCHAR NOT NULL DEFAULT 'R');
-CREATE TABLE IF NOT EXISTS employment_history AS SELECT *, 0::BIGINT AS superseded_by FROM employment WHERE false;
 CREATE TABLE IF NOT EXISTS submissions (      -- one row per accepted submission or correction (load_id from load_seq)
     load_id BIGINT PRIMARY KEY, enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
     username VARCHAR NOT NULL, role VARCHAR NOT NULL, channel VARCHAR NOT NULL, action VARCHAR NOT NULL,
@@ -259,52 +175,37 @@ CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 1
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
 """
 
-SCHEMA = [CORE_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
+#: Every table of the store, in the order they are created.
+TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
+
+#: Views over the tables (no data): the vintages of published figures, the current seasonal adjustment.
+VIEWS = """
+CREATE OR REPLACE VIEW published_vintages AS
+    SELECT f.*, pf.file,
+        row_number() OVER w AS vintage,
+        CASE WHEN f.status = 'estimate' THEN 'estimate'
+             WHEN count(*) FILTER (WHERE f.status <> 'estimate') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0
+                  AND abs(f.value - coalesce(lag(f.value) OVER w, f.value)) > 1e-9 THEN 'revised'
+             ELSE 'actual' END AS vintage_status
+    FROM published_figures f JOIN published_files pf USING (file_id)
+    WINDOW w AS (PARTITION BY f.source, f.indicator, f.area, f.node, f.period, f.measure
+                 ORDER BY f.release, f.file_id, f.sheet, f.cell);
+CREATE OR REPLACE VIEW published_latest AS
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY source, indicator, area, node, period, measure
+                                     ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
+        FROM published_vintages) WHERE rn = 1;
+CREATE OR REPLACE VIEW sa_current AS          -- latest successful run per series
+    SELECT s.* FROM sa_series s JOIN (
+        SELECT max(run_id) AS run_id FROM sa_runs WHERE status = 'ok' GROUP BY source, indicator, area, node
+    ) r USING (run_id);
+"""
+
+#: Files of SQL objects (views, table macros) kept beside the Python code that calls them: (package, file).
+OBJECT_FILES = [("iip.measures", "indices.sql")]
 
 
-def db_path(path: str | os.PathLike | None = None) -> Path:
-    """Resolve the store path: explicit argument, else $IIP_DB, else ./iip.duckdb."""
-    return Path(path or os.environ.get("IIP_DB") or DEFAULT_DB)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    old = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'indices'").fetchone()
-    if old:  # stores made before indices became a view over index_cells
-        con.execute("DROP TABLE indices")
-    stored_measures = con.execute("SELECT 1 FROM duckdb_columns() WHERE table_name = 'index_cells' "
-                                  "AND column_name = 'mom'").fetchone()
-    if stored_measures:  # stores made when measures were stored per cell: keep that table, carry the levels over
-        con.execute("DROP VIEW IF EXISTS indices")
-        con.execute("ALTER TABLE index_cells RENAME TO index_cells_v1")
-        con.execute('CREATE TABLE index_cells AS SELECT sid, pid, "index", NULL::SMALLINT AS base_year, run_id '
-                    'FROM index_cells_v1 WHERE "index" IS NOT NULL')
-    for ddl in SCHEMA:
-        if ddl.strip():
-            con.execute(ddl)
-
-
-def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store and make sure every table exists."""
-    p = db_path(path)
-    if str(p) != ":memory:":
-        p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p), read_only=read_only)
-    if not read_only:
-        ensure_schema(con)
-    return con
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: BEGIN ... COMMIT, ROLLBACK on any exception."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
-def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT nextval('load_seq')").fetchone()[0])
+def object_sql() -> list[str]:
+    """The SQL that (re)creates every view and table macro: ``VIEWS`` and each of ``OBJECT_FILES``."""
+    files = [resources.files(pkg).joinpath(name).read_text(encoding="utf-8") for pkg, name in OBJECT_FILES]
+    return [*files, VIEWS]

@@ -1,0 +1,91 @@
+"""Numbered migrations of the store's schema, and the store's ``schema_version``.
+
+Each migration runs once, in order, in its own transaction, and is recorded in table ``schema_version``
+(version, name, applied_at). Migration 1 is the baseline: every table of :data:`iip.store.schema.TABLES`, plus
+the conversion of stores made before the schema was versioned (then ``CREATE ... IF NOT EXISTS`` keeps what is
+there). A later change to a table is a new numbered migration appended to :data:`MIGRATIONS` -- never an edit of
+an applied one. A store whose version is newer than this code's is refused (it was made by a newer iip).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from iip.errors import StoreError
+from iip.store import schema
+
+VERSION_DDL = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: ``apply(con)`` runs inside a transaction."""
+
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _exists(con, table: str, column: str | None = None) -> bool:
+    if column is None:
+        q, args = "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]
+    else:
+        q = ("SELECT 1 FROM duckdb_columns() WHERE table_name = ? AND column_name = ? AND schema_name = 'main'")
+        args = [table, column]
+    return con.execute(q, args).fetchone() is not None
+
+
+def _baseline(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table as of the first versioned schema; converts the two layouts of older stores."""
+    if _exists(con, "indices"):              # stores made before indices became a view over index_cells
+        con.execute("DROP TABLE indices")
+    if _exists(con, "index_cells", "mom"):   # measures once stored per cell: keep that table, carry the levels
+        con.execute("DROP VIEW IF EXISTS indices")
+        con.execute("ALTER TABLE index_cells RENAME TO index_cells_v1")
+        con.execute('CREATE TABLE index_cells AS SELECT sid, pid, "index", NULL::SMALLINT AS base_year, run_id '
+                    'FROM index_cells_v1 WHERE "index" IS NOT NULL')
+    for ddl in schema.TABLES:
+        con.execute(ddl)
+
+
+#: Every migration, in order. Append; never edit one that has been released.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+]
+LATEST = MIGRATIONS[-1].version
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's schema version: 0 for an empty store or one made before versions were recorded."""
+    if not _exists(con, "schema_version"):
+        return 0
+    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+
+
+def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
+    """The store's version; a StoreError if it is newer than this code knows."""
+    version = schema_version(con)
+    if version > LATEST:
+        raise StoreError(f"the store {where} has schema version {version}, newer than this iip knows ({LATEST}): "
+                         "upgrade iip to use it")
+    return version
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
+    """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
+    from iip.store.connection import transaction
+
+    version = check_version(con, where=where)
+    applied = []
+    for m in MIGRATIONS:
+        if m.version <= version:
+            continue
+        with transaction(con):
+            con.execute(VERSION_DDL)
+            m.apply(con)
+            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])
+        applied.append(m.version)
+    return applied

@@ -1,0 +1,60 @@
+"""Versioned writes: the one upsert every input path uses, the load record of the audit trail, and ids.
+
+A record identical to its current version is left alone; a changed record becomes the new current version and
+the old one moves to ``<table>_history`` with the load that replaced it (``superseded_by``). Nothing is deleted:
+current + history = everything ever written. Every write is one load (table ``loads``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+#: The store's id sequences (one per kind of record).
+SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
+
+
+def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
+    """The next value of one of the store's id sequences."""
+    if sequence not in SEQUENCES:
+        raise KeyError(sequence)
+    return int(con.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """A new load id (one per ingested file, submission, imputation run...)."""
+    return next_id(con, "load_seq")
+
+
+def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
+                     compare: Sequence[str], load_id: int, keep: str | None = None) -> int:
+    """Write the rows of relation ``source`` (the table's columns, typed, without load_id) into ``table``.
+
+    A row is written when its key is new or any column of ``compare`` differs (``IS DISTINCT FROM``) from the
+    current version; that version then moves to ``<table>_history`` with ``superseded_by = load_id``.
+    ``keep`` is a condition on the current row ``c`` that protects it from being replaced (e.g.
+    ``"c.status = 'R'"``: an imputation never overwrites a reported value). Run inside the caller's transaction;
+    returns the number of rows written (new current versions)."""
+    on = " AND ".join(f"c.{k} = n.{k}" for k in key)
+    differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
+    guard = f" AND NOT ({keep})" if keep else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
+                    LEFT JOIN {table} c ON {on} WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
+    try:
+        match = "EXISTS (SELECT 1 FROM _iip_changed x WHERE " + " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
+        con.execute(f"INSERT INTO {table}_history SELECT c.*, {int(load_id)} FROM {table} c WHERE {match}")
+        con.execute(f"DELETE FROM {table} c WHERE {match}")
+        cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
+        names = ", ".join(cols)
+        con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
+        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchone()[0])
+    finally:
+        con.execute("DROP TABLE IF EXISTS _iip_changed")
+
+
+def record_load(con: duckdb.DuckDBPyConnection, *, load_id: int, kind: str, file: str, sha256: str, rows: int,
+                inserted: int, unchanged: int, warnings: int = 0, user: str | None = None) -> None:
+    """The audit record of one load: what was read (file, content hash, rows) and what it changed."""
+    con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [load_id, kind, file, sha256, rows, inserted, unchanged, warnings, user])
