@@ -15,6 +15,7 @@ e_k = (W_k / W_P) f_P / f_k its effective weight (docs/methodology.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 
 import duckdb
 import numpy as np
@@ -80,11 +81,22 @@ def _quote(column: str) -> str:
     return f'"{column}"' if column == "index" else column
 
 
-def growth_of(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, key: Sequence[str] = (),
+def formulas() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection holding the formulas of growth.sql, for level series outside a store."""
+    con = duckdb.connect()
+    con.execute(resources.files(__package__).joinpath("growth.sql").read_text(encoding="utf-8"))
+    return con
+
+
+def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str] = (),
               value: str = "value") -> pd.DataFrame:
     """mom, yoy and ytd of the level series in ``frame`` (columns ``key`` identifying each series, ``period``
-    YYYY-MM and ``value``), computed by the store's SQL macro ``level_growth``: the same formulas as
-    :func:`indices`. Returns ``frame`` with columns mom, yoy, ytd added (NaN where undefined)."""
+    YYYY-MM and ``value``), computed by the SQL table macro ``level_growth`` (growth.sql): the same formulas as
+    :func:`indices`. ``con``: a store connection, or None for a private in-memory one. Returns ``frame`` with
+    columns mom, yoy, ytd added (NaN where undefined)."""
+    if con is None:
+        with formulas() as own:
+            return growth_of(own, frame, key=key, value=value)
     key = list(key)
     out = frame.reset_index(drop=True).copy()
     sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))

@@ -98,13 +98,15 @@ def products_compiled(con, period: str) -> pd.DataFrame:
     y = period[:4]
     prev = f"{int(y) - 1}{period[4:]}"
     df = con.execute("""
+        SELECT product_code, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
+               enterprises FROM (
         SELECT product_code,
             sum(produced) FILTER (WHERE period = ?) AS month,
             sum(produced) FILTER (WHERE period = ?) AS month_prev,
             sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd,
             sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
             count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
-        FROM reports GROUP BY product_code""",
+        FROM reports GROUP BY product_code)""",
                      [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
     cat = reference.products()
     main = cat[cat["main"]][["product_code", "name_vi", "name_en", "unit", "unit_en", "gso_order"]]
@@ -112,12 +114,10 @@ def products_compiled(con, period: str) -> pd.DataFrame:
     if out.empty:  # a store whose product codes are not the catalogue's: take the store's products
         names = con.execute("SELECT product_code, name_vi, name_en, unit, unit AS unit_en FROM products").df()
         out = names.merge(df, on="product_code").nlargest(20, "enterprises").assign(gso_order=pd.NA)
-    out["yoy"] = 100 * out["month"] / out["month_prev"]
-    out["ytd_yoy"] = 100 * out["ytd"] / out["ytd_prev"]
     out["obs_status"] = np.where(out["enterprises"] < 3, "c", "")
     out.loc[out["obs_status"] == "c", ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
     out = out.sort_values(["gso_order", "product_code"], na_position="last")
-    return out.drop(columns=["month_prev", "ytd_prev", "enterprises"]).reset_index(drop=True)
+    return out.drop(columns=["enterprises"]).reset_index(drop=True)
 
 
 def companion_compiled(con, period: str, indicator: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from iip import measures
 from iip.seasonal.regressors import tet_date
 
 
@@ -29,12 +30,13 @@ def tet_neutral(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=d.index)
     out["value"], out["sa"] = d["value"], d["sa"]
     out["tet_month"] = [pd.Period(tet_date(p.year), "M") == p for p in d.index]
+    months = pd.DataFrame({"period": d.index.astype(str)})
     for col, tag in (("value", "raw"), ("sa", "sa")):
-        out[f"yoy_{tag}"] = 100 * (d[col] / d[col].shift(12) - 1)
-        out[f"mom_{tag}"] = 100 * (d[col] / d[col].shift(1) - 1)
-        jf = d[col] + d[col].shift(1)                  # on February rows: Jan + Feb
-        yoy = 100 * (jf / jf.shift(12) - 1)
-        out[f"janfeb_yoy_{tag}"] = yoy.where(d.index.month == 2)
+        g = measures.growth_of(None, months.assign(value=d[col].to_numpy()))   # 100-based, one implementation
+        out[f"yoy_{tag}"] = g["yoy"].to_numpy() - 100
+        out[f"mom_{tag}"] = g["mom"].to_numpy() - 100
+        feb = d.index.month == 2                        # ytd in February = (Jan + Feb) on Jan + Feb a year earlier
+        out[f"janfeb_yoy_{tag}"] = np.where(feb, g["ytd"].to_numpy() - 100, np.nan)
     out.index = out.index.astype(str)
     return out.rename_axis("period").reset_index()
 

@@ -202,7 +202,7 @@ CREATE OR REPLACE VIEW sa_current AS          -- latest successful run per serie
 """
 
 #: Files of SQL objects (views, table macros) kept beside the Python code that calls them: (package, file).
-OBJECT_FILES = [("iip.measures", "indices.sql")]
+OBJECT_FILES = [("iip.measures", "growth.sql"), ("iip.measures", "indices.sql")]
 
 
 def object_sql() -> list[str]:

@@ -17,10 +17,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from iip import measures
 from iip.web.services import disclosure
 from iip.web.services.common import relation_exists
 
-RAW_VALUES = ["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
+RAW_VALUES = list(measures.MEASURES)
+ADJUSTED = ("sa", "trend")   # the adjusted level series served
 
 
 class Series:
@@ -172,7 +174,7 @@ class WebCache:
 
     def adjusted(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
         """Seasonally adjusted and trend levels (sa_current, source 'compiled') of one indicator and area,
-        disclosure applied; value columns sa, trend."""
+        disclosure applied; value columns sa, trend and their mom / yoy (sa_mom, sa_yoy, trend_mom, trend_yoy)."""
         tok = self.token(con)
 
         def load():
@@ -183,7 +185,13 @@ class WebCache:
                 "'compiled' AND indicator = ? AND area = ?",
                 [indicator, area],
             ).df()
-            return _split(self.protect(con, df), ["sa", "trend"]) if len(df) else {}
+            if df.empty:
+                return {}
+            for kind in ADJUSTED:  # mom and yoy of the adjusted levels, by the one SQL implementation
+                g = measures.growth_of(con, df, key=["node"], value=kind)
+                df[f"{kind}_mom"], df[f"{kind}_yoy"] = g["mom"].to_numpy(), g["yoy"].to_numpy()
+            cols = [*ADJUSTED, *(f"{k}_{m}" for k in ADJUSTED for m in ("mom", "yoy"))]
+            return _split(self.protect(con, df), cols)
 
         return self._get(("sa", tok, indicator, area), load)
 

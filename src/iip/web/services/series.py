@@ -30,7 +30,6 @@ from iip.web.services.common import (
 
 COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
 MAX_SERIES = 60
-LAG = {"index": 0, "mom": 1, "yoy": 12}
 
 
 @dataclass(frozen=True)
@@ -79,14 +78,8 @@ class Piece:
 
 
 def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
-    level = s.values[kind]
-    lag = LAG[measure]
-    if not lag:
-        return level
-    out = np.full(len(level), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[lag:] = 100.0 * level[lag:] / level[:-lag]
-    return out
+    """The level (measure index) or its mom / yoy, computed in the cache by iip.measures."""
+    return s.values[kind if measure == "index" else f"{kind}_{measure}"]
 
 
 def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> list[Piece]:
