@@ -57,7 +57,7 @@ def check_period(period: str) -> str:
 
 def _compiled_month(con, period: str, indicator: str, *, area: str | None = None, node: str | None = None,
                     where: str = "true") -> pd.DataFrame:
-    from iip.release import disclosure
+    from iip import disclosure
 
     df = con.execute(f"""SELECT * FROM indices_where(indicator_is := ?, area_is := ?, node_is := ?,
                                                      period_from := ?, period_to := ?) WHERE {where}""",

@@ -117,7 +117,7 @@ def _pdf(texts: dict[str, str], chart_files: list[Path], path: Path) -> None:
 
 def _sdmx(con, d: data.ReleaseData, out: Path, stamp: str) -> list[Path]:
     if d.source == "compiled":
-        from iip.release import disclosure
+        from iip import disclosure
         first = (pd.Period(d.period, "M") - 24).strftime("%Y-%m")
         rows = con.execute("""SELECT indicator, area, node, period, "index" FROM index_levels WHERE indicator =
             'production' AND area = 'VN' AND (node = 'TOTAL' OR length(node) <= 2) AND period BETWEEN ? AND ?""",
