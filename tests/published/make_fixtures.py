@@ -88,7 +88,19 @@ def product_sheet(ws, *, month: int, year: int, rows=PRODUCT_ROWS) -> None:
         ws.append(list(r))
 
 
-def province_sheet(ws, *, month: int, year: int) -> None:
+#: Provincial rows as GSO printed them before the merger (63 provinces) ...
+PROVINCES_63 = [("CẢ NƯỚC ", 101.26, 105.79), ("Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
+                ("Thừa Thiên - Huế", 99.5, 101.2), ("Bà Rịa-Vũng Tàu", 99.99, 100.73), ("Đăk Lăk", 101.61, 90.87)]
+#: ... in January-June 2025 (Thừa Thiên Huế renamed Huế) ...
+PROVINCES_2025H1 = [("CẢ NƯỚC", 100.2, 103.1), ("Huế", 99.1, 102.4), ("TP. Hồ Chí Minh", 100.3, 101.5),
+                    ("Hà Giang", 98.7, 97.2)]
+#: ... and from July 2025 (the 34; 'Hà Giang' is no longer one of them).
+PROVINCES_34 = [("CẢ NƯỚC ", 101.26, 105.79), ("TP. Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
+                ("Huế", 99.5, 101.2), ("Thành phố Huế", 99.5, 101.2), ("Đăk Lăk", 101.61, 90.87),
+                ("Khánh Hòa", 102.2, 104.4), ("Hà Giang", 99.99, 100.73)]
+
+
+def province_sheet(ws, *, month: int, year: int, rows=PROVINCES_63) -> None:
     """Labour-usage index by province: title over two lines, a sub-heading inside the header block."""
     ws.append(["15. Chỉ số sử dụng lao động của doanh nghiệp công nghiệp"])
     ws.append(["      phân theo địa phương"])
@@ -97,8 +109,7 @@ def province_sheet(ws, *, month: int, year: int) -> None:
     ws.append([None, f" thời điểm 1/{month}/{year} so với", f" thời điểm 1/{month}/{year} so với"])
     ws.append([None, "cùng thời điểm tháng trước", "cùng thời điểm năm trước"])
     ws.append([])
-    for r in [("CẢ NƯỚC ", 101.26, 105.79), ("Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
-              ("Thừa Thiên - Huế", 99.5, 101.2), ("Bà Rịa-Vũng Tàu", 99.99, 100.73), ("Đăk Lăk", 101.61, 90.87)]:
+    for r in rows:
         ws.append(list(r))
 
 
@@ -117,7 +128,8 @@ def write_unseen(path: Path, *, month: int = 10, year: int = 2025) -> None:
     for r in rows:
         ws.append(list(r))
     product_sheet(wb.create_sheet("SP moi"), month=month, year=year)
-    province_sheet(wb.create_sheet("LĐ tỉnh"), month=month, year=year)
+    rows = PROVINCES_34 if (year, month) >= (2025, 7) else PROVINCES_63
+    province_sheet(wb.create_sheet("LĐ tỉnh"), month=month, year=year, rows=rows)
     wb.save(path)
 
 

@@ -51,9 +51,18 @@ def _baseline(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
+    date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
+    con.execute("ALTER TABLE published_figures ADD COLUMN IF NOT EXISTS derived_from VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS outcome VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS refused BIGINT")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -199,3 +199,21 @@ def parse_header(text: str, *, year: int | None = None, default_base: str = "",
     if kind == "quarter" and base != "yoy":
         return None
     return Header(period_of(ref, indicator=indicator), base, status, kind)
+
+
+#: Month names GSO writes in titles ('tháng Tám và tám tháng năm 2011'), folded.
+_MONTH_WORDS = {"gieng": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
+                "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12}
+_MONTH_WORD = "|".join(sorted(_MONTH_WORDS, key=len, reverse=True))
+
+
+def title_month(title: str) -> str | None:
+    """The month a table title names, YYYY-MM, or None: '7. Chỉ số sản xuất công nghiệp tháng 10 và 10 tháng năm
+    2025' -> 2025-10; 'tháng Tám và tám tháng năm 2011' -> 2011-08; 'Index of industrial production of September
+    and 9 months in 2020' -> 2020-09. A title without a year (or without a month) names none."""
+    t = english_to_vi(fold(title))
+    m = re.search(r"\bthang (\d{1,2}|" + _MONTH_WORD + r")\b.*?\bnam (\d{4})\b", t)
+    if not m:
+        return None
+    month = int(m.group(1)) if m.group(1).isdigit() else _MONTH_WORDS[m.group(1)]
+    return f"{m.group(2)}-{month:02d}" if 1 <= month <= 12 else None

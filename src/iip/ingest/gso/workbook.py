@@ -1,4 +1,4 @@
-"""Read a GSO workbook (.xls via xlrd, .xlsx via openpyxl read-only) into plain rows per sheet."""
+"""Read a GSO workbook (.xls via xlrd, .xlsx as zip + XML) into plain rows per sheet, TCVN3 text decoded."""
 from __future__ import annotations
 
 import zipfile
@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from iip.errors import IIPError
+from iip.ingest.gso.encoding import decode_rows
 
 
 class WorkbookError(IIPError):
@@ -19,7 +20,9 @@ def read_workbook(path: str | Path, *, keep=None) -> list[tuple[str, list[list]]
     """[(sheet name, rows)] of a workbook; rows are lists of raw cell values (None for empty).
 
     ``keep(head_rows) -> bool`` (optional) looks at a sheet's first rows; sheets it rejects are not
-    read further (speed: most sheets of a GSO workbook are not industry tables).
+    read further (speed: most sheets of a GSO workbook are not industry tables). Text typed in the legacy
+    TCVN3 font encoding is decoded to Unicode (:func:`iip.ingest.gso.encoding.decode_rows`), before ``keep``
+    sees it.
     """
     path = Path(path)
     with open(path, "rb") as fh:
@@ -42,8 +45,8 @@ def _read_xls(path: Path, keep=None) -> list[tuple[str, list[list]]]:
         for i in range(wb.nsheets):
             sh = wb.sheet_by_index(i)
             n = sh.nrows
-            if keep is None or keep([sh.row_values(r) for r in range(min(n, HEAD_ROWS))]):
-                out.append((sh.name, [sh.row_values(r) for r in range(n)]))
+            if keep is None or keep(decode_rows([sh.row_values(r) for r in range(min(n, HEAD_ROWS))])):
+                out.append((sh.name, decode_rows([sh.row_values(r) for r in range(n)])))
             wb.unload_sheet(i)
         return out
     except Exception as exc:
@@ -67,7 +70,7 @@ def _read_xlsx(path: Path, keep=None) -> list[tuple[str, list[list]]]:
                 with z.open(target) as fh:
                     rows = _sheet_rows(fh, shared, keep)
                 if rows is not None:
-                    out.append((name, rows))
+                    out.append((name, decode_rows(rows)))
             return out
     except WorkbookError:
         raise
@@ -144,10 +147,10 @@ def _sheet_rows(fh, shared: list[str], keep) -> list[list] | None:
         rows.append(row)
         el.clear()
         if not checked and len(rows) >= HEAD_ROWS:
-            if not keep(rows):
+            if not keep(decode_rows(rows)):
                 return None
             checked = True
-    if not checked and not keep(rows):
+    if not checked and not keep(decode_rows(rows)):
         return None
     return rows
 
