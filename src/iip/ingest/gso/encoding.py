@@ -11,11 +11,13 @@ harmless for matching, which folds case anyway.
 Deciding what to decode: a cell holding a letter only Unicode Vietnamese has (ư, ạ, ế ...) is Unicode and left
 alone, unless it also holds a marker (then its words without such letters are decoded); a cell holding a *marker* (a VN3 character that Vietnamese Unicode text never contains: ¸ µ ¶ Ö ® ...) is
 TCVN3; a cell of Latin-1 letters only ('Tèi' = 'Tối') is TCVN3 when its sheet has more TCVN3 cells than
-Unicode ones.
+Unicode ones; in a sheet with fewer, its words that read as TCVN3 only ('so víi' = 'so với', 'tÝnh' = 'tính':
+vowels that form no Vietnamese syllable unless decoded, an accented capital inside a word) are decoded.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: TCVN3 (VN3) byte -> Unicode letter, for the bytes 0xA1-0xFE that carry Vietnamese letters.
 TCVN3_TABLE = {
@@ -43,6 +45,29 @@ _LATIN1_LETTER = re.compile("[\u00a1-\u00ff]")
 def decode_tcvn3(text: str) -> str:
     """TCVN3 text as read through Latin-1 -> Unicode (NFC precomposed): 'Thùc hiÖn th¸ng' -> 'Thực hiện tháng'."""
     return text.translate(_DECODE)
+
+
+#: Vowel nuclei of Vietnamese syllables, tone marks removed (after the onsets 'gi' and 'qu').
+NUCLEI = set("""a ai ao au ay ă â âu ây e eo ê êu i ia iu iê iêu o oa oai oay oă oe oi oo ô ôi ơ ơi u ua uâ uây uê
+ui uô uôi uơ uy uya uyê uyu ư ưa ưi ưu ươ ươi ươu y yê yêu""".split())
+_TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
+_VOWEL_RUN = re.compile("[aăâeêioôơuưy]+")
+
+
+def _syllable_ok(word: str) -> bool:
+    """True when a word's vowels form a Vietnamese nucleus ('với' -> 'ơi' yes; 'víi' -> 'ii' no)."""
+    base = unicodedata.normalize("NFC", unicodedata.normalize("NFD", word.lower()).translate(_TONES))
+    base = re.sub(r"^(gi|qu)(?=[aăâeêioôơuưy])", "", base)
+    runs = _VOWEL_RUN.findall(base)
+    return len(runs) <= 1 and all(r in NUCLEI for r in runs)
+
+
+def _legacy_word(word: str) -> bool:
+    """A word of Latin-1 letters only that reads as TCVN3 and not as Unicode: an accented capital after a
+    small letter ('tÝnh'), or vowels that are no Vietnamese nucleus unless decoded ('víi' = 'với')."""
+    if re.search(r"[a-z][ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ]", word):
+        return True
+    return not _syllable_ok(word) and _syllable_ok(decode_tcvn3(word))
 
 
 def decode_words(text: str) -> str:
@@ -73,5 +98,5 @@ def decode_rows(rows: list[list]) -> list[list]:
             return decode_words(c) if MARKERS.search(c) else c
         if MARKERS.search(c) or mostly_legacy:
             return decode_tcvn3(c)
-        return c
+        return re.sub(r"\S+", lambda m: decode_tcvn3(m[0]) if _legacy_word(m[0]) else m[0], c)
     return [[cell(c) for c in row] for row in rows]

@@ -104,7 +104,7 @@ def parse_reference(t: str, *, year: int | None = None) -> tuple[str, int, int |
     m = re.search(r"\bqu[yi] (iv|i{1,3}|[1-4])\b(?:\D{0,12}?(\d{4}))?", t)
     if m:
         return "quarter", _year(m, 2, year), ROMAN[m.group(1)], None
-    m = re.search(r"\b(\d{1,2}) thang (?:dau )?(?:nam )?(?:nam )?(\d{4})?", t)
+    m = re.search(r"\b(\d{1,2}) thang(?: dau)?(?: nam)?(?: nam)?(?: |/|$)(\d{4})?", t)   # '4 tháng/2000
     if m and not re.search(r"thang\s*$", t[: m.start()]):
         return "cum", _year(m, 2, year), int(m.group(1)), None
     m = re.search(r"\bthang (\d{1,2})\b(?:(?: (?:nam )+|/)(\d{4}))?", t)     # 'tháng 10 năm 2023', 'tháng 10/2023'
@@ -143,8 +143,8 @@ def parse_base(t: str, ref: tuple) -> str | None:
         return None
     if re.search(r"qu[yi] (iv|i{1,3}|[1-4])", t) and kind == "quarter":
         return "yoy"
-    m = re.search(r"\bnam (\d{4})", t)
-    if m and (y is None or int(m.group(1)) == y - 1):
+    m = re.search(r"\bnam (\d{4})|thang/(\d{4})", t)              # 'so năm 2012', 'so với 4 tháng/1999'
+    if m and (y is None or int(m.group(1) or m.group(2)) == y - 1):
         return "yoy"
     return None
 

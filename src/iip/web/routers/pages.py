@@ -276,7 +276,7 @@ def releases_page(
     request: Request, lang: str = Depends(get_lang), con=Depends(get_con), cache=Depends(get_cache)
 ):
     t = translator(lang)
-    revs = records(pub_svc.revisions(con, limit=50))
+    revs = records(pub_svc.revisions(con, limit=50, lang=lang))
     fig = None
     if revs:
         top = revs[:20]
@@ -286,7 +286,8 @@ def releases_page(
                     "type": "bar",
                     "orientation": "h",
                     "x": [r["revision"] for r in top],
-                    "y": [f"{r['area']} {r['node']} {r['measure']} {r['period']}" for r in top],
+                    "y": [f"{r['node_name']}, {r['area_name']}: {r['measure']} {r['period']} ({r['revision_unit']})"
+                          for r in top],
                 }
             ],
             "layout": {
