@@ -131,7 +131,7 @@ def test_label_key():
     assert label_key("Vải dệt từ sợi TH hoặc sợi nhân tạo") == "vai det tu soi tong hop hoac soi nhan tao"
 
 
-def test_cli_levels_and_revisions_export(gso_files, db, tmp_path):
+def test_cli_levels_and_revisions_export(gso_files, db, tmp_path, monkeypatch):
     import openpyxl
     aug = tmp_path / "2023-08-29-Bieu-8-2023.xlsx"        # carries the July actual: revision 106.0 -> 107.25
     wb = openpyxl.Workbook()
@@ -150,7 +150,9 @@ def test_cli_levels_and_revisions_export(gso_files, db, tmp_path):
     r = CliRunner().invoke(app, ["--db", str(db), "export", "revisions", "--indicator", "production", "--out", str(out)])
     assert r.exit_code == 0, r.output
     rev = pd.read_csv(out, dtype={"node": str})
+    from iip.cli import published as cli_published
+    monkeypatch.setattr(cli_published.console, "_width", 250)      # names on one line
     shown = CliRunner().invoke(app, ["--db", str(db), "revisions"]).output
-    for row in rev.itertuples():   # every exported series is printed by `iip revisions`
-        assert f"{row.mean_revision:+.3f}" in shown and row.node in shown
+    for row in rev.itertuples():   # every exported series is printed by `iip revisions`, with its name
+        assert f"{row.mean_revision:+.3f} {row.revision_unit}" in shown and row.node_name in shown
     assert rev[(rev.node == "TOTAL") & (rev.measure == "yoy")][["n", "mean_revision"]].values.tolist() == [[1, 1.25]]

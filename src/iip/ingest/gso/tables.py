@@ -78,17 +78,25 @@ def to_number(v: object) -> float | None:
 
 
 def _text(v: object) -> str:
+    """A cell as one line of text ('' for an empty cell); a whole float loses its '.0'."""
+    if v is None or v == "":
+        return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"\s+", " ", str(v)).strip() if v not in (None, "") else ""
+    return " ".join(str(v).split())
 
 
 def _is_title(row: list) -> str | None:
-    cells = [(j, _text(c)) for j, c in enumerate(row) if _text(c)]
-    if not cells or cells[0][0] > 1 or len(cells) > 2:
-        return None
-    kind = table_kind(cells[0][1])
-    return kind
+    """The kind of table a row is the title of: at most two text cells, the first in column A or B."""
+    cells: list[tuple[int, str]] = []
+    for j, c in enumerate(row):
+        text = _text(c)
+        if not text:
+            continue
+        if (not cells and j > 1) or len(cells) == 2:
+            return None
+        cells.append((j, text))
+    return table_kind(cells[0][1]) if cells else None
 
 
 def _label_col(row: list, col: int = 0) -> int | None:
