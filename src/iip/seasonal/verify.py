@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -62,8 +63,8 @@ def janfeb_outliers(report: dict) -> list[str]:
 
 def compare(df: pd.DataFrame, name: str) -> tuple[dict, SAResult, SAResult]:
     """Adjust with and without Tet; the figures of one row of the verification table."""
-    with_tet = adjust(df, name=name)
-    no_tet = adjust(df, name=name, tet=False)
+    with_tet = cast(SAResult, adjust(df, name=name))            # a result, not spec text (spec_only is off)
+    no_tet = cast(SAResult, adjust(df, name=name, tet=False))
     rep = with_tet.report
     b, a = rep["tet"]["before_days"], rep["tet"]["after_days"]
     left_no = tet_left(no_tet.series, before=b, after=a)

@@ -150,8 +150,7 @@ def find_tables(rows: list[list]) -> list[Table]:
         lc = _label_col(row, cur.label_col)
         if lc is None and in_data and len(_text(row[cur.label_col + 1]) if len(row) > cur.label_col + 1 else "") > 3:
             lc = _label_col(row, cur.label_col + 1)      # an indented sub-row ('Chia ra:' | 'Thép tròn ...')
-        nums = {j: to_number(c) for j, c in enumerate(row) if lc is not None and j > lc}
-        nums = {j: v for j, v in nums.items() if v is not None}
+        nums = {j: v for j, c in enumerate(row) if lc is not None and j > lc and (v := to_number(c)) is not None}
         if lc is not None and nums and not _looks_like_years(nums, in_data):
             if not in_data:
                 _set_headers(cur, hdr, width=max(nums))

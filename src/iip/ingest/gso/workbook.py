@@ -88,9 +88,9 @@ def _sheet_targets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     rid = {r.get("Id"): r.get("Target") for r in rels}
     out = []
     for sh in wb.iter(f"{_NS}sheet"):
-        t = rid.get(sh.get(f"{_RNS}id"), "")
+        t = rid.get(sh.get(f"{_RNS}id")) or ""
         t = t.lstrip("/") if t.startswith("/") else "xl/" + t
-        out.append((sh.get("name"), t))
+        out.append((sh.get("name") or "", t))
     return out
 
 

@@ -7,7 +7,7 @@ Every page takes ``?lang=vi|en`` (remembered in a cookie). Data comes from the s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
@@ -145,8 +145,8 @@ def series_page(
             "groups": groups,
             "api": api,
             "query": query,
-            "measures": list(Measure.__args__),
-            "kinds": list(Kind.__args__),
+            "measures": list(get_args(Measure)),
+            "kinds": list(get_args(Kind)),
             **_choices(lang),
         },
         lang=lang,
