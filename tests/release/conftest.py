@@ -14,6 +14,7 @@ from iip.store import connect
 PROVINCES = ["01", "22", "26", "48", "74", "79"]
 CLASSES = ["0510", "1010", "1020", "1050", "1103", "2410", "3511"]
 FIRST, LAST = "2020-01", "2023-12"
+OWNERSHIP = ("state", "nonstate", "fdi")
 
 
 def months(first: str = FIRST, last: str = LAST) -> list[str]:
@@ -34,7 +35,7 @@ def make_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
             for _ in range(n):
                 k += 1
                 e = f"E{k:03d}"
-                reg.append((e, f"Công ty {k}", pv, c, "nonstate"))
+                reg.append((e, f"Công ty {k}", pv, c, OWNERSHIP[k % 3]))
                 makes[e] = [f"P{c}a"] + ([f"P{c}b"] if rng.random() < .5 else [])
     register = pd.DataFrame(reg, columns=["enterprise_id", "name", "province", "vsic", "ownership"])
     size = {e: float(rng.lognormal(3, 1.2)) for e in makes}

@@ -6,6 +6,8 @@ The formulas are SQL, in ``indices.sql`` beside this module (installed in the st
 * :func:`indices` -- every measure of compiled series: index, mom, yoy, ytd and the contributions;
 * :func:`levels` -- the compiled levels alone (fast);
 * :func:`growth_of` -- mom, yoy and ytd of any other level series (seasonally adjusted, published levels);
+* :func:`contributions_of` -- contributions of parts to their whole's growth (ownership sectors,
+  :mod:`iip.compile.ownership`);
 * :func:`period_growth` -- quarters, half-years and years; :func:`direction_counts` -- diffusion.
 
 mom(t) = 100 I(t)/I(t-1); yoy(t) = 100 I(t)/I(t-12); ytd(t) = 100 sum(I, Jan..t)/sum(I, Jan..t a year earlier);
@@ -112,6 +114,32 @@ def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key
         con.unregister("_iip_levels")
     for c in ("mom", "yoy", "ytd"):
         out[c] = g[c].to_numpy(dtype=float) if len(g) == len(out) else np.nan
+    return out
+
+
+def contributions_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str],
+                     part: str = "part", whole: str = "whole") -> pd.DataFrame:
+    """Contributions of parts to their whole's growth, by the SQL table macro ``part_contributions`` (growth.sql):
+    contrib_yoy(t) = 100 (part(t) - part(t-12)) / whole(t-12), contrib_ytd the same with sums over January..t.
+    ``frame``: columns ``key`` (the part), ``period`` YYYY-MM, ``part`` (its level in the whole's units; the parts
+    of a month add up to ``whole``) and ``whole``. Returns ``frame`` with contrib_yoy and contrib_ytd added."""
+    if con is None:
+        with formulas() as own:
+            return contributions_of(own, frame, key=key, part=part, whole=whole)
+    out = frame.reset_index(drop=True).copy()
+    sid = pd.MultiIndex.from_frame(out[list(key)]).factorize()[0]
+    period = out["period"].astype(str)
+    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
+    t = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "part": out[part].astype(float).to_numpy(),
+                      "whole": out[whole].astype(float).to_numpy(), "row": np.arange(len(out))})
+    con.register("_iip_parts", t)
+    try:
+        c = con.execute("SELECT t.row, c.contrib_yoy, c.contrib_ytd FROM part_contributions(_iip_parts) c "
+                        "JOIN _iip_parts t USING (sid, pid) ORDER BY t.row").df()
+    finally:
+        con.unregister("_iip_parts")
+    for col in ("contrib_yoy", "contrib_ytd"):
+        out[col] = c[col].to_numpy(dtype=float)
     return out
 
 
