@@ -21,7 +21,7 @@ def months(first: str = FIRST, last: str = LAST) -> list[str]:
     return [p.strftime("%Y-%m") for p in pd.period_range(first, last, freq="M")]
 
 
-def make_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
+def make_tables(seed: int = 7, last: str = LAST) -> dict[str, pd.DataFrame]:
     """register, products, weights, reports (with a status column: a few base-year rows imputed)."""
     rng = np.random.default_rng(seed)
     products = pd.DataFrame([(f"P{c}{s}", f"Sản phẩm {c}{s}", f"Product {c}{s}", "tấn", c)
@@ -40,7 +40,7 @@ def make_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
     register = pd.DataFrame(reg, columns=["enterprise_id", "name", "province", "vsic", "ownership"])
     size = {e: float(rng.lognormal(3, 1.2)) for e in makes}
     rows = []
-    ms = months()
+    ms = months(last=last)
     for e, ps in makes.items():
         trend = rng.normal(0.004, 0.01)
         for p in ps:
@@ -85,6 +85,14 @@ def tables():
 def store_path(tmp_path_factory, tables):
     path = tmp_path_factory.mktemp("release") / "s.duckdb"
     build_store(path, tables).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def store_2025(tmp_path_factory):
+    """The same enterprises with data to August 2025: the compile adds the 34 merged provinces (N<code>)."""
+    path = tmp_path_factory.mktemp("release2025") / "s.duckdb"
+    build_store(path, make_tables(last="2025-08")).close()
     return path
 
 

@@ -44,6 +44,7 @@ def ownership_parts(classes: pd.DataFrame, quantities: pd.DataFrame, unit_values
     q["aq"] = q["a"].fillna(0.0) * q["q"].fillna(0.0)
     num = q.groupby(["node", "period", "ownership"], as_index=False)["aq"].sum()
     den = q.groupby(["node", "period"], as_index=False)["aq"].sum().rename(columns={"aq": "den"})
+    check_proportional(classes, den)
     s = num.merge(den, on=["node", "period"])
     s["share"] = np.where(s["den"] > 0, s["aq"] / s["den"].where(s["den"] > 0), 0.0)
     c = classes.dropna(subset=["index", "e_total"]).merge(s[["node", "period", "ownership", "share"]],
@@ -53,6 +54,22 @@ def ownership_parts(classes: pd.DataFrame, quantities: pd.DataFrame, unit_values
     grid = pd.MultiIndex.from_product([sorted(quantities["ownership"].unique()), sorted(classes["period"].unique())],
                                       names=["ownership", "period"])
     return parts.reindex(grid, fill_value=0.0).reset_index()
+
+
+def check_proportional(classes: pd.DataFrame, den: pd.DataFrame, *, rtol: float = 1e-6) -> None:
+    """Within a base year, a class index is proportional to its output at base-year unit values,
+    I(c, t) = k_c * sum_p a_p q_p(t) (k_c: the class's weights, link and reference factors). A month off that line
+    means the quantities are not the ones the index was compiled from: a MethodError naming it."""
+    c = classes.dropna(subset=["index"]).merge(den, on=["node", "period"], how="left").fillna({"den": 0.0})
+    c["ratio"] = c["index"] / c["den"].where(c["den"] > 0)
+    lost = c[(c["den"] <= 0) & (c["index"] > 0)]
+    spread = c.groupby(["node", "base_year"])["ratio"].agg(["min", "max"])
+    off = spread[(spread["max"] - spread["min"]) > rtol * spread["max"].abs()]
+    if len(lost) or len(off):
+        where = (f"class {lost['node'].iloc[0]} in {lost['period'].iloc[0]}" if len(lost) else
+                 f"class {off.index[0][0]}")
+        raise MethodError(f"the reports do not reproduce the compiled class indices ({where}): the reports changed "
+                          "since the compile (run `iip compile`)")
 
 
 def _classes(con, first: str, last: str) -> pd.DataFrame:

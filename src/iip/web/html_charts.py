@@ -15,13 +15,15 @@ import math
 
 from markupsafe import Markup, escape
 
+from iip.reference.rounding import growth_from_index
 from iip.web.i18n import fmt_number
 
 UP, DOWN, MID, GREY = (26, 152, 80), (215, 48, 39), (255, 255, 191), "#d9d9d9"
 
 
 def _pct(v):
-    return None if v is None else v - 100.0
+    """The growth a 100-based figure states: the index rounded half up to one decimal, minus 100."""
+    return None if v is None else float(growth_from_index(v))
 
 
 def _fmt(v, lang: str, nd: int = 1, unit: str = "%") -> str:
