@@ -89,7 +89,8 @@ def figures(con: duckdb.DuckDBPyConnection, *, as_of: dt.date | None = None, vin
     if status_where:
         sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(status_where)}"
     if limit is not None:
-        n = con.execute(f"SELECT count(*) FROM ({sql})", args + status_args).fetchone()[0]
+        row = con.execute(f"SELECT count(*) FROM ({sql})", args + status_args).fetchone()
+        n = int(row[0]) if row else 0
         if n > limit:
             raise OptionError(f"{n:,} published figures match: narrow the query (indicator, area, node, measure, "
                               f"from, to) to at most {limit:,}")

@@ -35,13 +35,22 @@ class _Status:
         return self.of.get((table, code, column), "compiled")
 
 
+def stated(index) -> float:
+    """The growth a text states for a 100-based figure (``growth_from_index``: one decimal, half up, minus 100)."""
+    g = growth_from_index(float(index))
+    if g is None:
+        raise ValueError("a stated growth needs a figure")
+    return float(g)
+
+
 def _pct(key: str, index, node, period: str, status: str, **extra) -> dict:
-    return {"key": key, "value": float(growth_from_index(float(index))), "index": float(index), "unit": "pct",
-            "node": node, "period": period, "status": status, **extra}
+    return {"key": key, "value": stated(index), "index": float(index), "unit": "pct", "node": node,
+            "period": period, "status": status, **extra}
 
 
 def _pp(key: str, value, node, period: str, status: str, **extra) -> dict:
-    return {"key": key, "value": float(round_half_up(float(value), TEXT_DECIMALS)), "unit": "pp", "node": node,
+    r = round_half_up(float(value), TEXT_DECIMALS)
+    return {"key": key, "value": float(r) if r is not None else None, "unit": "pp", "node": node,
             "period": period, "status": status, **extra}
 
 
@@ -162,8 +171,8 @@ def product_facts(d: ReleaseData, *, n: int = 3) -> list[dict]:
             continue
         pr = _visible(d.products, col)
         pr = pr[pr[col] > 0]
-        stated = pr[col].map(lambda x: growth_from_index(float(x)))   # what the text would say
-        for key, rows in ((up, pr[stated > 0].nlargest(n, col)), (down, pr[stated < 0].nsmallest(n, col))):
+        said = pr[col].map(stated)   # what the text would say
+        for key, rows in ((up, pr[said > 0].nlargest(n, col)), (down, pr[said < 0].nsmallest(n, col))):
             for rank, (code, v) in enumerate(zip(rows["product_code"], rows[col]), 1):
                 out.append(_pct(key, v, code, per, st("products", code, col), rank=rank))
     return out

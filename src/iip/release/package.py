@@ -123,9 +123,14 @@ def _sdmx(con, d: data.ReleaseData, figs: pd.DataFrame, out: Path, stamp: dt.dat
             sdmx_out.write_csv(ds, out / f"iip_{d.period}.csv")]
 
 
+def _scalar(con, sql: str, args: list | None = None):
+    row = con.execute(sql, args or []).fetchone()
+    return row[0] if row else None
+
+
 def _previous(con, period: str, source: str) -> tuple[int, int | None, str | None]:
     """(next vintage number for the period, previous vintage of the same source, its directory)."""
-    n = con.execute("SELECT coalesce(max(vintage), 0) FROM releases WHERE period = ?", [period]).fetchone()[0]
+    n = _scalar(con, "SELECT coalesce(max(vintage), 0) FROM releases WHERE period = ?", [period])
     prev = con.execute("""SELECT vintage, directory FROM releases WHERE period = ? AND source = ?
                           ORDER BY vintage DESC LIMIT 1""", [period, source]).fetchone()
     return int(n) + 1, (prev[0] if prev else None), (prev[1] if prev else None)
@@ -162,9 +167,9 @@ def write_release(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    run = con.execute("SELECT max(run_id) FROM index_cells").fetchone()[0] if source == "compiled" else None
+    run = _scalar(con, "SELECT max(run_id) FROM index_cells") if source == "compiled" else None
     with transaction(con):
-        rid = int(con.execute("SELECT coalesce(max(release_id), 0) + 1 FROM releases").fetchone()[0])
+        rid = int(_scalar(con, "SELECT coalesce(max(release_id), 0) + 1 FROM releases"))
         con.execute("""INSERT INTO releases (release_id, period, source, vintage, directory, files, content_hash,
                        compile_run_id, langs, as_of, sa_run_id, figures_vintage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                        ?, ?)""",

@@ -118,9 +118,11 @@ def dataset(obs: pd.DataFrame, *, base_year: int | None) -> m.StructureSpecificT
 def write_xml(ds: m.StructureSpecificTimeSeriesDataSet, path: Path, *, message_id: str,
               prepared: dt.datetime) -> Path:
     """SDMX-ML 2.1 structure-specific data message (sdmx1's writer)."""
+    structure = ds.structured_by
+    assert structure is not None, "a data set of :func:`dataset` has its structure"
     header = message.Header(id=message_id, test=False, prepared=prepared, sender=m.Agency(id="VN_IIP"))
-    msg = message.DataMessage(header=header, data=[ds], observation_dimension=ds.structured_by.dimensions.get(
-        "TIME_PERIOD"))
+    msg = message.DataMessage(header=header, data=[ds],
+                              observation_dimension=structure.dimensions.get("TIME_PERIOD"))
     path.write_bytes(sdmx.to_xml(msg, pretty_print=True))
     return path
 

@@ -72,7 +72,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
     if not _exists(con, "schema_version"):
         return 0
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:

@@ -27,7 +27,8 @@ def _layout(lang: str, **kw) -> dict:
 
 def _pct(v):
     """Growth as a table shows it: the index rounded half up to two decimals, minus 100."""
-    return None if v is None else float(growth_from_index(v, TABLE_DECIMALS))
+    g = None if v is None else growth_from_index(v, TABLE_DECIMALS)
+    return None if g is None else float(g)
 
 
 def growth_bars(
