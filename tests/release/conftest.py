@@ -3,6 +3,7 @@ compiled with the real engine (base year 2020). Built once per session; tests th
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -96,11 +97,24 @@ def store_2025(tmp_path_factory):
     return path
 
 
+def private_copy(store: Path, tmp_path: Path):
+    """A writable connection to a private copy of a session store (closed by the caller)."""
+    p = tmp_path / "s.duckdb"
+    shutil.copy(store, p)
+    return connect(p)
+
+
 @pytest.fixture()
 def con(store_path, tmp_path):
     """A private writable copy of the session store."""
-    p = tmp_path / "s.duckdb"
-    shutil.copy(store_path, p)
-    c = connect(p)
+    c = private_copy(store_path, tmp_path)
+    yield c
+    c.close()
+
+
+@pytest.fixture()
+def con25(store_2025, tmp_path):
+    """A private writable copy of the store with data to August 2025."""
+    c = private_copy(store_2025, tmp_path)
     yield c
     c.close()

@@ -2,26 +2,13 @@
 charts, SDMX -- and releases before it the 63, by one rule (iip.reference.province_table / province_units)."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
 import sdmx
 
 from iip import reference
 from iip.release import data, facts, narrative, sdmx_out
 from iip.release.package import read_figures, write_release
-from iip.store import connect
 
 from conftest import PROVINCES
-
-
-@pytest.fixture()
-def con25(store_2025, tmp_path):
-    p = tmp_path / "s.duckdb"
-    shutil.copy(store_2025, p)
-    c = connect(p)
-    yield c
-    c.close()
 
 
 def merged_areas() -> set[str]:

@@ -90,6 +90,28 @@ def formulas() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _apply_macro(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, key: Sequence[str], inputs: dict[str, str],
+                 macro: str, outputs: tuple[str, ...]) -> pd.DataFrame:
+    """Run the growth.sql table macro ``macro`` on ``frame``'s series (one per distinct ``key``; months from column
+    ``period``; macro input column <- frame column per ``inputs``) and return ``frame`` with ``outputs`` added."""
+    key = list(key)
+    out = frame.reset_index(drop=True).copy()
+    sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
+    period = out["period"].astype(str)
+    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
+    t = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "row": np.arange(len(out)),
+                      **{name: out[col].astype(float).to_numpy() for name, col in inputs.items()}})
+    con.register("_iip_series", t)
+    try:
+        g = con.execute(f"SELECT t.row, {', '.join('g.' + c for c in outputs)} FROM {macro}(_iip_series) g "
+                        "JOIN _iip_series t USING (sid, pid) ORDER BY t.row").df()
+    finally:
+        con.unregister("_iip_series")
+    for c in outputs:
+        out[c] = g[c].to_numpy(dtype=float) if len(g) == len(out) else np.nan
+    return out
+
+
 def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str] = (),
               value: str = "value") -> pd.DataFrame:
     """mom, yoy and ytd of the level series in ``frame`` (columns ``key`` identifying each series, ``period``
@@ -99,22 +121,7 @@ def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key
     if con is None:
         with formulas() as own:
             return growth_of(own, frame, key=key, value=value)
-    key = list(key)
-    out = frame.reset_index(drop=True).copy()
-    sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
-    period = out["period"].astype(str)
-    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
-    lv = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "index": out[value].astype(float).to_numpy(),
-                       "row": np.arange(len(out))})
-    con.register("_iip_levels", lv)
-    try:
-        g = con.execute("SELECT l.row, g.mom, g.yoy, g.ytd FROM level_growth(_iip_levels) g "
-                        "JOIN _iip_levels l USING (sid, pid) ORDER BY l.row").df()
-    finally:
-        con.unregister("_iip_levels")
-    for c in ("mom", "yoy", "ytd"):
-        out[c] = g[c].to_numpy(dtype=float) if len(g) == len(out) else np.nan
-    return out
+    return _apply_macro(con, frame, key, {"index": value}, "level_growth", ("mom", "yoy", "ytd"))
 
 
 def contributions_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str],
@@ -126,21 +133,8 @@ def contributions_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame,
     if con is None:
         with formulas() as own:
             return contributions_of(own, frame, key=key, part=part, whole=whole)
-    out = frame.reset_index(drop=True).copy()
-    sid = pd.MultiIndex.from_frame(out[list(key)]).factorize()[0]
-    period = out["period"].astype(str)
-    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
-    t = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "part": out[part].astype(float).to_numpy(),
-                      "whole": out[whole].astype(float).to_numpy(), "row": np.arange(len(out))})
-    con.register("_iip_parts", t)
-    try:
-        c = con.execute("SELECT t.row, c.contrib_yoy, c.contrib_ytd FROM part_contributions(_iip_parts) c "
-                        "JOIN _iip_parts t USING (sid, pid) ORDER BY t.row").df()
-    finally:
-        con.unregister("_iip_parts")
-    for col in ("contrib_yoy", "contrib_ytd"):
-        out[col] = c[col].to_numpy(dtype=float)
-    return out
+    return _apply_macro(con, frame, key, {"part": part, "whole": whole}, "part_contributions",
+                        ("contrib_yoy", "contrib_ytd"))
 
 
 def period_growth(tidy: pd.DataFrame, *, freq: str = "Q", value: str = "index") -> pd.DataFrame:

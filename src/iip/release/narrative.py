@@ -139,6 +139,23 @@ def _months_en(period: str) -> str:
     return f"the first {NUMBER_EN[int(period[5:7])]} months of {period[:4]}"
 
 
+def sections_list(f: Facts, secs: list[dict], contrib: str, lang: str, nm: dict) -> str:
+    """The sections' growth, each with its contribution (points) where there is one: " Trong đó, ngành chế biến,
+    chế tạo tăng 8,6%, đóng góp 6,5 điểm phần trăm vào mức tăng chung; ..." / " By sector: manufacturing +8.6%
+    (6.5 percentage points of the total), ..."."""
+    if not secs:
+        return ""
+    parts = []
+    for x in secs:
+        c = f.get(contrib, x["node"])
+        if lang == "vi":
+            parts.append(f"{nm[x['node']]} {change(x, lang, qualify=False)}"
+                         + (f", {points(c, lang)} vào mức tăng chung" if c else ""))
+        else:
+            parts.append(f"{nm[x['node']]} {signed(x, lang)}" + (f" ({points(c, lang)} of the total)" if c else ""))
+    return (" Trong đó, " + "; ".join(parts) if lang == "vi" else " By sector: " + ", ".join(parts)) + "."
+
+
 def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
     t, mom, prev = f.get("yoy", "TOTAL"), f.get("mom", "TOTAL"), f.get("prev_yoy", "TOTAL")
     if t is None:
@@ -151,11 +168,7 @@ def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
         s += (f"{change(mom, lang)} so với tháng trước và {change(t, lang, qualify=t['status'] != mom['status'])}"
               if mom else change(t, lang)) + " so với cùng kỳ năm trước" + (" (số liệu chính thức)" if revised
                                                                             else "") + "."
-        if secs:
-            parts = [f"{nm[x['node']]} {change(x, lang, qualify=False)}" + (
-                f", {points(c, lang)} vào mức tăng chung" if (c := f.get("contrib_yoy", x["node"])) else "")
-                for x in secs]
-            s += " Trong đó, " + "; ".join(parts) + "."
+        s += sections_list(f, secs, "contrib_yoy", lang, nm)
         out = [s]
         if prev:
             out.append(f"Theo số liệu chính thức, IIP {month_name(prev['period'], lang)} "
@@ -163,11 +176,7 @@ def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
     else:
         s = f"Industrial production {change(t, lang)}{' (revised)' if revised else ''} in {m} from a year earlier"
         s += f" {then_en(t, mom)} from the previous month." if mom else "."
-        if secs:
-            parts = [f"{nm[x['node']]} {signed(x, lang)}" + (
-                f" ({points(c, lang)} of the total)" if (c := f.get("contrib_yoy", x["node"])) else "")
-                for x in secs]
-            s += " By sector: " + ", ".join(parts) + "."
+        s += sections_list(f, secs, "contrib_yoy", lang, nm)
         out = [s]
         if prev:
             out.append(f"Revised data put {month_name(prev['period'], lang).split()[0]}'s year-on-year growth at "
@@ -189,15 +198,10 @@ def cumulative(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
             head = f"Tính chung {mth} tháng năm {d.period[:4]}" if mth > 2 else \
                 f"Tính chung 2 tháng đầu năm {d.period[:4]}"
             s = f"{head}, IIP {change(t, lang)} so với cùng kỳ năm trước."
-            parts = [f"{nm[x['node']]} {change(x, lang, qualify=False)}" + (
-                f", {points(c, lang)} vào mức tăng chung" if (c := f.get("contrib_ytd", x["node"])) else "")
-                for x in secs]
-            s += (" Trong đó, " + "; ".join(parts) + ".") if parts else ""
+            s += sections_list(f, secs, "contrib_ytd", lang, nm)
         else:
             s = f"Over {_months_en(d.period)}, industrial production {change(t, lang)} on a year earlier."
-            parts = [f"{nm[x['node']]} {signed(x, lang)}" + (
-                f" ({points(c, lang)})" if (c := f.get("contrib_ytd", x["node"])) else "") for x in secs]
-            s += (" Sectors: " + ", ".join(parts) + ".") if parts else ""
+            s += sections_list(f, secs, "contrib_ytd", lang, nm)
         out.append(s)
     top, bottom = f.all("division_top"), f.all("division_bottom")
     if top:
