@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import OptionError
+from iip.reference.periods import month_numbers
 
 #: The measure columns of :func:`indices` (and of the store's view ``indices``), in order.
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
@@ -97,9 +98,8 @@ def _apply_macro(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, key: Seque
     key = list(key)
     out = frame.reset_index(drop=True).copy()
     sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
-    period = out["period"].astype(str)
-    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
-    t = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "row": np.arange(len(out)),
+    pid = month_numbers(out["period"].astype(str))
+    t = pd.DataFrame({"sid": sid, "pid": pid, "row": np.arange(len(out)),
                       **{name: out[col].astype(float).to_numpy() for name, col in inputs.items()}})
     con.register("_iip_series", t)
     try:
