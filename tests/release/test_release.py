@@ -250,3 +250,19 @@ def test_cli_release_and_bad_options(store_path, tmp_path):
     assert not (tmp_path / "o" / "2023-03" / "v1" / "narrative_en.md").exists()
     res = runner.invoke(app, ["--db", str(db), "releases"])
     assert res.exit_code == 0 and "2023-03" in res.output
+
+
+def test_labour_index_of_the_month_enters_with_ownership(con):
+    rows = [("total", "TOTAL", 100.4, 103.25), ("ownership", "state", 99.0, 98.95), ("ownership", "fdi", 101.0, 106.04),
+            ("section", "C", 100.5, 104.0)]
+    for dim, code, mom, yoy in rows:   # an older computation of the same month is ignored
+        con.execute("INSERT INTO labour_index (period, dimension, code, mom, yoy, computed_at) VALUES "
+                    "('2023-07', ?, ?, ?, ?, TIMESTAMP '2024-01-01')", [dim, code, mom - 5, yoy - 5])
+        con.execute("INSERT INTO labour_index (period, dimension, code, mom, yoy, computed_at) VALUES "
+                    "('2023-07', ?, ?, ?, ?, TIMESTAMP '2024-02-01')", [dim, code, mom, yoy])
+    d = data.load(con, "2023-07")
+    vi = narrative.render(facts.facts(d), d, "vi")
+    assert ("Số lao động đang làm việc trong các doanh nghiệp công nghiệp tại thời điểm 1/7/2023 tăng 0,4% so với "
+            "cùng thời điểm tháng trước và tăng 3,3% so với cùng thời điểm năm trước.") in vi
+    # 98.95 -> 99.0 -> -1.0 (GSO's rounding); 106.04 -> +6.0
+    assert "khu vực doanh nghiệp Nhà nước giảm 1,0%" in vi and "nước ngoài tăng 6,0%" in vi
