@@ -59,9 +59,19 @@ def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS refused BIGINT")
 
 
+def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``releases`` records what a vintage was built from: the published figures' as-of date (NULL: the
+    month's own workbook, or compiled data), the stored seasonal adjustment used (run id, NULL: none), and the
+    figures' vintage label (a compile run, or GSO's release month)."""
+    for column, kind in (("as_of", "DATE"), ("sa_run_id", "BIGINT"), ("figures_vintage", "VARCHAR")):
+        con.execute(f"ALTER TABLE releases ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
+              _release_provenance),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
 LATEST = MIGRATIONS[-1].version
