@@ -19,7 +19,9 @@ from iip.errors import IIPError, Problem
 from iip.store import next_id, sha256, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
-            "value", "unit", "sheet", "cell", "table_kind", "derived_from"]
+            "value", "unit", "sheet", "cell", "table_kind"]
+#: Provenance of a derived figure ('2023-Q1 yoy'); optional in what :func:`write_figures` is given.
+DERIVED_FROM = "derived_from"
 SUFFIXES = (".xls", ".xlsx")
 
 
@@ -115,7 +117,7 @@ def _write(con, path: Path, digest: str, parsed) -> FileResult:
                                                         if parsed.figures else "")
     df = pd.DataFrame(parsed.figures)
     if not df.empty:
-        df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[FIG_COLS]
+        df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[[*FIG_COLS, DERIVED_FROM]]
     notes = list(parsed.warnings) + [str(p) for p in parsed.refused]
     try:
         with transaction(con):
@@ -133,11 +135,12 @@ def _write(con, path: Path, digest: str, parsed) -> FileResult:
 
 
 def write_figures(con, file_id: int, df: pd.DataFrame) -> None:
-    """Append figures (columns FIG_COLS) under ``file_id``."""
+    """Append figures (columns FIG_COLS, and DERIVED_FROM when some are derived) under ``file_id``."""
     if df.empty:
         return
-    frame = df.assign(file_id=file_id)[["file_id", *FIG_COLS]]  # noqa: F841 (read by duckdb)
-    con.execute(f"INSERT INTO published_figures (file_id, {', '.join(FIG_COLS)}) SELECT * FROM frame")
+    cols = [*FIG_COLS, DERIVED_FROM] if DERIVED_FROM in df.columns else FIG_COLS
+    frame = df.assign(file_id=file_id)[["file_id", *cols]]  # noqa: F841 (read by duckdb)
+    con.execute(f"INSERT INTO published_figures (file_id, {', '.join(cols)}) SELECT * FROM frame")
 
 
 def national_csv(con, *, start: str = "2012-01", end: str = "2022-12") -> pd.DataFrame:

@@ -156,7 +156,7 @@ def import_sdmx(con, path: str | Path) -> dict:
         "source": SOURCE, "release": keep["release"], "indicator": "production", "area": keep["REF_AREA"],
         "node": keep["node"], "label": keep["INDICATOR"], "period": keep["period"], "measure": "level",
         "status": "actual", "value": keep["value"], "unit": "index " + base + "=100",
-        "sheet": None, "cell": None, "table_kind": "sdmx", "derived_from": None})[FIG_COLS]
+        "sheet": None, "cell": None, "table_kind": "sdmx"})[FIG_COLS]
     with transaction(con):
         fid = next_id(con, "published_file_seq")
         con.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen,"
