@@ -84,7 +84,7 @@ def is_tcvn3(text: str) -> bool:
 def decode_rows(rows: list[list]) -> list[list]:
     """A sheet's rows with every TCVN3 text cell decoded (see the module doc for the rule); rows without
     any TCVN3 text are returned as they are (the same list)."""
-    texts = [c for row in rows for c in row if isinstance(c, str)]
+    texts = [c for row in rows for c in row if type(c) is str]
     if not texts or MARKERS.search("\n".join(texts)) is None:
         return rows
     legacy = sum(map(is_tcvn3, texts))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from iip.errors import Problem
@@ -89,6 +90,7 @@ def expand_periods(h: Header) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def default_status(period: str, release: str | None) -> str:
     """Figures for the release's own month (or a period ending in it) are estimates; earlier ones actuals."""
     if release is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zipfile
+from functools import lru_cache
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -104,12 +105,15 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
 
 
 def _col_index(ref: str) -> int:
+    """0-based column of a cell reference ('AB12' -> 27)."""
+    return _column_of_letters(ref.rstrip("0123456789"))
+
+
+@lru_cache(maxsize=1024)
+def _column_of_letters(letters: str) -> int:
     n = 0
-    for ch in ref:
-        if ch.isalpha():
-            n = n * 26 + (ord(ch.upper()) - 64)
-        else:
-            break
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
     return n - 1
 
 
