@@ -7,7 +7,7 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.collection.conftest import _Tokens, auth, make_app
+from tests.collection.conftest import _Tokens, auth, csrf, make_app, page_login
 
 ROLES = ["anonymous", "admin", "ent_a", "ent_b", "prov_01", "prov_79", "national"]
 E1_LINE = {"enterprise_id": "E1", "period": "2024-01",
@@ -128,8 +128,7 @@ def test_passwords_are_argon2_hashed(client):
 @pytest.mark.parametrize("role,cookie_ok", [("ent_a", True), ("anonymous", False)])
 def test_pages_need_a_login(client, role, cookie_ok):
     if cookie_ok:
-        r = client.post("/collect/login", data={"username": role, "password": "correct horse battery"},
-                        follow_redirects=False)
+        r = page_login(client, role)
         assert r.status_code == 303 and "iip_token" in r.cookies
     r = client.get("/collect/", follow_redirects=False)
     assert (r.status_code == 200) == cookie_ok
@@ -140,16 +139,18 @@ def test_pages_need_a_login(client, role, cookie_ok):
 
 
 def test_page_form_submission_and_review_queue(client):
-    client.post("/collect/login", data={"username": "prov_01", "password": "correct horse battery"})
-    form = {"enterprise_id": "E1", "period": "2024-01", "employees": "120", "product_code_0": "STEEL",
-            "produced_0": "112.68", "sold_0": "112.68", "closing_stock_0": "10"}
+    page_login(client, "prov_01")
+    token = csrf(client, "/collect/?enterprise=E1&lang=en")
+    form = {"enterprise_id": "E1", "period": "2024-01", "employees": "120", "product_0": "STEEL",
+            "produced_0": "112.68", "sold_0": "112.68", "closing_stock_0": "10", "csrf": token}
     r = client.post("/collect/submit", data=form)
-    assert r.status_code == 200 and "submit" in r.text
+    assert r.status_code == 200 and 'id="result"' in r.text
     r = client.post("/collect/submit", data={**form, "produced_0": "-1"})
-    assert r.status_code == 422 and "negative" in r.text
+    assert r.status_code == 422 and "Rolled steel (nghìn tấn) · Produced" in r.text and "products[0]" not in r.text
     _flag(client)
-    assert "STEEL" in client.get("/collect/review").text
-    r = client.post("/collect/review/1", data={"action": "accept", "comment": "ok"}, follow_redirects=False)
+    assert "Rolled steel" in client.get("/collect/review").text
+    r = client.post("/collect/review/1", data={"action": "accept", "comment": "ok", "csrf": token},
+                    follow_redirects=False)
     assert r.status_code == 303
     assert client.app.state.db.execute("SELECT action, username FROM outlier_reviews").fetchall() == \
         [("accept", "prov_01")]

@@ -8,7 +8,8 @@ from iip.collection.accounts import Principal
 from iip.ingest.microdata import ingest_file
 from iip.quality.impute import impute_store
 from iip.quality.labour import labour_index
-from iip.quality.outliers import accept, edit, hidiroglou_berthelot, queue
+from iip.collection.review import accept, edit, queue
+from iip.quality.outliers import hidiroglou_berthelot
 from iip.store import connect
 
 

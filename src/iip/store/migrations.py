@@ -51,9 +51,16 @@ def _baseline(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
+    """Login throttling, approvals of microdata accounts, revision requests of released months."""
+    con.execute(schema.COLLECTION_SECURITY_DDL)
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(3, "collection security: login throttling, account approvals, revision requests",
+              _collection_security),
 ]
 LATEST = MIGRATIONS[-1].version
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import duckdb
 
 #: The store's id sequences (one per kind of record).
-SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
+SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:

@@ -210,3 +210,25 @@ class TargetOut(BaseModel):
     growth_interval_90: list[float] = []
     probability: float
     run_id: int
+
+
+class ProblemOut(BaseModel):
+    """One problem found in an input (iip.errors.Problem)."""
+
+    message: str
+    field: str | None = None
+    rule: str = "invalid"
+    row: int | None = None
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    severity: Literal["error", "warning"] = "error"
+
+
+class ProblemsErrorOut(ErrorOut):
+    """A 422 of the collection API: the problems found, and whether they are only warnings to confirm."""
+
+    problems: list[ProblemOut] | None = None
+    needs_confirmation: bool | None = Field(
+        None, description="true when every problem is a warning: resubmit with a comment to confirm"
+    )
