@@ -242,9 +242,9 @@ def approve(con: duckdb.DuckDBPyConnection, username: str, approver: Principal) 
         raise ForbiddenError("an account cannot approve itself")
     with write_transaction(con):
         _user_role(con, username)
-        open_ = con.execute("SELECT count(*) FROM account_approvals WHERE username = ? AND approved_at IS NULL",
-                            [username]).fetchone()[0]
-        if not open_:
+        open_ = con.execute("SELECT 1 FROM account_approvals WHERE username = ? AND approved_at IS NULL",
+                            [username]).fetchone()
+        if open_ is None:
             raise ConflictError(f"user {username!r} has no request awaiting approval")
         con.execute("UPDATE account_approvals SET approved_by = ?, approved_at = ? WHERE username = ? "
                     "AND approved_at IS NULL", [approver.username, datetime.now(), username])
@@ -284,7 +284,7 @@ def login(con: duckdb.DuckDBPyConnection, username: str, password: str, *, hours
     throttle.check(con, username, address)
     row = con.execute("SELECT password_hash, role, enterprise_id, province, active FROM users WHERE username = ?",
                       [username]).fetchone()
-    if not _verify(row, password):
+    if row is None or not _verify(row, password):
         _fail(con, username, address, "wrong password, unknown user or disabled account")
         raise AuthenticationError("wrong username or password, or the account is disabled")
     if con.execute("SELECT 1 FROM account_approvals WHERE username = ? AND approved_at IS NULL",

@@ -27,9 +27,9 @@ def scope_sql(principal: Principal, alias: str = "x") -> tuple[str, list]:
 def require_enterprise(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_id: str) -> None:
     """ForbiddenError when the enterprise is outside the caller's scope (404 is not used: no probing)."""
     cond, args = scope_sql(principal, "r")
-    ok = con.execute(f"SELECT count(*) FROM register r WHERE r.enterprise_id = ? AND {cond}",
-                     [enterprise_id, *args]).fetchone()[0]
-    if not ok:
+    ok = con.execute(f"SELECT 1 FROM register r WHERE r.enterprise_id = ? AND {cond}",
+                     [enterprise_id, *args]).fetchone()
+    if ok is None:
         raise ForbiddenError(f"you may not read or change enterprise {enterprise_id!r}")
 
 
@@ -105,7 +105,7 @@ def audit_entries(con, principal: Principal, *, limit: int = 500) -> pd.DataFram
         return audit.entries(con, limit=limit)
     if principal.role == "provincial":
         return audit.entries(con, province=principal.province, limit=limit)
-    return audit.entries(con, enterprise_ids=[principal.enterprise_id], limit=limit)
+    return audit.entries(con, enterprise_ids=[principal.enterprise_id or ""], limit=limit)
 
 
 def records(df: pd.DataFrame) -> list[dict]:

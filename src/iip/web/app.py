@@ -175,7 +175,7 @@ def _mount_static(app: FastAPI) -> None:
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon.png",
         )
-        inline = tuple(re.findall(r"<script>(.*?)</script>", page.body.decode(), flags=re.S))
+        inline = tuple(re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), flags=re.S))
         page.headers["Content-Security-Policy"] = security.content_security_policy(inline)
         return page
 

@@ -101,12 +101,8 @@ def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
     from iip.web.i18n import COOKIE, DEFAULT_LANG, LANGS
     from iip.web.pages_common import render
 
-    lang = request.query_params.get("lang")
-    lang = (
-        lang
-        if lang in LANGS
-        else (request.cookies.get(COOKIE) if request.cookies.get(COOKIE) in LANGS else DEFAULT_LANG)
-    )
+    asked, cookie = request.query_params.get("lang"), request.cookies.get(COOKIE)
+    lang = asked if asked in LANGS else cookie if cookie in LANGS else DEFAULT_LANG
     resp = render(request, "error.html", {"error": message, "status": status}, lang=lang, status_code=status)
     if headers:
         resp.headers.update(headers)

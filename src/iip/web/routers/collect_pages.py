@@ -54,11 +54,11 @@ async def login(request: Request, con=Depends(get_con)):
         out = await run_in_threadpool(svc.login, con, request, str(form.get("username", "")),
                                       str(form.get("password", "")))
     except IIPError as exc:
-        resp = render_page(request, "collect/login.html", {"error": str(exc)}, user=None,
+        page = render_page(request, "collect/login.html", {"error": str(exc)}, user=None,
                            status_code=exc.http_status)
         if isinstance(exc, TooManyRequestsError):
-            resp.headers["Retry-After"] = str(exc.retry_after)
-        return resp
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     resp = _to("/collect/")
     security.set_cookie(resp, request, security.SESSION_COOKIE, out["token"],
                         max_age=int(accounts.TOKEN_HOURS * 3600))

@@ -16,11 +16,12 @@ from iip.web.services import collect_pages as pages
 def dashboard(con: duckdb.DuckDBPyConnection, user: Principal, lang: str, *, enterprise_id: str | None = None,
               form: dict | None = None, **extra) -> dict:
     """The report page: the form for the chosen enterprise and the recent submissions."""
-    ctx = {"result": None, "problems": [], "needs_comment": False, "error": None}
+    ctx: dict = {"result": None, "problems": [], "needs_comment": False, "error": None}
     try:
         ctx.update(pages.report_form(con, user, lang, enterprise_id=enterprise_id, form=form))
     except (ForbiddenError, NotFoundError) as exc:
-        ctx.update(pages.report_form(con, user, lang, enterprise_id=None), error=str(exc))
+        ctx.update(pages.report_form(con, user, lang, enterprise_id=None))
+        ctx["error"] = str(exc)
     return {**ctx, **pages.recent(con, user), **extra}
 
 
