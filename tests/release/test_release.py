@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from iip.cli import app
 from iip.release import data, facts, narrative, sdmx_out
 from iip.release.package import write_release
-from iip.release.rounding import fmt, gso_round, parse_number
+from iip.reference.rounding import fmt, gso_round, parse_number
 
 
 @pytest.mark.parametrize("x,d,expected", [(2.25, 1, 2.3), (-2.25, 1, -2.3), (0.05, 1, 0.1), (-0.05, 1, -0.1),

@@ -17,12 +17,8 @@ console = Console()
 
 
 def _period(p: str, name: str = "--period") -> str:
-    import re
-
-    from iip.validation import PERIOD_RE
-    if not p or not re.match(PERIOD_RE, p):
-        raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
-    return p
+    from iip.reference.periods import month
+    return month(p, option=name)
 
 
 @users_app.command("add")

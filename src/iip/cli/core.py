@@ -95,14 +95,12 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
                 reference_year: int = typer.Option(None, help="Reference year (=100); default the latest base "
                                                    "year")) -> None:
     """Compile production, consumption and inventory indices for every area x node x month."""
-    import re
-
+    from iip.reference.periods import month
     from iip.store import connect
-    from iip.validation import PERIOD_RE
 
     for name, p in (("--from", period_from), ("--to", period_to)):
-        if p and not re.match(PERIOD_RE, p):
-            raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
+        if p:
+            month(p, option=name)
     with connect(db()) as con:
         _compile(con, period_from, period_to, reference_year)
 
@@ -174,11 +172,12 @@ def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit pro
          lang: str = typer.Option("vi", help="vi|en names")) -> None:
     """Print a readable table of compiled indices."""
     from iip import summary
+    from iip.reference.periods import period_freq
     from iip.store import connect
 
     with connect(db()) as con:
         period = period or summary.latest_period(con, indicator)
-        show_fn = print_headline if summary.period_freq(period) == "M" else print_period
+        show_fn = print_headline if period_freq(period) == "M" else print_period
         show_fn(con, period, area=area, indicator=indicator, node=node, lang=lang)
 
 

@@ -9,10 +9,8 @@ An enterprise's change to a released month is not written: it becomes a revision
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,8 +24,9 @@ from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
 from iip.errors import ForbiddenError, Problem, ValidationError, errors_only, warnings_only
 from iip.ingest import microdata
-from iip.store import next_load_id, record_load
-from iip.validation import LAYOUTS, PERIOD_RE, QUANTITIES
+from iip.store import next_load_id, record_load, sha256
+from iip.reference.periods import is_month, month_add
+from iip.validation import LAYOUTS, QUANTITIES
 
 REPORT_COLUMNS = list(LAYOUTS["reports"].columns)
 #: A submitted product line: the report's product and quantities, and the value sold (for unit values).
@@ -172,7 +171,7 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
             elif c == "employees" and x is not None and x != int(x):
                 problems.append(rules.problem(c, "integer", "employees must be a whole number", severity="error",
                                               row=row))
-        if re.match(PERIOD_RE, r["period"]) and r["period"] > now:
+        if is_month(r["period"]) and r["period"] > now:
             problems.append(rules.problem("period", "future", f"period {r['period']} is in the future",
                                           severity="error", row=row))
     return [p.at(file=file, field=where[p.row] + (p.field or "")) if where.get(p.row) else p.at(file=file)
@@ -180,7 +179,7 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
 
 
 def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataFrame:
-    start = rules.previous_period(period, months)
+    start = month_add(period, -months)
     return con.execute("SELECT product_code, period, produced, sold, closing_stock FROM reports "
                        "WHERE enterprise_id = ? AND period >= ? AND period < ?", [enterprise_id, start, period]).df()
 
@@ -188,7 +187,7 @@ def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataF
 def _previous_values(con, enterprise_id: str, period: str) -> pd.DataFrame:
     return con.execute("""SELECT l.product_code, l.sold, l.value FROM submission_lines l JOIN (
             SELECT max(load_id) AS load_id FROM submissions WHERE enterprise_id = ? AND period = ?) s USING (load_id)
-        """, [enterprise_id, rules.previous_period(period)]).df()
+        """, [enterprise_id, month_add(period, -1)]).df()
 
 
 def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[Problem]:
@@ -231,7 +230,7 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
 def _sha(g: pd.DataFrame) -> str:
     cols = ["product_code", "produced", "sold", "closing_stock", "value", "employees"]
     text = g[cols].sort_values("product_code").to_csv(index=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text)
 
 
 def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comment: str | None,

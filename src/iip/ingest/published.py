@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import IIPError
-from iip.store import next_id, transaction
+from iip.store import next_id, sha256, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
             "value", "unit", "sheet", "cell", "table_kind"]
@@ -41,13 +40,6 @@ class FileResult:
     def coverage(self) -> float | None:
         return self.cells_mapped / self.cells_seen if self.cells_seen else None
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:

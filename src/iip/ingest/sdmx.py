@@ -7,7 +7,6 @@ section X; values are index levels (BASE_PER = 100) scaled by 10**UNIT_MULT.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,7 +15,7 @@ import pandas as pd
 
 from iip.errors import IIPError
 from iip.ingest.published import FIG_COLS, write_figures
-from iip.store import next_id, transaction
+from iip.store import next_id, sha256, transaction
 
 SOURCE = "IMF-NSDP"
 
@@ -64,7 +63,7 @@ def import_sdmx(con, path: str | Path) -> dict:
     """Store the IIP levels of an IMF file as published figures (indicator production, measure level,
     source IMF-NSDP); unchanged files are a no-op. Returns {'status', 'figures', 'skipped'}."""
     path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256(path)
     if con.execute("SELECT 1 FROM published_files WHERE sha256 = ?", [digest]).fetchone():
         return {"status": "unchanged", "figures": 0, "skipped": 0}
     df = read_sdmx(path)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import OptionError
+from iip.reference.periods import month_numbers
 
 #: The measure columns of :func:`indices` (and of the store's view ``indices``), in order.
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
@@ -100,9 +101,8 @@ def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key
     key = list(key)
     out = frame.reset_index(drop=True).copy()
     sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
-    period = out["period"].astype(str)
-    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
-    lv = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "index": out[value].astype(float).to_numpy(),
+    pid = month_numbers(out["period"].astype(str))
+    lv = pd.DataFrame({"sid": sid, "pid": pid, "index": out[value].astype(float).to_numpy(),
                        "row": np.arange(len(out))})
     con.register("_iip_levels", lv)
     try:

@@ -17,16 +17,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from iip.reference import section_of
+
 from iip.collection.service import write_transaction
 
 DIMENSIONS = ("total", "section", "division", "ownership", "province")
 COLUMNS = ["period", "dimension", "code", "employees", "enterprises_mom", "mom", "enterprises_yoy", "yoy"]
 
-
-def section_of(division: str) -> str:
-    """VSIC section of a 2-digit division: B 05-09, C 10-33, D 35, E 36-39."""
-    d = int(division)
-    return "B" if d <= 9 else "C" if d <= 33 else "D" if d == 35 else "E"
 
 
 def _ratio(cur: pd.DataFrame, base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import xlsxwriter
 
 from iip.release.data import ReleaseData
-from iip.release.rounding import TABLE_DECIMALS, gso_round
+from iip.reference.rounding import TABLE_DECIMALS, gso_round
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 

@@ -10,7 +10,7 @@ import datetime as dt
 import html
 
 from iip.release.data import ReleaseData
-from iip.release.rounding import fmt, gso_round
+from iip.reference.rounding import fmt, gso_round
 
 ORDINAL_EN = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten",
               11: "eleven", 12: "twelve"}

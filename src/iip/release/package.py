@@ -9,7 +9,6 @@ diff.csv / diff.md. Everything is written to a temporary folder first and rename
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import shutil
@@ -23,8 +22,8 @@ import pandas as pd
 
 from iip.errors import IIPError
 from iip.release import charts, data, excel, facts, narrative, sdmx_out
-from iip.release.rounding import TABLE_DECIMALS, fmt, gso_round
-from iip.store import transaction
+from iip.reference.rounding import TABLE_DECIMALS, fmt, gso_round
+from iip.store import sha256, transaction
 
 LANGS = ("vi", "en")
 
@@ -134,10 +133,6 @@ def _sdmx(con, d: data.ReleaseData, out: Path, stamp: str) -> list[Path]:
             sdmx_out.write_csv(s, out / f"iip_{d.period}.csv")]
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _previous(con, period: str, source: str) -> tuple[int, int | None, str | None]:
     """(next vintage number for the period, previous vintage of the same source, its directory)."""
     n = con.execute("SELECT coalesce(max(vintage), 0) FROM releases WHERE period = ?", [period]).fetchone()[0]
@@ -164,8 +159,8 @@ def write_release(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
         changed = _write_files(con, d, tmp, langs, prev, prev_dir, vintage)
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         manifest = {f: sha256(tmp / f) for f in files}
-        content = hashlib.sha256((tmp / "figures.csv").read_bytes() + b"".join(
-            (tmp / f"narrative_{x}.md").read_bytes() for x in langs)).hexdigest()
+        content = sha256((tmp / "figures.csv").read_bytes() + b"".join(
+            (tmp / f"narrative_{x}.md").read_bytes() for x in langs))
         (tmp / "manifest.json").write_text(json.dumps({"period": period, "source": source, "vintage": vintage,
                                                        "content_hash": content, "files": manifest}, indent=1))
         files.append("manifest.json")

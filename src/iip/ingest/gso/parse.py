@@ -14,6 +14,7 @@ from iip.ingest.gso.header import Header, fold, parse_header
 from iip.ingest.gso.labels import SKIP, map_area, map_label, map_product
 from iip.ingest.gso.tables import Table, find_tables, has_table_title
 from iip.ingest.gso.workbook import WorkbookError, read_workbook
+from iip.reference.periods import last_month, months_between
 
 TABLE_INDICATOR = {"production": "production", "production_quarter": "production",
                    "labour": "labour", "labour_province": "labour", "product": "product_output"}
@@ -50,20 +51,6 @@ def col_letter(j: int) -> str:
     return s
 
 
-def period_end(period: str) -> str:
-    """Last month of a period: 2023-Q3 -> 2023-09, 2023-H1 -> 2023-06, 2023 -> 2023-12, 2023-07 -> 2023-07."""
-    m = re.fullmatch(r"(\d{4})-Q([1-4])", period)
-    if m:
-        return f"{m.group(1)}-{int(m.group(2)) * 3:02d}"
-    if re.fullmatch(r"\d{4}-H1", period):
-        return period[:4] + "-06"
-    return period + "-12" if re.fullmatch(r"\d{4}", period) else period
-
-
-def months_between(a: str, b: str) -> int:
-    """b - a in months for 'YYYY-MM' strings."""
-    return (int(b[:4]) - int(a[:4])) * 12 + int(b[5:7]) - int(a[5:7])
-
 
 def expand_periods(h: Header) -> list[tuple[str, str]]:
     """(period, measure) pairs stored for one column.
@@ -86,7 +73,7 @@ def default_status(period: str, release: str | None) -> str:
     """Figures for the release's own month (or a period ending in it) are estimates; earlier ones actuals."""
     if release is None:
         return "estimate"
-    return "estimate" if period_end(period) >= release else "actual"
+    return "estimate" if last_month(period) >= release else "actual"
 
 
 def column_indicator(table: Table, header: str, previous: str | None) -> str | None:
@@ -105,7 +92,7 @@ def read_header(text: str, *, release: str | None, default_base: str, indicator:
     """parse_header with the release's year; a year-less month after the release month is last year's."""
     year = int(release[:4]) if release else None
     h = parse_header(text, year=year, default_base=default_base, indicator=indicator)
-    if h and release and year and not re.search(r"\d{4}", text) and period_end(h.period) > release:
+    if h and release and year and not re.search(r"\d{4}", text) and last_month(h.period) > release:
         h = parse_header(text, year=year - 1, default_base=default_base, indicator=indicator)
     return h
 
@@ -116,7 +103,7 @@ def implausible(h: Header, release: str | None) -> str | None:
     Catches typed years such as 'as of Sept. 1, 2019' in the September 2020 English workbook."""
     if not release:
         return None
-    gap = months_between(period_end(h.period), release)
+    gap = months_between(last_month(h.period), release)
     if gap < 0:
         return f"period {h.period} is after the release {release}"
     if gap > 11:
