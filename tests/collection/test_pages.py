@@ -16,8 +16,8 @@ def q(client, sql, *args):
 
 
 @pytest.mark.parametrize("text,lang,expected", [
-    ("1,4", "vi", "1.4"), ("1.234,5", "vi", "1234.5"), ("1400", "vi", "1400"), ("1.4", "vi", None),
-    ("1.4", "en", "1.4"), ("1,234.5", "en", "1234.5"), ("1,4", "en", None), ("", "vi", ""), (" 12 ", "en", "12"),
+    ("1,4", "vi", "1.4"), ("1.234,5", "vi", "1234.5"), ("1400", "vi", "1400.0"), ("1.4", "vi", None),
+    ("1.4", "en", "1.4"), ("1,234.5", "en", "1234.5"), ("1,4", "en", None), ("", "vi", ""), (" 12 ", "en", "12.0"),
     ("abc", "vi", None), ("-2,5", "vi", "-2.5"),
 ])
 def test_numbers_are_read_in_the_page_language(text, lang, expected):

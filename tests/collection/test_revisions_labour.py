@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iip.quality.labour import cell_members, labour_index, protect, section_of
+from iip.quality.labour import cell_members, labour_index, protect
+from iip.reference import section_of
 from tests.collection.conftest import auth
 
 JUNE = {"period": "2023-06", "products": [{"product_code": "STEEL", "produced": 106.0, "sold": 106.0,

@@ -190,21 +190,27 @@ def disable_user(con: duckdb.DuckDBPyConnection, username: str, *, by: str | Non
         audit.log(con, username=who, role="admin", action="user_disable", detail={"user": username})
 
 
+def _reopen(con, username: str, reason: str, actor: Principal | None, who: str | None) -> bool:
+    """The common end of enabling and resetting (inside the transaction): forget failed logins, audit, and open
+    an approval request when an admin reopened a provincial or national account. True when one was opened."""
+    role = _user_role(con, username)
+    throttle.clear_account(con, username)
+    audit.log(con, username=who, role="admin", action=f"user_{reason}", detail={"user": username})
+    pending = _needs_approval(role, actor)
+    if pending:
+        _request_approval(con, username, reason, who or "")
+    return pending
+
+
 def enable_user(con: duckdb.DuckDBPyConnection, username: str, *, by: str | None = None,
                 actor: Principal | None = None) -> bool:
     """Re-enable an account and forget its failed logins. Returns True when it now awaits approval (an admin
     re-enabling a provincial or national account)."""
     _require_admin(actor)
-    who = _by(actor, by)
     with write_transaction(con):
-        role = _user_role(con, username)
+        _user_role(con, username)
         con.execute("UPDATE users SET active = true WHERE username = ?", [username])
-        throttle.clear_account(con, username)
-        audit.log(con, username=who, role="admin", action="user_enable", detail={"user": username})
-        pending = _needs_approval(role, actor)
-        if pending:
-            _request_approval(con, username, "enable", who or "")
-    return pending
+        return _reopen(con, username, "enable", actor, _by(actor, by))
 
 
 def reset_password(con: duckdb.DuckDBPyConnection, username: str, password: str, *, by: str | None = None,
@@ -213,17 +219,11 @@ def reset_password(con: duckdb.DuckDBPyConnection, username: str, password: str,
     when the account now awaits approval (an admin resetting a provincial or national account's password)."""
     _require_admin(actor)
     _check_password(password)
-    who = _by(actor, by)
     with write_transaction(con):
-        role = _user_role(con, username)
+        _user_role(con, username)
         con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [hash_password(password), username])
         _revoke_all(con, username)
-        throttle.clear_account(con, username)
-        audit.log(con, username=who, role="admin", action="user_reset_password", detail={"user": username})
-        pending = _needs_approval(role, actor)
-        if pending:
-            _request_approval(con, username, "reset_password", who or "")
-    return pending
+        return _reopen(con, username, "reset_password", actor, _by(actor, by))
 
 
 def pending_approvals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

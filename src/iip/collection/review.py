@@ -18,6 +18,7 @@ from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
 from iip.collection.views import scope_sql
 from iip.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from iip.reference.periods import month_add
 from iip.validation import QUANTITIES
 
 VARIABLES = QUANTITIES
@@ -46,7 +47,7 @@ def unit_history(con: duckdb.DuckDBPyConnection, principal: Principal, enterpris
     """The unit's current reported values of one product over the ``months`` months ending at ``period``."""
     _reviewer(principal)
     cond, args = scope_sql(principal, "x")
-    start = str(pd.Period(period, "M") - (months - 1))
+    start = month_add(period, -(months - 1))
     return con.execute(f"""SELECT x.period, x.produced, x.sold, x.closing_stock, x.status FROM reports x
         WHERE {cond} AND x.enterprise_id = ? AND x.product_code = ? AND x.period BETWEEN ? AND ?
         ORDER BY x.period""", [*args, enterprise_id, product_code, start, period]).df()

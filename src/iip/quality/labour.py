@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from iip.reference import section_of
+from iip.reference.periods import month_add
 
 from iip.collection.service import write_transaction
 
@@ -141,10 +142,9 @@ def protect(index: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
 def labour_view(con: duckdb.DuckDBPyConnection, period: str, *, province: str | None = None) -> pd.DataFrame:
     """The month's labour-usage index computed from ``employment`` for the whole country or one province's
     enterprises (``province``), disclosure-controlled (:func:`protect`)."""
-    p = pd.Period(period, "M")
     reg = con.execute("SELECT enterprise_id, province, vsic, ownership FROM register"
                       + (" WHERE province = ?" if province else ""), [province] if province else []).df()
     emp = con.execute("SELECT enterprise_id, period, employees FROM employment WHERE status = 'R' AND period IN "
                       "(?, ?, ?) AND enterprise_id IN (SELECT unnest(?))",
-                      [str(p), str(p - 1), str(p - 12), reg["enterprise_id"].tolist()]).df()
+                      [period, month_add(period, -1), month_add(period, -12), reg["enterprise_id"].tolist()]).df()
     return protect(labour_index(emp, reg, period), cell_members(emp, reg, period))

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iip.errors import Problem
+
 Indicator = Literal["production", "consumption", "inventory"]
 Measure = Literal["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
 Kind = Literal["raw", "sa", "trend"]
@@ -212,23 +214,12 @@ class TargetOut(BaseModel):
     run_id: int
 
 
-class ProblemOut(BaseModel):
-    """One problem found in an input (iip.errors.Problem)."""
-
-    message: str
-    field: str | None = None
-    rule: str = "invalid"
-    row: int | None = None
-    file: str | None = None
-    sheet: str | None = None
-    cell: str | None = None
-    severity: Literal["error", "warning"] = "error"
-
 
 class ProblemsErrorOut(ErrorOut):
-    """A 422 of the collection API: the problems found, and whether they are only warnings to confirm."""
+    """A 422 of the collection API: the problems found (iip.errors.Problem), and whether they are only warnings
+    to confirm."""
 
-    problems: list[ProblemOut] | None = None
+    problems: list[Problem] | None = None
     needs_confirmation: bool | None = Field(
         None, description="true when every problem is a warning: resubmit with a comment to confirm"
     )

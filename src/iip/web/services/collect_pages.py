@@ -11,17 +11,18 @@ import re
 
 import duckdb
 import pandas as pd
-from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from iip.collection import accounts, review, revisions, views
 from iip.collection.accounts import Principal
-from iip.errors import Problem
+from iip.errors import Problem, ValidationError
+from iip.reference import rounding
+from iip.reference.periods import month_add, month_range
 from iip.web import html_charts as hc
 from iip.web.deps import get_lang
-from iip.web.i18n import LABELS, fmt_number, translator
+from iip.web.i18n import LABELS, translator
 from iip.web.pages_common import render
 from iip.web.security import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, csrf_token, set_cookie
 
@@ -63,14 +64,14 @@ def render_page(request: Request, name: str, context: dict, *, user: Principal |
 
 # ------------------------------------------------------------------------------------------------ report form
 def parse_number(text: str, lang: str) -> str | None:
-    """A number typed in the page's language as canonical text ('' when blank, None when malformed):
-    Vietnamese '1,4' and '1.234,5', English '1.4' and '1,234.5'."""
+    """A number typed in the page's language (:func:`iip.reference.rounding.parse_number`: Vietnamese '1,4' and
+    '1.234,5', English '1.4' and '1,234.5') as text for the submission; '' when blank, None when malformed."""
     s = str(text or "").strip().replace("\u00a0", "").replace(" ", "")
     if not s:
         return ""
     try:
-        return format(parse_decimal(s, locale="vi" if lang == "vi" else "en", strict=True), "f")
-    except (NumberFormatError, ValueError, ArithmeticError):
+        return repr(rounding.parse_number(s, lang=lang))
+    except ValidationError:
         return None
 
 
@@ -174,7 +175,7 @@ def quantity(v, lang: str) -> str:
     """A reported quantity: thousands separated, 2 decimals below 1,000 (none from 1,000 up); '–' when missing."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
-    return fmt_number(float(v), lang, 0 if abs(v) >= 1000 else 2)
+    return rounding.fmt(float(v), 0 if abs(v) >= 1000 else 2, lang=lang)
 
 
 def flag_reason(f: dict, lang: str) -> str:
@@ -184,7 +185,7 @@ def flag_reason(f: dict, lang: str) -> str:
     parts = []
     if ratio is not None and not pd.isna(ratio):
         key = "reason_rose" if ratio >= 1 else "reason_fell"
-        parts.append(t(key).format(var=t(f["variable"]), pct=fmt_number(abs(ratio - 1) * 100, lang, 1),
+        parts.append(t(key).format(var=t(f["variable"]), pct=rounding.fmt(abs(ratio - 1) * 100, 1, lang=lang),
                                    prev=quantity(f.get("previous"), lang), value=quantity(f.get("value"), lang),
                                    unit=f.get("unit") or ""))
     if eff is not None and not pd.isna(eff):
@@ -192,15 +193,14 @@ def flag_reason(f: dict, lang: str) -> str:
         bound = f["upper"] if above else f.get("lower")
         if bound is not None and not pd.isna(bound):
             parts.append(t("reason_above" if above else "reason_below").format(
-                effect=fmt_number(eff, lang, 1), bound=fmt_number(bound, lang, 1)))
+                effect=rounding.fmt(eff, 1, lang=lang), bound=rounding.fmt(bound, 1, lang=lang)))
     return "; ".join(parts)
 
 
 def _history_points(con, user: Principal, f: dict) -> list[tuple[str, float | None]]:
     h = review.unit_history(con, user, f["enterprise_id"], f["product_code"], f["period"])
     values = dict(zip(h["period"], h[f["variable"]]))
-    end = pd.Period(f["period"], "M")
-    months = [str(end - k) for k in range(12, -1, -1)]
+    months = month_range(month_add(f["period"], -12), f["period"])
     return [(m, None if pd.isna(values.get(m, math.nan)) else float(values[m])) for m in months]
 
 

@@ -7,7 +7,6 @@ read headers only, so a route that depends on them has rejected an anonymous cal
 from __future__ import annotations
 
 import json
-import re
 
 import duckdb
 import pandas as pd
@@ -16,7 +15,7 @@ from fastapi import Request
 from iip.collection import accounts, review, revisions, submissions, views
 from iip.collection.accounts import Principal
 from iip.errors import AuthenticationError, ForbiddenError, NotFoundError, OptionError, ValidationError
-from iip.validation import PERIOD_RE
+from iip.reference.periods import month
 from iip.web.security import SESSION_COOKIE
 
 
@@ -177,8 +176,7 @@ def labour(con, p: Principal, period: str) -> dict:
     from iip.quality.labour import labour_view
 
     require_role(p, "provincial", "national")
-    if not re.match(PERIOD_RE, period or ""):
-        raise OptionError(f"period must be YYYY-MM, got {str(period)[:20]!r}", option="period")
+    period = month(period, option="period")
     scope = p.province if p.role == "provincial" else None
     df = labour_view(con, period, province=scope)
     return {"period": period, "scope": scope or "VN", "labour": records(df)}
