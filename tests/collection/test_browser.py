@@ -12,7 +12,7 @@ import pytest
 
 from tests.collection.conftest import PASSWORD
 from tests.web.conftest import ServerThread
-from tests.web.test_browser import ARGS, CHROMIUM, Watch, _shot
+from tests.web.test_browser import CHROMIUM, Watch, _shot, browser  # noqa: F401 - the browser fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,18 +36,8 @@ def server(_template, tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser, server):
+def page(browser, server):  # noqa: F811 - browser: the fixture of tests/web/test_browser.py
     ctx = browser.new_context(viewport={"width": 1300, "height": 900})
     pg = ctx.new_page()
     pg.watch = Watch(pg, server.url)
@@ -55,18 +45,26 @@ def page(browser, server):
     ctx.close()
 
 
+def _submit(page, selector: str) -> None:
+    """Click a submit button and wait until the next page and everything it loads (its icon too) are in: a
+    navigation started while the icon is still loading would abort that request."""
+    with page.expect_navigation():
+        page.click(selector)
+    page.wait_for_load_state("networkidle")
+
+
 def _login(page, server, user: str, lang: str) -> None:
     page.goto(f"{server.url}/collect/login?lang={lang}")
+    page.wait_for_load_state("networkidle")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("#login-form button[type=submit]")
+    _submit(page, "#login-form button[type=submit]")
 
 
 def test_an_enterprise_reports_in_vietnamese(page, server):
     page.goto(server.url + "/collect/login?lang=vi")
-    page.click("header nav a[href='/collect/']")                      # the dashboard's navigation link
-    page.wait_for_load_state("load")
+    page.wait_for_load_state("networkidle")
+    _submit(page, "header nav a[href='/collect/']")                   # the dashboard's navigation link
     assert urlparse(page.url).path == "/collect/login"
     _login(page, server, "ent_a", "vi")
     assert urlparse(page.url).path == "/collect/"
@@ -77,14 +75,12 @@ def test_an_enterprise_reports_in_vietnamese(page, server):
     page.fill("input[name=produced_0]", "112,68")
     page.fill("input[name=sold_0]", "-1")
     page.fill("input[name=closing_stock_0]", "10")
-    with page.expect_navigation():
-        page.click("#report-form button[type=submit]")
+    _submit(page, "#report-form button[type=submit]")
     alert = page.inner_text("#problems")
     assert "Thép cán (nghìn tấn) · Tiêu thụ: không được âm" in alert and "products[" not in alert
     _shot(page, "collect_rejected_vi")
     page.fill("input[name=sold_0]", "112,68")
-    with page.expect_navigation():
-        page.click("#report-form button[type=submit]")
+    _submit(page, "#report-form button[type=submit]")
     assert "Đã nhận báo cáo" in page.inner_text("#result")
     assert "2024-01" in page.inner_text("#submissions")
     _shot(page, "collect_form_vi")
@@ -94,8 +90,7 @@ def test_an_enterprise_reports_in_vietnamese(page, server):
 
 def test_a_statistician_reviews_a_flag(page, server):
     _login(page, server, "prov_01", "en")
-    with page.expect_navigation():
-        page.click(".subnav a[href='/collect/review']")
+    _submit(page, ".subnav a[href='/collect/review']")
     card = page.inner_text("#flag-1")
     assert "Thép A" in card and "Rolled steel (nghìn tấn)" in card and "58,800" in card and "e+04" not in card
     assert "Produced rose 53,130.0% on the previous month" in card
@@ -103,8 +98,7 @@ def test_a_statistician_reviews_a_flag(page, server):
     assert box and box["width"] > 150 and box["height"] > 30
     _shot(page, "collect_review_en")
     page.fill("#flag-1 input[name=comment]", "confirmed by phone")
-    with page.expect_navigation():
-        page.click("#flag-1 button[value=accept]")
+    _submit(page, "#flag-1 button[value=accept]")
     assert page.locator("#flag-1").count() == 0 and page.locator("#no-flags").count() == 1
     assert page.watch.problems == []
 
@@ -117,8 +111,7 @@ def test_an_admin_manages_accounts(page, server):
     page.fill("#add-user input[name=password]", "longenough1")
     page.select_option("#add-user select[name=role]", "provincial")
     page.select_option("#add-user select[name=province]", "79")
-    with page.expect_navigation():
-        page.click("#add-user button[type=submit]")
+    _submit(page, "#add-user button[type=submit]")
     assert "awaits a national statistician's approval" in page.inner_text("#users-done")
     assert "awaits" in page.inner_text("#user-obs79")
     _shot(page, "collect_accounts_en")

@@ -198,6 +198,7 @@ def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterpris
 
 
 def typed_lines(df: pd.DataFrame) -> pd.DataFrame:
+    """The text lines with their quantities, value and employees as numbers (blank -> NaN)."""
     out = df[["_row", "_where", "enterprise_id", "period", "product_code"]].copy()
     for c in ("produced", "sold", "closing_stock", "value", "employees"):
         out[c] = _num(df[c])

@@ -44,11 +44,13 @@ async def _form(request: Request):
 
 @router.get("/login")
 def login_page(request: Request):
+    """The login form."""
     return render_page(request, "collect/login.html", {"error": None}, user=None)
 
 
 @router.post("/login")
 async def login(request: Request, con=Depends(get_con)):
+    """Log in from the form; sets the session cookie."""
     form = await _form(request)
     try:
         out = await run_in_threadpool(svc.login, con, request, str(form.get("username", "")),
@@ -67,6 +69,7 @@ async def login(request: Request, con=Depends(get_con)):
 
 @router.post("/logout")
 async def logout(request: Request, user: Principal | None = Depends(page_user), con=Depends(get_con)):
+    """Log out: revoke the session's token and drop the cookie."""
     if user is not None:
         await _form(request)
         accounts.logout(con, request.cookies.get(security.SESSION_COOKIE, ""))
@@ -78,6 +81,7 @@ async def logout(request: Request, user: Principal | None = Depends(page_user), 
 @router.get("/")
 def dashboard(request: Request, enterprise: str | None = None, user: Principal | None = Depends(page_user),
               con=Depends(get_con)):
+    """The report page (admins go to the accounts page)."""
     if user is None:
         return _to("/collect/login")
     if not user.can_see_microdata():
@@ -88,6 +92,7 @@ def dashboard(request: Request, enterprise: str | None = None, user: Principal |
 
 @router.post("/submit")
 async def submit(request: Request, user: Principal | None = Depends(page_user), con=Depends(get_con)):
+    """Submit the report form."""
     if user is None:
         return _to("/collect/login")
     form = await _form(request)
@@ -98,6 +103,7 @@ async def submit(request: Request, user: Principal | None = Depends(page_user), 
 @router.get("/review")
 def review_page(request: Request, done: str | None = None, user: Principal | None = Depends(page_user),
                 con=Depends(get_con)):
+    """The review page (statisticians; others go to their own page)."""
     if user is None:
         return _to("/collect/login")
     if not user.can_review():
@@ -124,18 +130,21 @@ async def _decide(request: Request, user: Principal | None, con, fn, item_id: in
 @router.post("/review/{flag_id}")
 async def review_post(flag_id: int, request: Request, user: Principal | None = Depends(page_user),
                       con=Depends(get_con)):
+    """Decide an outlier flag from the review page."""
     return await _decide(request, user, con, forms.decide_flag, flag_id, "/collect/review?done=1")
 
 
 @router.post("/revisions/{revision_id}")
 async def revision_post(revision_id: int, request: Request, user: Principal | None = Depends(page_user),
                         con=Depends(get_con)):
+    """Decide a revision request from the review page."""
     return await _decide(request, user, con, forms.decide_revision, revision_id, "/collect/review?done=1#revisions")
 
 
 @router.get("/users")
 def users_page(request: Request, done: str | None = None, user: Principal | None = Depends(page_user),
                con=Depends(get_con)):
+    """The accounts page (admin; national: approvals)."""
     if user is None:
         return _to("/collect/login")
     if not (user.can_administer() or user.can_approve()):
@@ -159,10 +168,12 @@ async def _account_action(request: Request, user: Principal | None, con, action:
 
 @router.post("/users")
 async def add_user(request: Request, user: Principal | None = Depends(page_user), con=Depends(get_con)):
+    """Create an account from the accounts page."""
     return await _account_action(request, user, con, "add", None)
 
 
 @router.post("/users/{username}/{action}")
 async def user_action(username: str, action: str, request: Request, user: Principal | None = Depends(page_user),
                       con=Depends(get_con)):
+    """Disable, re-enable, reset the password of, or approve an account."""
     return await _account_action(request, user, con, action, username)
