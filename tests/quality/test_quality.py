@@ -98,11 +98,11 @@ def test_labour_index_matched_pairs():
 
 
 def test_detect_store_flags_the_odd_unit_once(tmp_path):
-    """Six steel makers; five change by -1%..+2% on the month, one triples: only that one is flagged, with the
+    """Eight steel makers; seven change by -1%..+2% on the month, one triples: only that one is flagged, with the
     values of its reports, and a second run flags nothing new."""
     c = connect(tmp_path / "hb.duckdb")
-    jan = {"A": 100, "B": 200, "C": 150, "D": 120, "E": 80, "F": 90}
-    feb = {"A": 101, "B": 198, "C": 153, "D": 120, "E": 81, "F": 270}
+    jan = {"A": 100, "B": 200, "C": 150, "D": 120, "E": 80, "G": 110, "H": 130, "F": 90}
+    feb = {"A": 101, "B": 198, "C": 153, "D": 120, "E": 81, "G": 111, "H": 130, "F": 270}
     files = {"register": "enterprise_id,name,province,vsic,ownership\n"
                          + "".join(f"{e},{e},01,2410,state\n" for e in jan),
              "products": "product_code,name_vi,name_en,unit,vsic\nSTEEL,t,s,t,2410\n",
@@ -113,18 +113,18 @@ def test_detect_store_flags_the_odd_unit_once(tmp_path):
         (tmp_path / f"{k}.csv").write_text(text)
         ingest_file(c, k, tmp_path / f"{k}.csv")
     load = c.execute("SELECT load_id FROM reports WHERE enterprise_id = 'F' AND period = '2024-02'").fetchone()[0]
-    new = detect_store(c, "2024-02", variable="produced", C=4.0, user="t")
+    new = detect_store(c, "2024-02", variable="produced", user="t")
     assert new["enterprise_id"].tolist() == ["F"]
     row = c.execute("SELECT enterprise_id, period, product_code, variable, value, previous, ratio, stratum, "
                     "report_load_id, method FROM outlier_flags").fetchall()
     assert row == [("F", "2024-02", "STEEL", "produced", 270.0, 90.0, pytest.approx(3.0), "2410|STEEL", load, "HB")]
-    # r_med = median(1.01, 0.99, 1.02, 1.0, 1.0125, 3.0) = 1.01125; E_F = (3 / r_med - 1) * 270 ** 0.5
+    # r_med = median of the 8 ratios = (111/110 + 1.01) / 2; E_F = (3 / r_med - 1) * 270 ** 0.5
     effect = c.execute("SELECT effect FROM outlier_flags").fetchone()[0]
-    assert effect == pytest.approx((3 / 1.01125 - 1) * 270 ** 0.5)
-    assert detect_store(c, "2024-02", variable="produced", C=4.0).empty
+    assert effect == pytest.approx((3 / ((111 / 110 + 1.01) / 2) - 1) * 270 ** 0.5)
+    assert detect_store(c, "2024-02", variable="produced").empty
     assert c.execute("SELECT count(*) FROM outlier_flags").fetchone()[0] == 1
     audit = c.execute("SELECT detail FROM audit_log WHERE action = 'outliers' ORDER BY audit_id").fetchall()
-    assert [json.loads(d)["new"] for (d,) in audit] == [1, 0] and json.loads(audit[0][0])["tested"] == 6
+    assert [json.loads(d)["new"] for (d,) in audit] == [1, 0] and json.loads(audit[0][0])["tested"] == 8
     with pytest.raises(OptionError, match="variable must be one of"):
         detect_store(c, "2024-02", variable="value")
     c.close()
