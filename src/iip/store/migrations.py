@@ -65,7 +65,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
 ]
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -85,16 +85,28 @@ def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
     return version
 
 
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The migrations recorded in the store's ``schema_version`` table (empty for a new store)."""
+    if not _exists(con, "schema_version"):
+        return set()
+    return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
+    by a build that lacked migration 4 still gets 4)."""
+    done = applied_versions(con)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
     """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
     from iip.store.connection import transaction
 
-    version = check_version(con, where=where)
+    check_version(con, where=where)
     applied = []
-    for m in MIGRATIONS:
-        if m.version <= version:
-            continue
-        with transaction(con):
+    for m in pending(con):
+        with transaction(con, name="migration"):
             con.execute(VERSION_DDL)
             m.apply(con)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])
