@@ -79,8 +79,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         raise _open_error(exc, p) from None
     try:
         if read_only:
-            version = migrations.check_version(con, where=str(p))
-            if version < migrations.LATEST:
+            migrations.check_version(con, where=str(p))
+            if migrations.pending(con):
                 install_objects(con, temporary=True)
         else:
             migrations.migrate(con, where=str(p))
