@@ -51,9 +51,27 @@ def _baseline(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
+    """Disclosure cache keyed by (compile run, method): a change of the rules recomputes instead of serving a
+    table made under the old ones (kept, as method '1'); audit blocks the check could not settle are stored."""
+    if not _exists(con, "disclosure", "method"):
+        con.execute("ALTER TABLE disclosure ADD COLUMN method VARCHAR DEFAULT '1'")
+    if not _exists(con, "disclosure_runs", "method"):
+        con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v1")
+        con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL, cells BIGINT,
+            unsettled INTEGER NOT NULL DEFAULT 0, computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, method))""")
+        con.execute("INSERT INTO disclosure_runs (run_id, method, cells, computed_at) "
+                    "SELECT run_id, '1', cells, computed_at FROM disclosure_runs_v1")
+        con.execute("DROP TABLE disclosure_runs_v1")
+    con.execute("""CREATE TABLE IF NOT EXISTS disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+        block INTEGER NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (run_id, method, block))""")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -63,6 +81,14 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     if not _exists(con, "schema_version"):
         return 0
     return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+
+
+def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Numbers of the migrations the store has had (numbers are reserved per change, so they may land out of
+    order: each is applied once, whether or not a higher number came first)."""
+    if not _exists(con, "schema_version"):
+        return set()
+    return {int(r[0]) for r in con.execute("SELECT version FROM schema_version").fetchall()}
 
 
 def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
@@ -78,10 +104,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int
     """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
     from iip.store.connection import transaction
 
-    version = check_version(con, where=where)
+    check_version(con, where=where)
+    done = _applied(con)
     applied = []
     for m in MIGRATIONS:
-        if m.version <= version:
+        if m.version in done:
             continue
         with transaction(con):
             con.execute(VERSION_DDL)

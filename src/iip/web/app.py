@@ -62,13 +62,14 @@ class CloseConnection:
 
 def _warm(db, cache: WebCache) -> None:
     """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
+    from iip import disclosure
     from iip.web.services import meta
 
     try:
         con = db.cursor()
         try:
             meta.coverage(con)
-            cache.suppression(con)
+            disclosure.suppression_table(con)
             n = cache.warm(con)
             gc.collect()
             gc.freeze()  # the cache's ~10^5 long-lived objects leave the collector's scans (no GC pauses)

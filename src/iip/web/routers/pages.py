@@ -194,7 +194,7 @@ def provinces_page(
             "units": shown,
             "available": available,
             "note": note,
-            "diff": ov.diffusion(prov_df),
+            "diff": ov.diffusion(con, period, prov_df, node=node, indicator=indicator, units=shown, lang=lang),
             "periods": cov["periods"][::-1][:60],
             "plotly": False,
             **_choices(lang),

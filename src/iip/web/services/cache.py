@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from iip import measures
-from iip.web.services import disclosure
+from iip import disclosure
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = list(measures.MEASURES)
@@ -54,13 +54,14 @@ def _split(df: pd.DataFrame, cols: list[str]) -> dict[str, Series]:
 
 
 class WebCache:
+    """Disclosure-controlled blocks of figures (one per indicator x area), keyed by the store's token."""
+
     def __init__(self, *, check_every: float = 1.0, max_blocks: int = 1024):
         self.check_every, self.max_blocks = check_every, max_blocks
         self._lock = threading.RLock()
         self._token: tuple | None = None
         self._checked = 0.0
         self._blocks: OrderedDict[tuple, dict[str, Series]] = OrderedDict()
-        self._table: pd.DataFrame | None = None
         self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0
         self.ready = False
@@ -78,7 +79,6 @@ class WebCache:
         with self._lock:
             if tok != self._token:
                 self._blocks.clear()
-                self._table = None
                 self._token = tok
             self._checked = time.monotonic()
 
@@ -103,16 +103,14 @@ class WebCache:
             self._watching = False
             con.close()
 
-    def suppression(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        """The disclosure table of the current compile run."""
-        self.token(con)
-        with self._lock:
-            if self._table is None:
-                self._table = disclosure.suppression_table(con)
-            return self._table
-
     def protect(self, con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
-        return disclosure.protect(con, df, table=self.suppression(con))
+        """``df`` with disclosure control applied (``iip.disclosure.apply``, its one cache keyed by compile
+        run); ``obs_status`` 'c' for a suppressed cell, else None."""
+        if df.empty:
+            return df.assign(obs_status=pd.Series(dtype=object))
+        out = disclosure.apply(con, df)
+        out["obs_status"] = out["obs_status"].where(out["obs_status"] == "c", None)
+        return out
 
     # ------------------------------------------------------------------------------------- blocks
     def _get(self, key: tuple, load) -> dict[str, Series]:
@@ -196,6 +194,7 @@ class WebCache:
         return self._get(("sa", tok, indicator, area), load)
 
     def stats(self) -> dict:
+        """Readiness, number of blocks held, loads so far and the current token (for /api/health)."""
         with self._lock:
             return {
                 "ready": self.ready,
