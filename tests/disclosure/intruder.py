@@ -3,20 +3,22 @@ indicator (what the API, the dashboard and the release tables show) and the weig
 them, recover every confidential cell that can be recovered.
 
 Identities (same node, same month): a parent node = weighted mean of its child nodes in one area; an aggregate
-area (region, merged province from July 2025, VN) = weighted mean of its provinces for one node. The weights are
-taken as known (the cautious assumption: contributions reveal their ratios).
+area (region, merged province from July 2025, VN) = weighted mean of its provinces for one node; VN = the regions
+and VN = the merged provinces. The weights are taken as known (the cautious assumption: contributions reveal
+their ratios).
 
 * by equality / subtraction: an identity with exactly one confidential member gives that member;
 * by linear combination: a confidential cell is determined when its unit vector lies in the row space of the
-  identities restricted to the confidential cells, i.e. it is 0 in every vector of their null space.
+  identities restricted to the confidential cells (a dense pivoted QR per connected block, on the real weights;
+  iip.disclosure audits with iterative least squares on other weights, so the two share no method).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
+from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy import sparse
 
 from iip import reference
 
@@ -41,23 +43,22 @@ def geography(merged: bool) -> dict[str, list[str]]:
 
 
 def identities(cells: set[Cell]) -> list[tuple[Cell, tuple[Cell, ...]]]:
-    """Every (total, parts) identity among ``cells``: node hierarchy within an area, and aggregate areas
-    (regions, VN, merged provinces, and VN = regions, VN = merged provinces) over their members."""
+    """Every (total, parts) identity among ``cells``."""
     tree = reference.vsic()
     parent = dict(zip(tree["code"], tree["parent"]))
     merged = any(is_merged(a) for a, _ in cells)
     geo = geography(merged)
-    regions = sorted(set(reference.provinces()["region_code"]))
-    geo_upper = {"VN": regions} | ({"VN#N": sorted(a for a in geo if is_merged(a))} if merged else {})
+    upper = {"VN#regions": sorted(set(reference.provinces()["region_code"]))}
+    if merged:
+        upper["VN#merged"] = sorted(a for a in geo if is_merged(a))
     kids: dict[Cell, set[Cell]] = defaultdict(set)
     for a, n in cells:
         p = parent.get(n)
         if isinstance(p, str) and (a, p) in cells:
             kids[(a, p)].add((a, n))
     out = [(t, tuple(sorted(k))) for t, k in kids.items()]
-    nodes = {n for _, n in cells}
-    for n in nodes:
-        for agg, members in list(geo.items()) + list(geo_upper.items()):
+    for n in {n for _, n in cells}:
+        for agg, members in list(geo.items()) + list(upper.items()):
             total = (agg.split("#")[0], n)
             parts = tuple(sorted((m, n) for m in members if (m, n) in cells))
             if total in cells and parts:
@@ -70,9 +71,8 @@ def cell_weights(con, cells: set[Cell]) -> dict[Cell, float]:
     provinces for aggregate areas."""
     tree = reference.vsic()
     parent = dict(zip(tree["code"], tree["parent"]))
-    merged = any(is_merged(a) for a, _ in cells)
     areas_of: dict[str, list[str]] = defaultdict(list)
-    for agg, members in geography(merged).items():
+    for agg, members in geography(any(is_merged(a) for a, _ in cells)).items():
         for m in members:
             areas_of[m].append(agg)
     base = con.execute("SELECT max(base_year) FROM weights").fetchone()[0]
@@ -94,16 +94,16 @@ def by_equality(groups, hidden: set[Cell]) -> set[Cell]:
     """Hidden cells that are the one hidden member of some identity."""
     found = set()
     for total, parts in groups:
-        members = [total, *parts]
-        h = [m for m in members if m in hidden]
+        h = [m for m in (total, *parts) if m in hidden]
         if len(h) == 1:
             found.add(h[0])
     return found
 
 
 def by_linear_combination(groups, hidden: set[Cell], weight: dict[Cell, float]) -> set[Cell]:
-    """Hidden cells fixed by the identities: zero in every null-space vector (SVD per connected block)."""
-    cols = {c: i for i, c in enumerate(sorted(hidden))}
+    """Hidden cells fixed by the identities: e_i in the row space of the identities restricted to them."""
+    names = sorted(hidden)
+    cols = {c: i for i, c in enumerate(names)}
     rows, ci, vals = [], [], []
     r = 0
     for total, parts in groups:
@@ -120,20 +120,18 @@ def by_linear_combination(groups, hidden: set[Cell], weight: dict[Cell, float]) 
     if r == 0:
         return set()
     a = sparse.csr_matrix((vals, (rows, ci)), shape=(r, len(cols)))
-    names = sorted(hidden)
     n, label = connected_components((a.T @ a) != 0, directed=False)
     found = set()
     for k in range(n):
         idx = np.flatnonzero(label == k)
-        sub = a[:, idx]
-        sub = sub[np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)].toarray()
+        sub = a[:, idx].tocsr()
+        sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)].toarray()
         if sub.shape[0] == 0:
             continue
-        if sub.shape[0] < sub.shape[1]:  # zero rows change no null space; make V square
-            sub = np.vstack([sub, np.zeros((sub.shape[1] - sub.shape[0], sub.shape[1]))])
-        _, s, vt = np.linalg.svd(sub, full_matrices=False)
-        rank = int((s > s.max() * max(sub.shape) * 1e-12).sum())
-        null = vt[rank:]
-        free = np.abs(null).max(axis=0) if len(null) else np.zeros(len(idx))
-        found |= {names[i] for i, f in zip(idx, free) if f < 1e-8}
+        # e_i lies in the row space iff its projection on range(sub^T) (orthonormal basis Q) has length 1
+        q, rr, _ = linalg.qr(sub.T, mode="economic", pivoting=True)
+        d = np.abs(np.diag(rr))
+        rank = int((d > d.max() * 1e-10).sum()) if d.size else 0
+        length = np.sqrt((q[:, :rank] ** 2).sum(axis=1))
+        found |= {names[i] for i, x in zip(idx, length) if x > 1 - 1e-8}
     return found
