@@ -60,6 +60,14 @@ def suppression(cell_sets: list[pd.DataFrame], primary: pd.DataFrame, weight: di
     return Result(pd.DataFrame(rows, columns=COLUMNS), [u.describe() for u in out.unsettled])
 
 
+def area_kind(area: str) -> str:
+    """'province', 'merged province', 'region' or 'VN' (the tiers complements are taken from, in that order)."""
+    return ("province", "merged province", "region", "VN")[_GEO.tier(area)]
+
+
+_GEO = Geography({f"{i:02d}": "" for i in range(100)}, {})
+
+
 # ------------------------------------------------------------------------------------------- store
 def base_year_of(con: duckdb.DuckDBPyConnection) -> int:
     """The latest base year with weights whose 12 months are all in the reports (the current segment)."""

@@ -227,7 +227,7 @@ def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], 
         for u in blocks:
             bad += [c for c in u.cells if c not in protected and c not in determined]
             protected.update(u.cells)
-        reported += blocks
+        reported += [u for u in blocks if all(u.cells != r.cells for r in reported)]
         if not bad:
             return Suppression(out, reported)
         added = 0

@@ -176,10 +176,14 @@ def adjust_on_the_fly(con, period: str) -> pd.DataFrame:
 
 
 def load_compiled(con: duckdb.DuckDBPyConnection, period: str) -> ReleaseData:
+    """Every table of a compiled release; audit blocks disclosure control could not settle go to its notes."""
+    from iip import disclosure
+
     nat = national_compiled(con, period)
+    notes = [f"disclosure control: {u}" for u in disclosure.unsettled(con)]
     return ReleaseData(period, "compiled", nat, quarter_compiled(con, period, nat), products_compiled(con, period),
                        companion_compiled(con, period, "consumption"), companion_compiled(con, period, "inventory"),
-                       provinces_compiled(con, period), history(con, period, source="compiled"))
+                       provinces_compiled(con, period), history(con, period, source="compiled"), notes)
 
 
 def load(con: duckdb.DuckDBPyConnection, period: str, *, source: str = "compiled") -> ReleaseData:
