@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from iip import reference
@@ -163,3 +164,34 @@ def division_diffusion(table: pd.DataFrame, measure: str = "yoy") -> dict:
     """Divisions up / down in a table of :func:`headline_table` or :func:`period_table` (``measure`` vs 100)."""
     d = table[table["level"] == "division"]
     return {**direction_counts(d[measure]), "divisions": int(d[measure].notna().sum())}
+
+
+def product_growth(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+    """Each product's national output from the reports: the month, January..month, and their yoy (100-based):
+    yoy = 100 x q(month) / q(same month a year earlier), ytd_yoy likewise on the January..month sums.
+
+    Disclosure: a product made by fewer than 3 reporting enterprises in the month, or whose class is
+    confidential at national level (its products' figures would give the class index back), is 'c' with its
+    figures blank. Columns: product_code, vsic, month, ytd, yoy, ytd_yoy, enterprises, obs_status."""
+    from iip import disclosure
+    from iip.disclosure.rules import MIN_COUNT
+
+    y = period[:4]
+    prev = f"{int(y) - 1}{period[4:]}"
+    df = con.execute("""
+        SELECT product_code, vsic, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
+               enterprises FROM (
+        SELECT r.product_code, p.vsic,
+            sum(produced) FILTER (WHERE period = ?) AS month,
+            sum(produced) FILTER (WHERE period = ?) AS month_prev,
+            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd,
+            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
+            count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
+        FROM reports r JOIN products p USING (product_code) GROUP BY ALL)""",
+                     [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
+    table = disclosure.suppression_table(con)
+    hidden_classes = set(table.loc[table["area"] == "VN", "node"])
+    hide = (df["enterprises"] < MIN_COUNT) | df["vsic"].isin(hidden_classes)
+    df["obs_status"] = np.where(hide, "c", "")
+    df.loc[hide, ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
+    return df.sort_values("product_code").reset_index(drop=True)

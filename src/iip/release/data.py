@@ -91,31 +91,18 @@ def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
 
 
 def products_compiled(con, period: str) -> pd.DataFrame:
-    """Main products' national output: month, Jan..month, and their yoy (100-based), from the reports.
-    A product made by fewer than 3 enterprises is marked 'c' (its output would be one firm's)."""
+    """Main products' national output: month, Jan..month, and their yoy (100-based), from the reports
+    (``summary.product_growth``: 'c' for fewer than 3 enterprises or a confidential class)."""
     from iip import reference
+    from iip.summary import product_growth
 
-    y = period[:4]
-    prev = f"{int(y) - 1}{period[4:]}"
-    df = con.execute("""
-        SELECT product_code, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
-               enterprises FROM (
-        SELECT product_code,
-            sum(produced) FILTER (WHERE period = ?) AS month,
-            sum(produced) FILTER (WHERE period = ?) AS month_prev,
-            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd,
-            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
-            count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
-        FROM reports GROUP BY product_code)""",
-                     [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
+    df = product_growth(con, period).drop(columns=["vsic"])
     cat = reference.products()
     main = cat[cat["main"]][["product_code", "name_vi", "name_en", "unit", "unit_en", "gso_order"]]
     out = main.merge(df, on="product_code", how="inner")
     if out.empty:  # a store whose product codes are not the catalogue's: take the store's products
         names = con.execute("SELECT product_code, name_vi, name_en, unit, unit AS unit_en FROM products").df()
         out = names.merge(df, on="product_code").nlargest(20, "enterprises").assign(gso_order=pd.NA)
-    out["obs_status"] = np.where(out["enterprises"] < 3, "c", "")
-    out.loc[out["obs_status"] == "c", ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
     out = out.sort_values(["gso_order", "product_code"], na_position="last")
     return out.drop(columns=["enterprises"]).reset_index(drop=True)
 

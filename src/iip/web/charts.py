@@ -5,6 +5,8 @@ change (value - 100)."""
 
 from __future__ import annotations
 
+import textwrap
+
 from iip.web.i18n import plotly_separators
 
 UP, DOWN, GREY = "#1a9850", "#d73027", "#bdbdbd"
@@ -28,6 +30,12 @@ def _pct(v):
     return None if v is None else round(v - 100.0, 3)
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, with an ellipsis when cut (a chart label
+    never ends mid-word)."""
+    return textwrap.shorten(text, width=width, placeholder=" …") if len(text) > width else text
+
+
 def growth_bars(
     rows: list[dict],
     *,
@@ -40,7 +48,7 @@ def growth_bars(
 ) -> dict:
     """Bars of growth (measure - 100, percent) or of contributions (points=True, as they are)."""
     vals = [(r.get(measure) if points else _pct(r.get(measure))) for r in rows]
-    labels = [f"{r['node']} {str(r.get(label_key) or '')[:38]}" for r in rows]
+    labels = [f"{r['node']} {shorten(str(r.get(label_key) or ''), 38)}" for r in rows]
     colors = [GREY if v is None else (UP if v >= 0 else DOWN) for v in vals]
     bar = (
         {

@@ -22,6 +22,7 @@ from iip.web.models import Indicator, Kind, Measure
 from iip.web.pages_common import render
 from iip.web.services import meta as meta_svc
 from iip.web.services import overview as ov
+from iip.web.services import products as prod_svc
 from iip.web.services import published as pub_svc
 from iip.web.services import releases as rel_svc
 from iip.web.services import series as series_svc
@@ -102,13 +103,16 @@ def series_page(
     node: list[str] = Query(["TOTAL"]),
     measure: Measure = "index",
     kind: list[Kind] = Query(["raw"]),
-    start: str | None = Query(None, alias="from", pattern=MONTH),
-    end: str | None = Query(None, alias="to", pattern=MONTH),
+    start: str | None = Query(None, alias="from", description="YYYY-MM; empty = from the first month"),
+    end: str | None = Query(None, alias="to", description="YYYY-MM; empty = to the last month"),
     lang: str = Depends(get_lang),
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """The series explorer: any areas x nodes x kinds, one measure; the form's empty From / To mean the whole
+    range; a ticked adjustment that is not stored is said, not silently replaced by raw data."""
     t = translator(lang)
+    start, end = (start or "").strip() or None, (end or "").strip() or None
     q = series_svc.SeriesQuery(
         indicator=indicator,
         areas=tuple(split_list(area)),
@@ -119,9 +123,15 @@ def series_page(
         end=end,
     )
     names = {"areas": meta_svc.name_map("areas", lang), "nodes": meta_svc.name_map("nodes", lang)}
-    groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
+    missing = series_svc.missing_adjustment(con, q, cache)
+    try:
+        groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
+    except NotFoundError:
+        if not missing:
+            raise
+        groups = []
     for g in groups:
-        g["label"] = f"{g['area']} · {g['node']} {str(g['node_name'] or '')[:30]} · {t(g['kind'])}"
+        g["label"] = f"{g['area']} · {g['node']} {charts.shorten(str(g['node_name'] or ''), 30)} · {t(g['kind'])}"
     fig = charts.lines(groups, title=f"{t(indicator)} — {t(measure)}", lang=lang)
     query = request.url.query
     params = [
@@ -143,6 +153,7 @@ def series_page(
             "fig": fig,
             "q": q,
             "groups": groups,
+            "no_adjustment": missing,
             "api": api,
             "query": query,
             "measures": list(Measure.__args__),
@@ -232,41 +243,22 @@ def products_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Each product's own growth on a year earlier (not its class's), and the latest figures GSO published."""
     t = translator(lang)
     period = ov.resolve_period(con, period)
-    prods = [p for p in meta_svc.products()]
-    classes = sorted({p["vsic"] for p in prods if p.get("vsic")})
-    df = ov.nodes_month(con, cache, period, classes)
-    growth = {r.node: (None if pd.isna(r.yoy) else r.yoy, r.obs_status) for r in df.itertuples()}
-    rows = [
-        p
-        | {
-            "name": p.get(f"name_{lang}"),
-            "unit_l": p.get("unit") if lang == "vi" else (p.get("unit_en") or p.get("unit")),
-            "yoy": growth.get(p.get("vsic"), (None, None))[0],
-            "status": growth.get(p.get("vsic"), (None, None))[1],
-        }
-        for p in prods
-    ]
-    main = [r for r in rows if r.get("main") and r["yoy"] is not None]
+    rows = prod_svc.month(con, period, lang=lang)
+    shown = [r for r in rows if r.get("yoy") is not None]
+    main = [r for r in shown if r.get("main")] or shown
     fig = charts.growth_bars(
-        [r | {"node": r["vsic"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
+        [r | {"node": r["product_code"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
         measure="yoy",
-        title=f"{t('class_growth')} — {period}",
+        title=f"{t('product_growth')} — {period}",
         lang=lang,
-    )
-    published = (
-        pub_svc.figures(con, node=[p["product_code"] for p in prods][:2000], limit=5000) if prods else None
-    )
-    pub_rows = (
-        records(published.sort_values("period").groupby("node").tail(1))
-        if published is not None and not published.empty
-        else []
     )
     return render(
         request,
         "products.html",
-        {"rows": rows, "fig": fig, "period": period, "published": pub_rows},
+        {"rows": rows, "fig": fig, "period": period, "published": prod_svc.published(con)},
         lang=lang,
     )
 
