@@ -101,11 +101,11 @@ def test_absent_and_confidential_cells_answer_alike(demo_store, tmp_path):
     shutil.copy(demo_store, p)
     disclosure.clear_memo()
     with TestClient(create_app(p, warm=False)) as client:
-        con = connect(p, read_only=True)
+        con = connect(p)
         have = set(con.execute("SELECT DISTINCT area, node FROM index_series WHERE indicator = 'production' "
                                "AND area = '01'").fetchall())
         con.close()
-        hidden = set(zip(*[disclosure.suppression_table(connect(p, read_only=True))[c] for c in ("area", "node")]))
+        hidden = set(zip(*[disclosure.suppression_table(connect(p))[c] for c in ("area", "node")]))
         confidential = sorted(c for c in have if c in hidden and len(c[1]) == 4)[0]
         absent = next(("01", n) for n in ("1011", "1020", "1030", "1040", "2420", "2930") if ("01", n) not in have)
         answers = []

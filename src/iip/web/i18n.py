@@ -86,6 +86,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_title": ("Tăng trưởng so với cùng kỳ theo tỉnh, thành phố", "Growth on a year earlier by province"),
     "map_hint": ("Bấm vào một ô để xem tỉnh, thành phố", "Click a tile to open the province"),
     "suppressed": ("Bảo mật (c)", "Confidential (c)"),
+    "created": ("Thời điểm tạo", "Created"),
     "product_growth": ("Sản lượng so với cùng kỳ (%)", "Output on a year earlier (%)"),
     "product_growth_ytd": ("Cộng dồn so với cùng kỳ (%)", "Year to date on a year earlier (%)"),
     "month_output": ("Sản lượng tháng", "Output in the month"),

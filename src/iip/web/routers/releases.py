@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import FileResponse
 
 from iip.web.deps import get_con
 from iip.web.models import ErrorOut, ReleaseDiff, ReleaseFiles, ReleaseList, ReleaseOne
@@ -32,6 +33,15 @@ def one(release_id: int = RID, con=Depends(get_con)):
 @router.get("/{release_id}/files", response_model=ReleaseFiles)
 def files(release_id: int = RID, con=Depends(get_con)):
     return {"ok": True, "release_id": release_id, "files": svc.get_release(con, release_id)["files"]}
+
+
+@router.get("/{release_id}/files/{name:path}", summary="One file of a release package (as written)",
+            response_class=FileResponse)
+def file(release_id: int = RID, name: str = Path(..., description="a file name the release lists"),
+         con=Depends(get_con)):
+    """Download one file of the release: a file the release lists, from its own directory only."""
+    p = svc.file_path(con, release_id, name)
+    return FileResponse(p, filename=p.name)
 
 
 @router.get("/{release_id}/vintages", response_model=ReleaseList)

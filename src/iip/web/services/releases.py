@@ -66,6 +66,18 @@ def get_release(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
     return _record(records(df)[0])
 
 
+def file_path(con: duckdb.DuckDBPyConnection, release_id: int, name: str) -> Path:
+    """The file ``name`` of a release, on disk: only a file the release lists, inside its own directory
+    (NotFoundError otherwise: no path outside the package can be asked for)."""
+    rel = get_release(con, release_id)
+    names = {str(f.get("name") or f.get("path") or f.get("file")) for f in rel["files"]}
+    root = Path(str(rel.get("directory") or ".")).resolve()
+    p = (root / name).resolve()
+    if name not in names or root not in p.parents or not p.is_file():
+        raise NotFoundError(f"release {release_id} has no file {name!r}")
+    return p
+
+
 def vintages(con: duckdb.DuckDBPyConnection, release_id: int) -> list[dict]:
     r = get_release(con, release_id)
     return [
