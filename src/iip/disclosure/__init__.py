@@ -157,7 +157,7 @@ def current_run(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def _store_key(con: duckdb.DuckDBPyConnection, run: int) -> tuple:
     db = con.execute("SELECT coalesce(path, database_name) FROM duckdb_databases() "
-                     "WHERE database_name = current_database()").fetchone()[0]
+                     "WHERE database_name = current_database()").fetchall()[0][0]
     return (str(db), run, METHOD)
 
 
@@ -165,7 +165,7 @@ def _read(con: duckdb.DuckDBPyConnection, run: int) -> Result | None:
     """The stored result of ``run`` under this METHOD, None when not computed (or the store predates it)."""
     try:
         done = con.execute("SELECT count(*) FROM disclosure_runs WHERE run_id = ? AND method = ?",
-                           [run, METHOD]).fetchone()[0]
+                           [run, METHOD]).fetchall()[0][0]
         if not done:
             return None
         table = con.execute("SELECT area, node, status, reason FROM disclosure WHERE run_id = ? AND method = ? "

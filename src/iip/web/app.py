@@ -28,6 +28,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def plotly_js() -> Path:
+    """Path of the installed plotly.min.js (served locally, never from a CDN)."""
     import plotly
 
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -104,6 +105,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        """Start the warm-up and watcher threads; close the store when the app stops."""
         stop = threading.Event()
         if warm:
             threading.Thread(target=_warm, args=(app.state.db, app.state.cache), daemon=True).start()

@@ -108,6 +108,7 @@ def target_chart(res: dict, *, lang: str, labels: dict) -> dict:
     x = [p["period"][5:] for p in prev]
 
     def trace(rows, name, **kw):
+        """One Plotly trace of the target chart."""
         return {
             "type": "scatter",
             "mode": "lines+markers",

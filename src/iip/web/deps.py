@@ -22,6 +22,7 @@ def get_con(request: Request) -> duckdb.DuckDBPyConnection:
 
 
 def close_con(request: Request) -> None:
+    """Close the request's connection, if one was opened."""
     con = getattr(request.state, "con", None)
     if con is not None:
         try:

@@ -82,5 +82,6 @@ def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
 
 
 def install(app: FastAPI) -> None:
+    """Register the one exception handler: every error answers {ok: false, error, status} (HTML pages: the error page)."""
     for exc_type in (StarletteHTTPException, RequestValidationError, IIPError, Exception):
         app.add_exception_handler(exc_type, handle)

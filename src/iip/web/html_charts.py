@@ -114,12 +114,15 @@ def history(rows: list[dict], *, chart_id: str, title: str, lang: str, index_lab
     lg = nice_ticks(min(gv), max(gv))
 
     def ya(v):
+        """y pixel of an index value (left axis)."""
         return Y1 - (v - li[0]) / ((li[-1] - li[0]) or 1) * (Y1 - Y0)
 
     def yb(v):
+        """y pixel of a growth value (right axis, %)."""
         return Y1 - (v - lg[0]) / ((lg[-1] - lg[0]) or 1) * (Y1 - Y0)
 
     def xc(i):
+        """x pixel of the centre of month i."""
         return X0 + (i + 0.5) * w
 
     p = [f'<svg class="chart-svg" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">']

@@ -180,6 +180,7 @@ def translator(lang: str):
     i = LANGS.index(lang)
 
     def t(key: str) -> str:
+        """The text of ``key`` in the page's language (the key itself when untranslated)."""
         pair = LABELS.get(key)
         return pair[i] if pair else key
 

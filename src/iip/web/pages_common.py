@@ -34,6 +34,7 @@ def lang_url(request: Request, lang: str) -> str:
 
 
 def render(request: Request, name: str, context: dict, *, lang: str, status_code: int = 200) -> HTMLResponse:
+    """Render a dashboard template with the translator, the language and the request's URL in its context."""
     t = translator(lang)
     ctx = {
         "t": t,

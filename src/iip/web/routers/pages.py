@@ -7,9 +7,8 @@ Every page takes ``?lang=vi|en`` (remembered in a cookie). Data comes from the s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -45,6 +44,7 @@ def _overview_charts(data: dict, t, lang: str, *, provinces: bool) -> dict:
     period = data["period"]
 
     def node_link(r):
+        """Link to the series explorer for the row's node."""
         return f"/series?area={data['area']}&node={r['node']}&measure=yoy"
 
     figs = {
@@ -61,6 +61,7 @@ def _overview_charts(data: dict, t, lang: str, *, provinces: bool) -> dict:
     prov = data.get("provinces") or []
     if prov:
         def prov_link(r):
+            """Link to the row's province page."""
             return f"/provinces/{r['area']}?period={period}"
 
         shown = [p for p in prov if p.get("yoy") is not None or p.get("obs_status") == "c"]  # not: no data
@@ -83,6 +84,7 @@ def overview_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """The month at a glance: headline, sections, rankings, contributions, provinces map."""
     t = translator(lang)
     data = ov.overview(con, cache, period=period, indicator=indicator, lang=lang)
     figs = _overview_charts(data, t, lang, provinces=True)
@@ -156,8 +158,8 @@ def series_page(
             "no_adjustment": missing,
             "api": api,
             "query": query,
-            "measures": list(Measure.__args__),
-            "kinds": list(Kind.__args__),
+            "measures": list(get_args(Measure)),
+            "kinds": list(get_args(Kind)),
             **_choices(lang),
         },
         lang=lang,
@@ -175,6 +177,7 @@ def provinces_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Growth by province (63, or the 34 merged provinces from July 2025) as a tile map and a table."""
     from iip.web.services.common import check_nodes
 
     t = translator(lang)
@@ -186,6 +189,7 @@ def provinces_page(
     cov = meta_svc.coverage(con)
 
     def prov_link(r):
+        """Link to the row's province page."""
         return f"/provinces/{r['area']}?period={period}"
 
     fig = hc.tile_map(prov, chart_id="chart-map", title=f"{t('map_title')} — {period}", measure="yoy", lang=lang,
@@ -224,6 +228,7 @@ def province_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """One province: its headline, divisions and history; links across the 2025 merger."""
     t = translator(lang)
     if not (is_province(code) or ov.is_merged(code)) or code not in meta_svc.name_map("areas", lang):
         raise NotFoundError(f"no province with GSO code {code!r} (63 provinces: 2 digits; 34 merged: N + 2 digits)")
@@ -267,6 +272,7 @@ def products_page(
 def releases_page(
     request: Request, lang: str = Depends(get_lang), con=Depends(get_con), cache=Depends(get_cache)
 ):
+    """Releases, revisions of published figures and compile runs."""
     t = translator(lang)
     revs = records(pub_svc.revisions(con, limit=50))
     fig = None
@@ -312,6 +318,7 @@ def release_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """One release vintage: its files (linked), its other vintages and what changed."""
     rel = rel_svc.get_release(con, release_id)
     return render(
         request,
@@ -333,6 +340,7 @@ def targets_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Target tracker: the growth needed in the remaining months to reach a yearly target."""
     t = translator(lang)
     res, message = None, None
     try:

@@ -26,6 +26,7 @@ def published(
     vintages: bool = Query(False, description="every vintage instead of the latest"),
     con=Depends(get_con),
 ):
+    """Published figures (GSO / IMF), latest vintage or every vintage, filtered."""
     df = svc.figures(
         con,
         vintages=vintages,
@@ -43,11 +44,13 @@ def published(
 
 @router.get("/files", response_model=ListOut, summary="Imported release files")
 def files(con=Depends(get_con)):
+    """The imported source files."""
     items = records(svc.summary(con))
     return {"ok": True, "count": len(items), "items": items}
 
 
 @router.get("/revisions", response_model=ListOut, summary="Figures revised between vintages, largest first")
 def revisions(limit: int = Query(200, ge=1, le=5000), con=Depends(get_con)):
+    """Published figures revised between vintages, largest first."""
     items = records(svc.revisions(con, limit=limit))
     return {"ok": True, "count": len(items), "items": items}

@@ -34,6 +34,7 @@ class Series:
         self.periods, self.values, self.status = periods, values, status
 
     def window(self, start: str | None, end: str | None) -> slice:
+        """The slice of months between ``start`` and ``end`` (inclusive; None = open)."""
         lo = 0 if start is None else int(np.searchsorted(self.periods, start, "left"))
         hi = len(self.periods) if end is None else int(np.searchsorted(self.periods, end, "right"))
         return slice(lo, hi)
@@ -71,9 +72,9 @@ class WebCache:
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
             return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchone())
+                                     "(SELECT max(run_id) FROM sa_runs)").fetchall()[0])
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
-            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchone()[0], None)
+            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchall()[0][0], None)
 
     def _set_token(self, tok: tuple) -> None:
         with self._lock:
@@ -87,8 +88,9 @@ class WebCache:
         happens on the request path; otherwise the store is re-read at most once per ``check_every`` seconds."""
         if self._token is not None and (self._watching or time.monotonic() - self._checked < self.check_every):
             return self._token
-        self._set_token(self._read_token(con))
-        return self._token
+        tok = self._read_token(con)
+        self._set_token(tok)
+        return tok
 
     def watch(self, db, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""
@@ -161,6 +163,7 @@ class WebCache:
         tok = self.token(con)
 
         def load():
+            """Read the block from the store and apply disclosure control."""
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
                 "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?, area_is := ?)",
@@ -176,6 +179,7 @@ class WebCache:
         tok = self.token(con)
 
         def load():
+            """Read the block from the store and apply disclosure control."""
             if not relation_exists(con, "sa_current"):
                 return {}
             df = con.execute(

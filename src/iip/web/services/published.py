@@ -53,7 +53,7 @@ def figures(
     if not relation_exists(con, view):
         return pd.DataFrame(columns=COLUMNS)
     where, par = _filters(params)
-    n = con.execute(f"SELECT count(*) FROM {view}{where}", par).fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM {view}{where}", par).fetchall()[0][0]
     if n > limit:
         raise OptionError(
             f"{n:,} published figures match: narrow the query (indicator, area, node, measure, "

@@ -47,6 +47,7 @@ def _record(row: dict) -> dict:
 def list_releases(
     con: duckdb.DuckDBPyConnection, *, period: str | None = None, source: str | None = None
 ) -> list[dict]:
+    """Every release vintage (optionally of one month), oldest first."""
     check_period("period", period)
     where, par = [], []
     if period:
@@ -60,6 +61,7 @@ def list_releases(
 
 
 def get_release(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
+    """One release vintage with its files; NotFoundError when there is none."""
     df = _frame(con, "WHERE release_id = ?", [release_id])
     if df.empty:
         raise NotFoundError(f"no release {release_id}")
@@ -79,6 +81,7 @@ def file_path(con: duckdb.DuckDBPyConnection, release_id: int, name: str) -> Pat
 
 
 def vintages(con: duckdb.DuckDBPyConnection, release_id: int) -> list[dict]:
+    """Every vintage of the same month and source as ``release_id``."""
     r = get_release(con, release_id)
     return [
         _record(x)
@@ -151,4 +154,5 @@ def diff(con: duckdb.DuckDBPyConnection, release_id: int, against: int | None = 
 
 
 def compile_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict]:
+    """The store's compile runs, latest first."""
     return records(con.execute("SELECT * FROM compile_runs ORDER BY run_id DESC LIMIT ?", [limit]).df())
