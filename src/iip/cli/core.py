@@ -35,7 +35,9 @@ def _progress() -> Progress:
 
 
 def _fmt(v, nd: int = 2) -> str:
-    return "" if v is None or v != v else f"{v:.{nd}f}"
+    """A table figure rounded half up (``iip.reference.rounding.fmt``); empty when missing."""
+    from iip.reference.rounding import fmt
+    return "" if v is None or v != v else fmt(v, nd)
 
 
 @app.command()
@@ -146,7 +148,8 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
                     summary.province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
     if area == "VN":
         top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
-        parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
+        from iip.reference.rounding import fmt
+        parts = [f"{r.node} {r.name} {fmt(r.contrib_total_yoy, 1, sign=True)} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
 
 
@@ -193,15 +196,16 @@ def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
     with connect(db()) as con:
-        n = con.execute("SELECT count(*) FROM index_cells").fetchone()[0]
-        if n == 0:
+        row = con.execute("SELECT count(*) FROM index_cells").fetchone()
+        if not row or row[0] == 0:
             raise IIPError("no compiled indices in the store: run `iip compile` first")
         sel = ", ".join(f'"{c}"' for c in cols)
         q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
-        n = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()[0]
+        row = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()
+        n = row[0] if row else 0
         tmp.replace(out)  # never a half-written file under the final name
     console.print(f"[green]exported[/] {n:,} rows to {out}")
 

@@ -132,7 +132,7 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
     expected = int(con.execute("SELECT count(*) FROM reports WHERE status = 'R' AND period BETWEEN ? AND ?",
                                [period_from, period_to]).fetchone()[0]) + len(lines)
     markers = lines["status"].value_counts().to_dict()
-    with write_transaction(con):
+    with write_transaction(con, name="impute"):
         load_id = next_load_id(con)
         written = write(con, lines, load_id)
         unimputable = int(lines["produced"].isna().sum())

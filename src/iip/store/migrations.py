@@ -68,27 +68,46 @@ def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
         block INTEGER NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (run_id, method, block))""")
 
 
+def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
+    date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
+    con.execute("ALTER TABLE published_figures ADD COLUMN IF NOT EXISTS derived_from VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS outcome VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS refused BIGINT")
+
+
+def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
+    """Login throttling, approvals of microdata accounts, revision requests of released months."""
+    con.execute(schema.COLLECTION_SECURITY_DDL)
+
+
+def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``releases`` records what a vintage was built from: the published figures' as-of date (NULL: the
+    month's own workbook, or compiled data), the stored seasonal adjustment used (run id, NULL: none), and the
+    figures' vintage label (a compile run, or GSO's release month)."""
+    for column, kind in (("as_of", "DATE"), ("sa_run_id", "BIGINT"), ("figures_vintage", "VARCHAR")):
+        con.execute(f"ALTER TABLE releases ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(3, "collection security: login throttling, account approvals, revision requests",
+              _collection_security),
+    Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
+              _release_provenance),
     Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
+    Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
     if not _exists(con, "schema_version"):
         return 0
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
-
-
-def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """Numbers of the migrations the store has had (numbers are reserved per change, so they may land out of
-    order: each is applied once, whether or not a higher number came first)."""
-    if not _exists(con, "schema_version"):
-        return set()
-    return {int(r[0]) for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
@@ -100,17 +119,28 @@ def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
     return version
 
 
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The migrations recorded in the store's ``schema_version`` table (empty for a new store)."""
+    if not _exists(con, "schema_version"):
+        return set()
+    return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
+    by a build that lacked migration 4 still gets 4)."""
+    done = applied_versions(con)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
     """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
     from iip.store.connection import transaction
 
     check_version(con, where=where)
-    done = _applied(con)
     applied = []
-    for m in MIGRATIONS:
-        if m.version in done:
-            continue
-        with transaction(con):
+    for m in pending(con):
+        with transaction(con, name="migration"):
             con.execute(VERSION_DDL)
             m.apply(con)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])

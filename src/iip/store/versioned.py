@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 #: The store's id sequences (one per kind of record).
-SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
+SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
 
 
 def sha256(content: str | bytes | Path) -> str:
@@ -33,7 +33,7 @@ def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """The next value of one of the store's id sequences."""
     if sequence not in SEQUENCES:
         raise KeyError(sequence)
-    return int(con.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+    return int(con.execute(f"SELECT nextval('{sequence}')").fetchall()[0][0])
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -62,7 +62,7 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
         names = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
-        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchone()[0])
+        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchall()[0][0])
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
 

@@ -274,7 +274,7 @@ def releases_page(
 ):
     """Releases, revisions of published figures and compile runs."""
     t = translator(lang)
-    revs = records(pub_svc.revisions(con, limit=50))
+    revs = records(pub_svc.revisions(con, limit=50, lang=lang))
     fig = None
     if revs:
         top = revs[:20]
@@ -284,7 +284,8 @@ def releases_page(
                     "type": "bar",
                     "orientation": "h",
                     "x": [r["revision"] for r in top],
-                    "y": [f"{r['area']} {r['node']} {r['measure']} {r['period']}" for r in top],
+                    "y": [f"{r['node_name']}, {r['area_name']}: {r['measure']} {r['period']} ({r['revision_unit']})"
+                          for r in top],
                 }
             ],
             "layout": {
