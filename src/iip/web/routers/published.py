@@ -65,5 +65,6 @@ def revisions(
     node: str | None = Query(None),
     con=Depends(get_con),
 ):
+    """Published figures revised between vintages, largest first."""
     items = records(svc.revisions(con, limit=limit, lang=lang, indicator=indicator, node=node))
     return {"ok": True, "count": len(items), "items": items}
