@@ -109,11 +109,15 @@ def diffusion_sentence(d: dict, lang: str = "en") -> str:
 
 def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,
                      indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
-    """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size."""
-    df = con.execute("""SELECT node, yoy, contrib_total_yoy
+    """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size
+    (published divisions only: disclosure control applied)."""
+    from iip import disclosure
+
+    df = con.execute("""SELECT area, node, yoy, contrib_total_yoy
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)
                         WHERE length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
                      [indicator, area, period, period]).df()
+    df = disclosure.apply(con, df).dropna(subset=["contrib_total_yoy"]).drop(columns=["area", "obs_status"])
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
     names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)

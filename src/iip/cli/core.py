@@ -130,7 +130,7 @@ def print_diffusion(divisions: dict, provinces: dict | None) -> None:
     if provinces and provinces["provinces"]:
         from iip.summary import diffusion_sentence
 
-        console.print(f"Provinces: IIP (yoy vs 100) {diffusion_sentence(provinces)}.")
+        console.print(f"Provinces: IIP {diffusion_sentence(provinces)} (yoy vs 100).")
 
 
 def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,
