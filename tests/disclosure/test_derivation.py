@@ -88,7 +88,7 @@ def test_no_confidential_cell_can_be_derived(store, period, request, tmp_path):
     assert len(res["hidden"]) > 100 and len(res["values"]) > 100          # both kinds occur
     assert any(a == "VN" for a, _ in res["values"])
     if store == "merged_store":
-        assert any(intruder.is_merged(a) for a, _ in res["values"] | res["hidden"])
+        assert any(intruder.is_merged(a) for a, _ in set(res["values"]) | res["hidden"])
     assert res["equality"] == set(), sorted(res["equality"])[:10]
     assert res["linear"] == set(), sorted(res["linear"])[:10]
     # every published value is the compiled one; a confidential value never leaves the API
@@ -107,7 +107,10 @@ def test_absent_and_confidential_cells_answer_alike(demo_store, tmp_path):
         con.close()
         hidden = set(zip(*[disclosure.suppression_table(connect(p))[c] for c in ("area", "node")]))
         confidential = sorted(c for c in have if c in hidden and len(c[1]) == 4)[0]
-        absent = next(("01", n) for n in ("1011", "1020", "1030", "1040", "2420", "2930") if ("01", n) not in have)
+        from iip import reference
+
+        tree = reference.vsic()
+        absent = next(("01", n) for n in sorted(tree.loc[tree["level"] == "class", "code"]) if ("01", n) not in have)
         answers = []
         for area, node in (confidential, absent):
             r = client.get("/api/series", params={"area": area, "node": node})

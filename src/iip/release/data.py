@@ -120,7 +120,11 @@ def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
     q = measures.period_growth(df, freq="Q")
     q = q[q["period"] == figure_period(period, "Q")][["node", "yoy"]].rename(columns={"node": "code",
                                                                                       "yoy": "q_yoy"})
-    q.loc[q["code"].isin(national.loc[national["obs_status"] == "c", "code"]), "q_yoy"] = np.nan
+    from iip import disclosure
+
+    hidden = disclosure.suppression_table(con).query("area == 'VN'")["node"]   # every node, not only the table's
+    q.loc[q["code"].isin(hidden) | q["code"].isin(national.loc[national["obs_status"] == "c", "code"]),
+          "q_yoy"] = np.nan
     return q.reset_index(drop=True)
 
 
