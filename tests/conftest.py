@@ -4,7 +4,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
+
+from iip.compile import compile_store
+from iip.ingest.microdata import ingest_file
+from iip.store import connect
+from iip.synth import generate
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("IIP_SHARED", REPO.parent / "shared"))
@@ -21,3 +27,34 @@ def shared_dir() -> Path:
 def db(tmp_path) -> Path:
     """A fresh store path in a temporary folder."""
     return tmp_path / "test.duckdb"
+
+
+# --- the demo store and a post-merger store (synthetic data at scale small, real ingest + compile) ------------
+def build_synthetic_store(path: Path, *, last: str | None = None) -> Path:
+    """Synthetic microdata (scale small, seed 2020, to ``last``), ingested and compiled into ``path``."""
+    syn = generate(scale="small", seed=2020, **({"last": last} if last else {}))
+    d = path.parent
+    syn.register.to_csv(d / "register.csv", index=False)
+    syn.products.to_csv(d / "products.csv", index=False)
+    syn.weights.to_csv(d / "weights.csv", index=False)
+    pq.write_table(syn.reports, d / "reports.parquet")
+    con = connect(path)
+    for kind, name in (("register", "register.csv"), ("products", "products.csv"), ("weights", "weights.csv"),
+                       ("reports", "reports.parquet")):
+        ingest_file(con, kind, d / name)
+    compile_store(con)
+    from iip import disclosure
+
+    disclosure.refresh(con)   # stored once: copies of the store read it
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    return build_synthetic_store(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+
+
+@pytest.fixture(scope="session")
+def merged_store(tmp_path_factory) -> Path:
+    return build_synthetic_store(tmp_path_factory.mktemp("merged") / "merged.duckdb", last="2025-09")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from iip import reference
 from iip.errors import NotFoundError
 from iip.measures import direction_counts, period_growth
-from iip.reference import province_area_pattern, section_of
+from iip.reference import province_areas, section_of
 from iip.reference.periods import period_freq
 
 
@@ -45,35 +46,78 @@ def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
 
 def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
                    levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
-    """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions."""
-    df = con.execute("""SELECT node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy
+    """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions, disclosure
+    control applied (``obs_status`` 'c': values blank)."""
+    from iip import disclosure
+
+    df = con.execute("""SELECT area, node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)""",
                      [indicator, area, period, period]).df()
     if df.empty:
         raise NotFoundError(f"no {indicator} indices for area {area} in {period}")
+    df = disclosure.apply(con, df).drop(columns="area")
     out = tree_rows(levels).merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node"])
     return out.reset_index(drop=True)
 
 
 def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
-                       indicator: str = "production", measure: str = "yoy") -> dict:
-    """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``: the 63 provinces
-    before July 2025, the 34 merged provinces (areas ``N<code>``) from then on."""
-    pattern = province_area_pattern(period)
-    df = con.execute(f"""SELECT area, {measure} AS v
-                         FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)
-                         WHERE regexp_matches(area, ?) AND {measure} IS NOT NULL""",
-                     [indicator, node, period, period, pattern]).df()
-    return {**direction_counts(df["v"]), "provinces": len(df)}
+                       indicator: str = "production", measure: str = "yoy", units: str | None = None,
+                       areas: list[str] | None = None) -> dict:
+    """How many provinces rose / fell (``measure`` above / below 100) for ``node`` in ``period``, counting only
+    figures that may be published (disclosure control applied): the 63 provinces before July 2025, the 34
+    merged provinces (areas ``N<code>``) from then on (``units`` '63' | '34' overrides the date rule; ``areas``
+    narrows the count to some of them, e.g. one region's).
+
+    Returns {rose, fell, unchanged, published, confidential, provinces}: ``confidential`` = provinces without a
+    published figure (suppressed, or nothing compiled: the two look the same to a reader), so that
+    rose + fell + unchanged + confidential = provinces. The one count behind ``iip show``, the dashboard and
+    the release text (:func:`diffusion_sentence`)."""
+    from iip import disclosure
+
+    areas = [a for a in (province_areas(period) if units is None else _unit_areas(units))
+             if areas is None or a in areas]
+    df = con.execute(f"""SELECT area, node, {measure} AS v
+                         FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)""",
+                     [indicator, node, period, period]).df()
+    df = disclosure.apply(con, df[df["area"].isin(areas)])
+    shown = df[(df["obs_status"] != "c") & df["v"].notna()]
+    return _diffusion(shown["v"], len(areas))
+
+
+def _unit_areas(units: str) -> list[str]:
+    """The province area codes of '63' (before July 2025) or '34' (from July 2025)."""
+    from iip.reference import MERGER_PERIOD
+
+    return province_areas("2025-06" if units == "63" else MERGER_PERIOD)
+
+
+def _diffusion(values: pd.Series, provinces: int) -> dict:
+    counts = direction_counts(values)
+    return {**counts, "published": int(len(values)), "confidential": provinces - int(len(values)),
+            "provinces": provinces}
+
+
+def diffusion_sentence(d: dict, lang: str = "en") -> str:
+    """"rose in 21 and fell in 22 of 63 provinces; 20 confidential" (vi: "tăng ở 21 và giảm ở 22 trong 63
+    tỉnh, thành phố; 20 bảo mật") from :func:`province_diffusion`."""
+    if lang == "vi":
+        s = f"tăng ở {d['rose']} và giảm ở {d['fell']} trong {d['provinces']} tỉnh, thành phố"
+        return s + (f"; {d['confidential']} bảo mật" if d["confidential"] else "")
+    s = f"rose in {d['rose']} and fell in {d['fell']} of {d['provinces']} provinces"
+    return s + (f"; {d['confidential']} confidential" if d["confidential"] else "")
 
 
 def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", n: int = 5,
                      indicator: str = "production", lang: str = "vi") -> pd.DataFrame:
-    """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size."""
-    df = con.execute("""SELECT node, yoy, contrib_total_yoy
+    """Divisions with the largest contributions (percentage points) to TOTAL's yoy growth, by absolute size
+    (published divisions only: disclosure control applied)."""
+    from iip import disclosure
+
+    df = con.execute("""SELECT area, node, yoy, contrib_total_yoy
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)
                         WHERE length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
                      [indicator, area, period, period]).df()
+    df = disclosure.apply(con, df).dropna(subset=["contrib_total_yoy"]).drop(columns=["area", "obs_status"])
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
     names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)
@@ -109,14 +153,49 @@ def period_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN
 
 def period_province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
                               indicator: str = "production") -> dict:
-    """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100)."""
-    pattern = province_area_pattern(period)
+    """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100), published
+    figures only: the same counts and rule as :func:`province_diffusion`."""
+    from iip import disclosure
+
+    areas = province_areas(period)
     df = period_growth(_levels_for(con, period, indicator=indicator, node=node), freq=period_freq(period))
-    df = df[(df["period"] == period) & df["area"].str.match(pattern)].dropna(subset=["yoy"])
-    return {**direction_counts(df["yoy"]), "provinces": len(df)}
+    df = disclosure.apply(con, df[(df["period"] == period) & df["area"].isin(areas)])
+    shown = df[(df["obs_status"] != "c") & df["yoy"].notna()]
+    return _diffusion(shown["yoy"], len(areas))
 
 
 def division_diffusion(table: pd.DataFrame, measure: str = "yoy") -> dict:
     """Divisions up / down in a table of :func:`headline_table` or :func:`period_table` (``measure`` vs 100)."""
     d = table[table["level"] == "division"]
     return {**direction_counts(d[measure]), "divisions": int(d[measure].notna().sum())}
+
+
+def product_growth(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+    """Each product's national output from the reports: the month, January..month, and their yoy (100-based):
+    yoy = 100 x q(month) / q(same month a year earlier), ytd_yoy likewise on the January..month sums.
+
+    Disclosure: a product made by fewer than 3 reporting enterprises in the month, or whose class is
+    confidential at national level (its products' figures would give the class index back), is 'c' with its
+    figures blank. Columns: product_code, vsic, month, ytd, yoy, ytd_yoy, enterprises, obs_status."""
+    from iip import disclosure
+    from iip.disclosure.rules import MIN_COUNT
+
+    y = period[:4]
+    prev = f"{int(y) - 1}{period[4:]}"
+    df = con.execute("""
+        SELECT product_code, vsic, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
+               enterprises FROM (
+        SELECT r.product_code, p.vsic,
+            sum(produced) FILTER (WHERE period = ?) AS month,
+            sum(produced) FILTER (WHERE period = ?) AS month_prev,
+            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd,
+            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
+            count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
+        FROM reports r JOIN products p USING (product_code) GROUP BY ALL)""",
+                     [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
+    table = disclosure.suppression_table(con)
+    hidden_classes = set(table.loc[table["area"] == "VN", "node"])
+    hide = (df["enterprises"] < MIN_COUNT) | df["vsic"].isin(hidden_classes)
+    df["obs_status"] = np.where(hide, "c", "")
+    df.loc[hide, ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
+    return df.sort_values("product_code").reset_index(drop=True)

@@ -12,6 +12,7 @@ from iip import disclosure
 from iip.disclosure import audit
 
 REGION = dict(zip(reference.provinces()["code"], reference.provinces()["region_code"]))
+GEO01 = disclosure.Geography({"01": "RRD"}, {})
 TREE = reference.vsic()
 PARENT = dict(zip(TREE["code"], TREE["parent"]))
 
@@ -59,7 +60,7 @@ def brute_primary(tables) -> dict:
 
 
 def test_primary_rules_match_a_brute_force_computation(con, tables):
-    expected = {c for c, s in brute_primary(tables).items() if s and c[0] in REGION}  # provincial cells
+    expected = {c for c, s in brute_primary(tables).items() if s}  # every area: provinces, regions, VN
     tab = disclosure.suppression_table(con)
     got = {(a, n) for a, n, r in zip(tab["area"], tab["node"], tab["reason"]) if r.startswith("primary")}
     cells = set(map(tuple, con.execute("SELECT DISTINCT area, node FROM indices").fetchall()))
@@ -72,7 +73,7 @@ def test_imputed_reports_do_not_count_as_enterprises():
                          "vsic": "1010", "q0_all": [10.0, 10.0, 10.0], "q0_r": [10.0, 10.0, 0.0]})
     pw = pd.DataFrame({"product_code": ["P"], "province": ["01"], "value": [300.0]})
     anc = pd.DataFrame({"unit": ["1010", "1010"], "node": ["1010", "TOTAL"]})
-    out, tot = disclosure.enterprise_output(base, pw, region_of={"01": "RRD"}, ancestors=anc)
+    out, tot = disclosure.enterprise_output(base, pw, geo=GEO01, ancestors=anc)
     prim = disclosure.primary_cells(out, tot).set_index(["area", "node"])
     assert prim.loc[("01", "1010"), "n"] == 2  # C is imputed
     assert prim.loc[("01", "1010"), "reason"].startswith("primary: 2 enterprise(s)")
@@ -85,7 +86,7 @@ def test_worked_example_dominance():
                          "q0_all": [28.0, 1.0, 1.0, 10.0], "q0_r": [28.0, 1.0, 1.0, 10.0]})
     pw = pd.DataFrame({"product_code": ["P", "Q"], "province": ["01", "01"], "value": [900.0, 100.0]})
     anc = pd.DataFrame({"unit": ["1010"], "node": ["1010"]})
-    out, tot = disclosure.enterprise_output(base, pw, region_of={"01": "RRD"}, ancestors=anc)
+    out, tot = disclosure.enterprise_output(base, pw, geo=GEO01, ancestors=anc)
     o = out[out["area"] == "01"].set_index("enterprise_id")["output"]
     assert o["A"] == pytest.approx(840.0) and o["B"] == pytest.approx(30.0) and o["C"] == pytest.approx(130.0)
     prim = disclosure.primary_cells(out, tot).set_index(["area", "node"]).loc[("01", "1010")]
@@ -178,18 +179,18 @@ def test_audit_finds_a_lone_suppressed_part_and_a_hidden_determination():
     p, a, b, c = ("X", "P"), ("X", "a"), ("X", "b"), ("X", "c")
     w = {a: 1.0, b: 2.0, c: 3.0, p: 6.0}
     groups = [(p, (a, b, c))]
-    assert audit.determined_cells(groups, {a}, w) == [a]
-    assert audit.determined_cells(groups, {a, b}, w) == []
-    done = audit.secondary_suppression(groups, {a: "primary"}, w)
-    assert set(done) == {a, b}  # b is the smallest free sibling
+    assert audit.determined_cells(groups, {a}, w).determined == [a]
+    assert audit.determined_cells(groups, {a, b}, w).determined == []
+    done = audit.secondary_suppression([groups], {a: "primary"}, w)
+    assert set(done.cells) == {a, b} and done.unsettled == []  # b is the smallest free sibling
     # an odd cycle: every identity has two suppressed cells, yet the three equations pin all three down
     x, y, z, q, r = ("X", "x"), ("X", "y"), ("X", "z"), ("X", "Q"), ("X", "R")
     cyc = [(p, (a, b, x)), (q, (b, c, y)), (r, (a, c, z))]
     w3 = {a: 1.0, b: 2.0, c: 3.0, x: 1.0, y: 1.0, z: 1.0, p: 4.0, q: 6.0, r: 5.0}
     assert audit.complement_groups(cyc, {a: "1", b: "1", c: "1"}, w3) == {a: "1", b: "1", c: "1"}
-    assert sorted(audit.determined_cells(cyc, {a, b, c}, w3)) == [a, b, c]
-    fixed = audit.secondary_suppression(cyc, {a: "1", b: "1", c: "1"}, w3)
-    assert len(fixed) > 3 and audit.determined_cells(cyc, set(fixed), w3) == []
+    assert sorted(audit.determined_cells(cyc, {a, b, c}, w3).determined) == [a, b, c]
+    fixed = audit.secondary_suppression([cyc], {a: "1", b: "1", c: "1"}, w3).cells
+    assert len(fixed) > 3 and audit.determined_cells(cyc, set(fixed), w3).determined == []
 
 
 def test_apply_blanks_suppressed_cells_and_revealing_contributions(con):
@@ -208,7 +209,8 @@ def test_apply_blanks_suppressed_cells_and_revealing_contributions(con):
 
 def test_table_is_cached_per_compile_run(con):
     first = disclosure.suppression_table(con)
-    assert con.execute("SELECT count(*) FROM disclosure_runs").fetchone()[0] == 1
-    stored = con.execute("SELECT area, node, status, reason FROM disclosure ORDER BY area, node").df()
+    assert con.execute("SELECT count(*) FROM disclosure_runs WHERE method = ?", [disclosure.METHOD]).fetchone()[0] == 1
+    stored = con.execute("SELECT area, node, status, reason FROM disclosure WHERE method = ? ORDER BY area, node",
+                         [disclosure.METHOD]).df()
     pd.testing.assert_frame_equal(stored, first.sort_values(["area", "node"]).reset_index(drop=True))
     assert set(first["status"]) == {"c"}

@@ -20,9 +20,14 @@ def test_august_2025_counts_the_34(con25, tmp_path):
     assert set(d.provinces["code"]) == merged_areas()            # 01, 22, 26->25, 48, 74+79->79
     yoy = con25.execute("""SELECT area, yoy FROM indices_where(indicator_is := 'production', node_is := 'TOTAL',
                            period_from := '2025-08', period_to := '2025-08') WHERE regexp_matches(area, '^N[0-9]{2}$')""").df()
+    from iip import disclosure
+
+    hidden = set(disclosure.suppression_table(con25).query("node == 'TOTAL'")["area"])
+    shown = yoy[~yoy["area"].isin(hidden)]                     # published provinces only; the rest confidential
     f = {(x["key"], x.get("measure")): x["value"] for x in facts.facts(d) if x["key"].startswith("provinces_")}
-    assert f[("provinces_rose", "yoy")] == int((yoy["yoy"] > 100).sum())
-    assert f[("provinces_fell", "yoy")] == int((yoy["yoy"] < 100).sum())
+    assert f[("provinces_rose", "yoy")] == int((shown["yoy"] > 100).sum())
+    assert f[("provinces_fell", "yoy")] == int((shown["yoy"] < 100).sum())
+    assert f[("provinces_confidential", "yoy")] == 34 - len(shown)
     vi, en = (narrative.render(facts.facts(d), d, x) for x in ("vi", "en"))
     assert "trên tổng số 34 địa phương" in vi and "of the 34 provinces" in en and "63" not in vi
     r = write_release(con25, "2025-08", tmp_path)

@@ -156,7 +156,7 @@ def store(template_store, tmp_path):
 @pytest.fixture(autouse=True)
 def fixed_disclosure(monkeypatch):
     """Tests know exactly which cells are confidential."""
-    from iip.web.services import disclosure
+    from iip import disclosure
 
     monkeypatch.setattr(disclosure, "suppression_table", lambda con: SUPPRESSED.copy())
     return SUPPRESSED

@@ -52,7 +52,7 @@ def _serve(src, tmp_path_factory):
     import shutil
 
     from iip.web.app import create_app
-    from iip.web.services import disclosure
+    from iip import disclosure
     from tests.web.conftest import SUPPRESSED
 
     p = tmp_path_factory.mktemp("browser") / src.name

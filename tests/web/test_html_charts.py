@@ -92,8 +92,11 @@ def test_tile_map_places_links_on_the_grid():
                         href=lambda r: f"/provinces/{r['area']}", suppressed="Confidential (c)",
                         no_data="No data", show_names=True))
     assert "grid-template-columns:repeat(4,minmax(0,1fr))" in m
+    bg, fg = hc.growth_colour(4.0, 4.0)   # the top of the scale, with the text colour of higher contrast
+    rgb = tuple(int(bg[i:i + 2], 16) for i in (1, 3, 5))
+    assert hc._contrast(rgb, (17, 17, 17) if fg == "#111" else (255, 255, 255)) >= 4.5
     assert ('<a class="tile" href="/provinces/N01" data-area="N01" style="grid-row:3;grid-column:4;'
-            'background:#1a9850;color:#fff" title="Ha Noi: +4.0%"') in m
+            f'background:{bg};color:{fg}" title="Ha Noi: +4.0%"') in m
     assert 'aria-label="Ho Chi Minh City: Confidential (c)"' in m and f"background:{hc.GREY}" in m
     assert 'aria-label="Ca Mau: No data"' in m
     assert "<b>Ha Noi</b><span>+4.0%</span>" in m

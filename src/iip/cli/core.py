@@ -128,8 +128,9 @@ def print_diffusion(divisions: dict, provinces: dict | None) -> None:
         console.print(f"Divisions: yoy above 100 in [green]{divisions['rose']}[/], below in "
                       f"[red]{divisions['fell']}[/] of {divisions['divisions']}.")
     if provinces and provinces["provinces"]:
-        console.print(f"Provinces: IIP rose (yoy > 100) in [green]{provinces['rose']}[/] and fell in "
-                      f"[red]{provinces['fell']}[/] of {provinces['provinces']}.")
+        from iip.summary import diffusion_sentence
+
+        console.print(f"Provinces: IIP {diffusion_sentence(provinces)} (yoy vs 100).")
 
 
 def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,

@@ -36,6 +36,11 @@ def release(period: str = typer.Option(..., "--period", help="Month to release, 
     if r.changed is not None:
         console.print(f"  {r.changed} figure(s) changed from the previous vintage (diff.md)")
     console.print(f"  content hash {r.content_hash[:16]}")
+    notes = Path(r.directory) / "notes.txt"
+    if notes.is_file():
+        console.print("  notes (notes.txt):")
+        for note in notes.read_text(encoding="utf-8").splitlines():
+            console.print(f"  - {note}")
 
 
 @app.command("releases")
@@ -51,3 +56,26 @@ def releases(period: str = typer.Option(None, "--period", help="Only this month.
         t.add_row(str(r.release_id), r.period, r.source, as_of, f"v{r.vintage}", str(r.created_at)[:19],
                   r.directory)
     console.print(t)
+
+
+@app.command()
+def disclosure() -> None:
+    """Disclosure control of the latest compile run: confidential cells by kind of area and rule, and the audit
+    blocks the check could not settle (protected conservatively; also in each release's notes.txt)."""
+    from iip import disclosure as sdc
+    from iip.store import connect
+
+    with connect(db()) as con:
+        res, run = sdc.result(con), sdc.current_run(con)
+    t = res.table
+    kind = t["area"].map(sdc.area_kind)
+    rule = t["reason"].str.split(":").str[0]
+    console.print(f"{len(t)} confidential cells (compile run {run}):")
+    for (k, r), n in t.groupby([kind, rule]).size().items():
+        console.print(f"  {k:<16} {r:<10} {n:>6}")
+    if res.unsettled:
+        console.print(f"[yellow]{len(res.unsettled)} audit block(s) could not be settled:[/]")
+        for note in res.unsettled:
+            console.print(f"  - {note}")
+    else:
+        console.print("The audit settled every block: no confidential cell can be derived from published ones.")

@@ -1,133 +1,74 @@
 """Statistical disclosure control of compiled area x industry cells (method: docs/methods/disclosure.md).
 
-Primary suppression (:func:`primary_cells`), for every compiled cell (area A, node n) in the base year B:
+* :mod:`iip.disclosure.rules` -- primary suppression (count and dominance rules on every area alike);
+* :mod:`iip.disclosure.audit` -- secondary suppression: complements chosen at least cost until no suppressed
+  cell can be derived from published cells, by equality or by any linear combination of the weighted-mean
+  identities (node hierarchy; regions, merged provinces and VN over their provinces);
+* this module -- the driver on the store, the one cache (keyed by compile run and method), and :func:`apply`.
 
-* enterprise e's output in the cell  o(e,A,n) = sum over its products p in classes under n of
-  q0_R(e,p) / q0(p,A) * w(p,A)   (q0 = base-year monthly mean quantity; q0_R counts reported ('R') rows only,
-  so imputed figures belong to no enterprise; w = base-year product output value, summed over provinces for
-  regions and VN);
-* the cell's output T(A,n) = sum of w(p,A) over the products that enter its index;
-* suppress when fewer than 3 enterprises have o > 0, when the largest o > 85% of T, or the two largest > 90%.
+Public API (release, web, CLI):
 
-Secondary suppression (:mod:`iip.disclosure.audit`): complementary cells until no suppressed value can be derived
-from the published weighted-mean identities (hierarchy within an area, provinces within regions and VN).
-
-Public API (used by the web layer and releases):
-
-* ``suppression_table(con) -> DataFrame[area, node, status, reason]`` — suppressed cells only, status 'c';
-  cached in store table ``disclosure`` per compile run;
-* ``apply(con, df) -> df`` — rows of the ``indices`` shape with suppressed values set to NaN and a column
-  ``obs_status`` ('c' or '').
+* ``suppression_table(con) -> DataFrame[area, node, status, reason]``: suppressed cells only, status 'c';
+* ``unsettled(con) -> list[str]``: audit blocks the check could not settle (reported, never silent);
+* ``apply(con, df) -> df``: rows of the ``indices`` shape with suppressed values NaN and ``obs_status`` 'c'/''.
 """
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from iip.errors import IIPError
 from iip.disclosure.audit import equations, secondary_suppression
+from iip.disclosure.rules import (MIN_COUNT, Geography, cell_weights, enterprise_output,  # noqa: F401
+                                  primary_cells)
+from iip.errors import IIPError
 
-MIN_COUNT = 3
-DOMINANCE_1 = 0.85
-DOMINANCE_2 = 0.90
+#: Version of the rules; the cache is keyed by (compile run, METHOD), so a change of method recomputes.
+METHOD = "2"
 COLUMNS = ["area", "node", "status", "reason"]
 KEY_COLUMNS = {"indicator", "area", "node", "period", "run_id", "obs_status", "source", "level", "parent"}
+#: Cost of a complement = the cell's weight x the factor of its tier (province, merged province, region, VN).
+TIER_COST = (1.0, 1e3, 1e6, 1e9)
 
 
-def _areas(frame: pd.DataFrame, region_of: dict[str, str]) -> pd.DataFrame:
-    """Repeat province rows (column ``province``) as province, region and VN rows (column ``area``)."""
-    return pd.concat([frame.assign(area=frame["province"]),
-                      frame.assign(area=frame["province"].map(region_of)),
-                      frame.assign(area="VN")], ignore_index=True).dropna(subset=["area"])
+@dataclass
+class Result:
+    """The suppressed cells of one compile run and the audit blocks that could not be settled."""
+
+    table: pd.DataFrame
+    unsettled: list[str] = field(default_factory=list)
 
 
-def enterprise_output(base: pd.DataFrame, product_w: pd.DataFrame, *, region_of: dict[str, str],
-                      ancestors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Enterprise outputs o(e,A,n) and cell outputs T(A,n) (formulas in the module docstring).
-
-    ``base``: enterprise_id, province, product_code, vsic, q0_all, q0_r (base-year monthly means).
-    ``product_w``: product_code, province, value. ``ancestors``: unit (class), node.
-    Returns (DataFrame[area, node, enterprise_id, output], DataFrame[area, node, total])."""
-    b = _areas(base, region_of)
-    q0 = b.groupby(["area", "product_code"], as_index=False)["q0_all"].sum()
-    w = _areas(product_w, region_of).groupby(["area", "product_code"], as_index=False)["value"].sum()
-    pw = q0.merge(w, on=["area", "product_code"])
-    pw = pw[(pw["q0_all"] > 0) & (pw["value"] > 0)]
-    vsic = base.drop_duplicates("product_code").set_index("product_code")["vsic"]
-    pw["unit"] = pw["product_code"].map(vsic)
-    pw = pw.merge(ancestors, on="unit")
-    totals = pw.groupby(["area", "node"], as_index=False)["value"].sum().rename(columns={"value": "total"})
-    e = b[b["q0_r"] > 0].merge(pw[["area", "product_code", "q0_all", "value", "node"]],
-                               on=["area", "product_code"], suffixes=("_e", ""))
-    e["output"] = e["q0_r"] / e["q0_all"] * e["value"]
-    out = e.groupby(["area", "node", "enterprise_id"], as_index=False)["output"].sum()
-    return out, totals
-
-
-def primary_cells(output: pd.DataFrame, totals: pd.DataFrame, *, min_count: int = MIN_COUNT,
-                  dominance_1: float = DOMINANCE_1, dominance_2: float = DOMINANCE_2) -> pd.DataFrame:
-    """Per cell: n (enterprises with output > 0), top1, top2 (shares of T) and ``reason`` ('' when the
-    cell may be published): n < min_count, top1 > dominance_1, or top1 + top2 > dominance_2."""
-    o = output[output["output"] > 0].sort_values(["area", "node", "output"], ascending=[True, True, False])
-    o = o.assign(rank=o.groupby(["area", "node"]).cumcount())
-    g = o.groupby(["area", "node"]).agg(n=("output", "size")).reset_index()
-    top = o[o["rank"] < 2].pivot_table(index=["area", "node"], columns="rank", values="output", fill_value=0.0)
-    top = top.reindex(columns=[0, 1], fill_value=0.0).reset_index().rename(columns={0: "o1", 1: "o2"})
-    cells = totals.merge(g, on=["area", "node"], how="left").merge(top, on=["area", "node"], how="left")
-    cells[["n", "o1", "o2"]] = cells[["n", "o1", "o2"]].fillna(0.0)
-    cells["n"] = cells["n"].astype(int)
-    cells["top1"] = cells["o1"] / cells["total"]
-    cells["top2"] = (cells["o1"] + cells["o2"]) / cells["total"]
-    reason = np.where(cells["n"] < min_count, "primary: " + cells["n"].astype(str) + f" enterprise(s) < {min_count}",
-             np.where(cells["top1"] > dominance_1, "primary: largest enterprise " + _pct(cells["top1"])
-                      + f" > {dominance_1:.0%}",
-             np.where(cells["top2"] > dominance_2, "primary: two largest " + _pct(cells["top2"])
-                      + f" > {dominance_2:.0%}", "")))
-    cells["reason"] = reason
-    return cells[["area", "node", "n", "top1", "top2", "total", "reason"]]
-
-
-def _pct(s: pd.Series) -> pd.Series:
-    return (100 * s).round(1).astype(str) + "%"
-
-
-def cell_weights(industry_w: pd.DataFrame, cells: pd.DataFrame, *, region_of: dict[str, str],
-                 ancestors: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """W(prov,n) = sum of base-year class value added W(c,prov) over the classes under n with a cell in the
-    province; W(region,n) and W(VN,n) = sums of W(prov,n) over their provinces. The identities are then
-    additive in v = W * I at every level (what the compile does, exactly, within a province)."""
-    w = industry_w.rename(columns={"code": "unit", "province": "area"})
-    have = cells[["area", "node"]].rename(columns={"node": "unit"})
-    w = w.merge(have, on=["area", "unit"]).merge(ancestors, on="unit")
-    prov = w.groupby(["area", "node"], as_index=False)["value"].sum().rename(columns={"area": "province"})
-    s = _areas(prov, region_of).groupby(["area", "node"])["value"].sum()
-    return {k: float(v) for k, v in s.items()}
-
-
+# ------------------------------------------------------------------------------------------ method
 def suppression(cell_sets: list[pd.DataFrame], primary: pd.DataFrame, weight: dict, *, parent_of: dict[str, str],
-                region_of: dict[str, str], primary_areas: str = "provinces",
-                exempt_areas: tuple[str, ...] = ("VN",)) -> pd.DataFrame:
-    """Primary + secondary suppression over the published cells (one cell set per indicator; the equations of
-    all of them are used). ``primary_areas``: 'provinces' (default: the primary rules protect provincial
-    cells; regional and national cells are only suppressed as complements) or 'all'.
-    Returns DataFrame[area, node, status, reason] of the suppressed cells."""
-    groups = sorted({g for cs in cell_sets for g in equations(cs, parent_of=parent_of, region_of=region_of)})
+                geo: Geography, audit_weight: dict | None = None, solver=None) -> Result:
+    """Primary + secondary suppression over the published cells (one cell set per indicator; the identities of
+    all of them are used). ``primary``: area, node, reason ('' = may be published). Complements cost their
+    weight times their tier's factor (:data:`TIER_COST`): provinces first, VN last, nothing exempt. The audit
+    runs on ``audit_weight`` (default ``weight``; :func:`generic_weights` in production)."""
+    systems = [equations(cs, parent_of=parent_of, members=geo.members()) for cs in cell_sets]
     have = set().union(*[set(zip(cs["area"], cs["node"])) for cs in cell_sets])
     p = primary[primary["reason"] != ""]
-    if primary_areas == "provinces":
-        p = p[p["area"].isin(list(region_of))]
     first = {(a, n): r for a, n, r in zip(p["area"], p["node"], p["reason"]) if (a, n) in have}
-    # complements: provinces first; a region or VN cell only when nothing else protects the cell
-    # national cells (exempt_areas) are always published, as GSO publishes them: never a complement
-    cost = {c: (float("inf") if c[0] in exempt_areas else v * (1.0 if c[0] in region_of else 1e12))
-            for c, v in weight.items()}
-    out = secondary_suppression(groups, first, weight, cost=cost)
-    rows = [(a, n, "c", r) for (a, n), r in sorted(out.items())]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    cost = {c: v * TIER_COST[geo.tier(c[0])] for c, v in weight.items()}
+    out = secondary_suppression(systems, first, audit_weight or weight, cost=cost, solver=solver,
+                                prefer=lambda c: geo.tier(c[0]) <= 1)
+    rows = [(a, n, "c", r) for (a, n), r in sorted(out.cells.items())]
+    return Result(pd.DataFrame(rows, columns=COLUMNS), [u.describe() for u in out.unsettled])
 
 
-# ------------------------------------------------------------------------------------------ store
+def area_kind(area: str) -> str:
+    """'province', 'merged province', 'region' or 'VN' (the tiers complements are taken from, in that order)."""
+    return ("province", "merged province", "region", "VN")[_GEO.tier(area)]
+
+
+_GEO = Geography({f"{i:02d}": "" for i in range(100)}, {})
+
+
+# ------------------------------------------------------------------------------------------- store
 def base_year_of(con: duckdb.DuckDBPyConnection) -> int:
     """The latest base year with weights whose 12 months are all in the reports (the current segment)."""
     rows = con.execute("""SELECT w.base_year FROM (SELECT DISTINCT base_year FROM weights) w
@@ -148,7 +89,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, base_year: int) -> dict:
         WHERE substr(r.period, 1, 4) = ? AND r.produced IS NOT NULL
         GROUP BY ALL""", [str(base_year)]).df()
     w = con.execute("SELECT kind, code, province, value FROM weights WHERE base_year = ?", [base_year]).df()
-    cells = con.execute("SELECT DISTINCT indicator, area, node FROM index_levels").df()
+    cells = con.execute("SELECT DISTINCT indicator, area, node FROM index_series").df()
     return {"base": base,
             "product_w": w[w["kind"] == "product"].rename(columns={"code": "product_code"})[
                 ["product_code", "province", "value"]],
@@ -156,86 +97,156 @@ def load_inputs(con: duckdb.DuckDBPyConnection, base_year: int) -> dict:
             "cell_sets": [g[["area", "node"]] for _, g in cells.groupby("indicator")]}
 
 
-def _reference() -> dict:
+def reference_frames(*, merged: bool) -> dict:
+    """VSIC parents and class ancestors, and the compile's geography (merged provinces when compiled)."""
     from iip import reference
-    from iip.compile.engine import class_ancestors
 
-    tree = reference.vsic()
     prov = reference.provinces()
-    return {"parent_of": dict(zip(tree["code"], tree["parent"])), "ancestors": class_ancestors(tree),
-            "region_of": dict(zip(prov["code"], prov["region_code"]))}
+    geo = Geography(dict(zip(prov["code"], prov["region_code"])),
+                    dict(zip(prov["code"], prov["code_2025"])) if merged else {})
+    tree = reference.vsic()
+    anc = reference.vsic_ancestors()
+    anc = anc[anc["code"].isin(tree.loc[tree["level"] == "class", "code"])]
+    return {"parent_of": dict(zip(tree["code"], tree["parent"])), "geo": geo,
+            "ancestors": anc.rename(columns={"code": "unit", "ancestor": "node"})[["unit", "node"]]}
 
 
-def compute(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def generic_weights(industry_w: pd.DataFrame, cells: pd.DataFrame, *, geo: Geography, ancestors: pd.DataFrame,
+                    seed: int = 2010) -> dict[tuple[str, str], float]:
+    """Cell weights built like :func:`cell_weights` from random class weights in [1, 2]: the identities keep
+    their structure (a total is the sum of its parts, a region the sum of its provinces), but not the real
+    weights' spread over six orders of magnitude, which leaves the equations too ill-conditioned for the
+    iterative audit. Whether a cell is determined depends on the structure, not on the values, except on a
+    set of weights of measure zero; the derivation test checks the result with the real weights."""
+    rng = np.random.default_rng(seed)
+    generic = industry_w.assign(value=rng.uniform(1.0, 2.0, len(industry_w)))
+    return cell_weights(generic, cells, geo=geo, ancestors=ancestors)
+
+
+def compute(con: duckdb.DuckDBPyConnection, *, solver=None) -> Result:
     """Primary + secondary suppression from the store's reports, weights and compiled cells."""
-    ref = _reference()
     inp = load_inputs(con, base_year_of(con))
     if not inp["cell_sets"]:
-        return pd.DataFrame(columns=COLUMNS)
-    output, totals = enterprise_output(inp["base"], inp["product_w"], region_of=ref["region_of"],
-                                       ancestors=ref["ancestors"])
-    primary = primary_cells(output, totals)
+        return Result(pd.DataFrame(columns=COLUMNS))
     cells = pd.concat(inp["cell_sets"]).drop_duplicates()
-    # a compiled cell with no base-year output behind it (nothing reported) counts as 0 enterprises
+    ref = reference_frames(merged=bool(cells["area"].str.fullmatch(r"N\d\d").any()))
+    output, totals = enterprise_output(inp["base"], inp["product_w"], geo=ref["geo"], ancestors=ref["ancestors"])
+    primary = primary_cells(output, totals)
+    # a compiled cell with no reported base-year output behind it counts as 0 enterprises
     missing = cells.merge(primary[["area", "node"]], how="left", indicator=True)
     missing = missing[missing["_merge"] == "left_only"][["area", "node"]]
     primary = pd.concat([primary, missing.assign(reason=f"primary: 0 enterprise(s) < {MIN_COUNT}")])
-    weight = cell_weights(inp["industry_w"], cells, region_of=ref["region_of"], ancestors=ref["ancestors"])
-    return suppression(inp["cell_sets"], primary, weight, parent_of=ref["parent_of"], region_of=ref["region_of"])
+    weight = cell_weights(inp["industry_w"], cells, geo=ref["geo"], ancestors=ref["ancestors"])
+    generic = generic_weights(inp["industry_w"], cells, geo=ref["geo"], ancestors=ref["ancestors"])
+    return suppression(inp["cell_sets"], primary, weight, parent_of=ref["parent_of"], geo=ref["geo"],
+                       audit_weight=generic, solver=solver)
 
 
-def _current_run(con) -> int | None:
-    row = con.execute("SELECT max(run_id) FROM index_cells").fetchone()
+# ------------------------------------------------------------------------------------------- cache
+# The one cache of suppression tables: store table ``disclosure`` (+ ``disclosure_runs``, ``disclosure_unsettled``)
+# keyed by (compile run, METHOD), read once per process and store (the memo below holds what the table holds).
+_lock = threading.Lock()
+_memo: dict[tuple, Result] = {}
+
+
+def current_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest compile run (None: nothing compiled)."""
+    row = con.execute("SELECT max(run_id) FROM compile_runs").fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Recompute the suppression table for the current compile run and store it (table ``disclosure``,
-    one set of rows per run; earlier runs are kept)."""
-    run = _current_run(con)
-    table = compute(con) if run is not None else pd.DataFrame(columns=COLUMNS)
-    if run is not None:
-        _store(con, table, run)
-    return table
+def _store_key(con: duckdb.DuckDBPyConnection, run: int) -> tuple:
+    db = con.execute("SELECT coalesce(path, database_name) FROM duckdb_databases() "
+                     "WHERE database_name = current_database()").fetchall()[0][0]
+    return (str(db), run, METHOD)
 
 
-def _store(con: duckdb.DuckDBPyConnection, table: pd.DataFrame, run: int) -> None:
+def _read(con: duckdb.DuckDBPyConnection, run: int) -> Result | None:
+    """The stored result of ``run`` under this METHOD, None when not computed (or the store predates it)."""
+    try:
+        done = con.execute("SELECT count(*) FROM disclosure_runs WHERE run_id = ? AND method = ?",
+                           [run, METHOD]).fetchall()[0][0]
+        if not done:
+            return None
+        table = con.execute("SELECT area, node, status, reason FROM disclosure WHERE run_id = ? AND method = ? "
+                            "ORDER BY area, node", [run, METHOD]).df()
+        notes = [r[0] for r in con.execute("SELECT note FROM disclosure_unsettled WHERE run_id = ? AND method = ? "
+                                           "ORDER BY block", [run, METHOD]).fetchall()]
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return None
+    return Result(table, notes)
+
+
+def _write(con: duckdb.DuckDBPyConnection, result: Result, run: int) -> None:
     from iip.store import transaction
 
     with transaction(con):
-        con.execute("DELETE FROM disclosure WHERE run_id = ?", [run])
-        con.register("_disc", table.assign(run_id=run))
-        con.execute("INSERT INTO disclosure (area, node, status, reason, run_id) "
-                    "SELECT area, node, status, reason, run_id FROM _disc")
+        con.execute("DELETE FROM disclosure WHERE run_id = ? AND method = ?", [run, METHOD])
+        con.register("_disc", result.table.assign(run_id=run, method=METHOD))
+        con.execute("INSERT INTO disclosure (area, node, status, reason, run_id, method) "
+                    "SELECT area, node, status, reason, run_id, method FROM _disc")
         con.unregister("_disc")
-        con.execute("DELETE FROM disclosure_runs WHERE run_id = ?", [run])
-        con.execute("INSERT INTO disclosure_runs (run_id, cells) VALUES (?, ?)", [run, len(table)])
+        con.execute("DELETE FROM disclosure_unsettled WHERE run_id = ? AND method = ?", [run, METHOD])
+        for i, note in enumerate(result.unsettled):
+            con.execute("INSERT INTO disclosure_unsettled (run_id, method, block, note) VALUES (?, ?, ?, ?)",
+                        [run, METHOD, i, note])
+        con.execute("DELETE FROM disclosure_runs WHERE run_id = ? AND method = ?", [run, METHOD])
+        con.execute("INSERT INTO disclosure_runs (run_id, method, cells, unsettled) VALUES (?, ?, ?, ?)",
+                    [run, METHOD, len(result.table), len(result.unsettled)])
+
+
+def result(con: duckdb.DuckDBPyConnection) -> Result:
+    """Suppression of the current compile run: from the process memo, else the store's cache table, else
+    computed and stored (a read-only store: computed and kept in the memo only)."""
+    run = current_run(con)
+    if run is None:
+        return Result(pd.DataFrame(columns=COLUMNS))
+    key = _store_key(con, run)
+    with _lock:
+        hit = _memo.get(key)
+        if hit is None:
+            hit = _read(con, run)
+            if hit is None:
+                hit = compute(con)
+                try:
+                    _write(con, hit, run)
+                except (duckdb.InvalidInputException, duckdb.IOException, duckdb.TransactionException,
+                        duckdb.PermissionException, duckdb.CatalogException):
+                    pass  # read-only store (or one not migrated): computed, not stored
+            _memo[key] = hit
+    return hit
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> Result:
+    """Recompute the suppression of the current compile run and store it (earlier runs are kept)."""
+    run = current_run(con)
+    if run is None:
+        return Result(pd.DataFrame(columns=COLUMNS))
+    res = compute(con)
+    _write(con, res, run)
+    with _lock:
+        _memo[_store_key(con, run)] = res
+    return res
 
 
 def suppression_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Suppressed cells of the current compile run: DataFrame[area, node, status ('c'), reason]. Read from the
-    cache table ``disclosure`` when it matches the latest run, else computed (and cached if the store is
-    writable). No compiled indices: an empty frame."""
-    run = _current_run(con)
-    if run is None:
-        return pd.DataFrame(columns=COLUMNS)
-    try:
-        cached = con.execute("SELECT area, node, status, reason FROM disclosure WHERE run_id = ? "
-                             "ORDER BY area, node", [run]).df()
-        done = con.execute("SELECT count(*) FROM disclosure_runs WHERE run_id = ?", [run]).fetchone()[0] > 0
-    except duckdb.CatalogException:
-        return compute(con)
-    if done:
-        return cached
-    table = compute(con)
-    try:
-        _store(con, table, run)
-    except (duckdb.InvalidInputException, duckdb.IOException, duckdb.TransactionException,
-            duckdb.PermissionException):
-        pass  # read-only store: computed, not cached
-    return table
+    """Suppressed cells of the current compile run: DataFrame[area, node, status ('c'), reason]."""
+    return result(con).table
 
 
+def unsettled(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Audit blocks of the current compile run the linear check could not settle, one sentence each (they were
+    protected conservatively); empty when everything was settled."""
+    return list(result(con).unsettled)
+
+
+def clear_memo() -> None:
+    """Forget the process memo (the store tables stay): tests, or after editing the store by hand."""
+    with _lock:
+        _memo.clear()
+
+
+# ------------------------------------------------------------------------------------------- apply
 def apply(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows of the ``indices`` shape (at least area, node and value columns) with disclosure applied:
 
@@ -254,7 +265,7 @@ def apply(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFra
     hit = np.fromiter((k in cells for k in keys), bool, len(keys))
     values = [c for c in out.columns if c not in KEY_COLUMNS and pd.api.types.is_numeric_dtype(out[c])]
     out.loc[hit, values] = np.nan
-    parent_of = _reference()["parent_of"]
+    parent_of = _parents()
     up = np.fromiter(((a, parent_of.get(n)) in cells for a, n in keys), bool, len(keys))
     top = np.fromiter(((a, "TOTAL") in cells for a, _ in keys), bool, len(keys))
     for col, mask in (("contrib_yoy", up), ("contrib_ytd", up), ("contrib_total_yoy", top)):
@@ -262,3 +273,10 @@ def apply(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, table: pd.DataFra
             out.loc[mask, col] = np.nan
     out["obs_status"] = np.where(hit, "c", "")
     return out
+
+
+def _parents() -> dict[str, str]:
+    from iip import reference
+
+    tree = reference.vsic()
+    return dict(zip(tree["code"], tree["parent"]))

@@ -5,8 +5,8 @@ Compiled indices are weighted means, so every published parent gives one linear 
     W_P * I_P  =  sum_k W_k * I_k          (same month; W = base-year weights, fixed in a segment)
 
 over its children k: the VSIC hierarchy within an area (TOTAL > section > division > group > class) and the
-geography for one node (region = its provinces, VN = the regions, VN = all provinces; treated as exact, which is
-the cautious choice — see docs/methods/disclosure.md). A "group" below is one such equation: (total cell, parts).
+geography for one node (a region, a province as merged on 1 July 2025 and VN = their provinces, VN = the regions,
+VN = the merged provinces; treated as exact, which is the cautious choice — see docs/methods/disclosure.md). A "group" below is one such equation: (total cell, parts).
 
 Suppressed cells are the unknowns. A suppressed cell is *disclosed* if its value is the same in every solution
 of the published equations, i.e. if its unit vector lies in the row space of the equations restricted to the
@@ -15,7 +15,10 @@ suppressed cells; equivalently if every vector of their null space is 0 in that 
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,47 +28,45 @@ from scipy.sparse.linalg import lsmr
 
 from iip.errors import MethodError
 
+log = logging.getLogger(__name__)
+
 Cell = tuple[str, str]
-#: a coordinate of (unit-norm) null-space vectors below TOL counts as 0: the cell is determined. Numerical
-#: noise is ~1e-9; free cells are ~1e-3 and more. Erring towards "determined" only suppresses more.
-TOL = 1e-6
+#: a cell whose projection on the null space is below 1e-6 is determined, above 1e-3 free (with the generic
+#: weights of :func:`iip.disclosure.generic_weights` determined cells come out below 1e-6, free ones above 1e-3);
+#: in between the audit cannot tell: the cell is treated as determined (conservative) and reported.
+AMBIGUOUS = (1e-6, 1e-3)
 Group = tuple[Cell, tuple[Cell, ...]]
 
 
-def equations(cells: pd.DataFrame, *, parent_of: dict[str, str], region_of: dict[str, str]) -> list[Group]:
-    """Every published identity among ``cells`` (columns area, node): one (total, parts) group per
-    parent node and area, per region and node, per node for VN = regions and for VN = provinces."""
+def equations(cells: pd.DataFrame, *, parent_of: dict[str, str], members: dict[str, list[str]]) -> list[Group]:
+    """Every published identity among ``cells`` (columns area, node): one (total, parts) group per parent node
+    and area (hierarchy), and per aggregate area and node (geography: ``members`` maps an aggregate area to
+    the areas it is the weighted mean of; a key ``VN#i`` stands for VN, for a second decomposition of it)."""
     have = set(zip(cells["area"], cells["node"]))
-    groups: list[Group] = []
     kids: dict[Cell, list[Cell]] = defaultdict(list)
     for area, node in have:
         p = parent_of.get(node)
         if p is not None and (area, p) in have:
             kids[(area, p)].append((area, node))
-    groups += [(t, tuple(sorted(k))) for t, k in kids.items()]
-    geo: dict[Cell, list[Cell]] = defaultdict(list)
-    provinces: dict[str, list[Cell]] = defaultdict(list)
-    for area, node in have:
-        r = region_of.get(area)
-        if r is not None:
-            provinces[node].append((area, node))
-            if (r, node) in have:
-                geo[(r, node)].append((area, node))
-        elif area != "VN" and ("VN", node) in have:
-            geo[("VN", node)].append((area, node))
-    groups += [(t, tuple(sorted(k))) for t, k in geo.items()]
-    groups += [(("VN", n), tuple(sorted(k))) for n, k in provinces.items() if ("VN", n) in have]
+    groups: list[Group] = [(t, tuple(sorted(k))) for t, k in kids.items()]
+    nodes = sorted({n for _, n in have})
+    for agg, parts in members.items():
+        total_area = agg.split("#")[0]
+        for n in nodes:
+            if (total_area, n) in have:
+                ps = tuple(sorted((a, n) for a in parts if (a, n) in have))
+                if ps:
+                    groups.append(((total_area, n), ps))
     return sorted(set(groups))
 
 
-def _smallest(candidates, weight: dict[Cell, float], suppressed: set[Cell]) -> Cell | None:
-    free = [c for c in candidates if c not in suppressed and weight.get(c, 0.0) != float("inf")]
-    return min(free, key=lambda c: (weight.get(c, 0.0), c)) if free else None
+def _cost(c: Cell, cost: dict[Cell, float]) -> float:
+    return cost.get(c, 0.0)
 
 
-def complement_groups(groups: list[Group], suppressed: dict[Cell, str], weight: dict[Cell, float]) -> dict:
-    """Fixed point of the rule "no group has exactly one suppressed cell": if the one is a part, suppress
-    the smallest other part (by weight), else the total; if the one is the total, suppress the smallest part.
+def complement_groups(groups: list[Group], suppressed: dict[Cell, str], cost: dict[Cell, float]) -> dict:
+    """Fixed point of the rule "no identity has exactly one suppressed cell": the identity's cheapest other
+    member (another part, or the total: the aggregate or a complement, at least cost) is suppressed too.
     Returns the enlarged {cell: reason}."""
     out = dict(suppressed)
     changed = True
@@ -77,13 +78,11 @@ def complement_groups(groups: list[Group], suppressed: dict[Cell, str], weight: 
             if len(hit) != 1:
                 continue
             lone = hit[0]
-            pick = _smallest(parts, weight, set(out))
-            if pick is None and weight.get(total, 0.0) != float("inf"):
-                pick = total
-            if pick is None or pick in out:
-                continue  # only an exempt (always published) cell could protect it: accepted and documented
-            where = f"{total[0]}/{total[1]}"
-            out[pick] = f"secondary: protects {lone[0]}/{lone[1]} in {where}"
+            free = [c for c in members if c not in out]
+            if not free:
+                continue
+            pick = min(free, key=lambda c: (_cost(c, cost), c))
+            out[pick] = f"secondary: protects {lone[0]}/{lone[1]} in {total[0]}/{total[1]}"
             changed = True
     return out
 
@@ -108,21 +107,47 @@ def _matrix(groups: list[Group], weight: dict[Cell, float], cols: dict[Cell, int
     return sparse.csr_matrix((vals, (rows, cidx)), shape=(r, len(cols)))
 
 
-def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *, dense_max: int = 2500,
-                     seed: int = 0) -> list[Cell]:
+@dataclass(frozen=True)
+class Unsettled:
+    """Suppressed cells the linear audit could not settle (the iterative solver did not converge, or left them
+    between "determined" and "free"): reported, never silent, and protected conservatively (treated as
+    determined: each gets a complement)."""
+
+    cells: tuple[Cell, ...]
+    equations: int
+    why: str
+
+    def describe(self) -> str:
+        """One sentence for the release notes and ``iip`` output."""
+        first = ", ".join(f"{a}/{n}" for a, n in self.cells[:3])
+        return (f"{len(self.cells)} suppressed cell(s) in a block of {self.equations} identities (e.g. {first}) "
+                f"could not be settled: {self.why}; each was protected by an extra complement")
+
+
+@dataclass
+class Audit:
+    """Result of the linear audit: determined (disclosed) cells, and blocks it could not settle."""
+
+    determined: list[Cell] = field(default_factory=list)
+    unsettled: list[Unsettled] = field(default_factory=list)
+
+
+def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *, dense_max: int = 400,
+                     seed: int = 0, solver=None) -> Audit:
     """Suppressed cells whose value is uniquely determined by the published equations: their coordinate is
     zero in every null-space vector of the equations A restricted to the suppressed cells. Per connected
     component: an exact SVD null space for small components; for large ones the projections
     z = r - A^+ A r of 2 random vectors r onto null(A) (sparse least squares, LSMR), where a coordinate
-    that is ~0 in all of them is determined (with probability 1)."""
+    that is ~0 in all of them is determined (with probability 1). A component the solver cannot settle is
+    returned in ``unsettled`` (``solver``: the large-component method, replaceable in tests)."""
     cells = sorted(suppressed)
     cols = {c: i for i, c in enumerate(cells)}
     a = _matrix(groups, weight, cols)
+    out = Audit()
     if a.shape[0] == 0:
-        return []
+        return out
     n, label = connected_components((a.T @ a) != 0, directed=False)
     rng = np.random.default_rng(seed)
-    bad: list[Cell] = []
     for comp in range(n):
         idx = np.flatnonzero(label == comp)
         sub = a[:, idx].tocsr()
@@ -132,83 +157,116 @@ def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float],
         norm = np.sqrt(np.asarray(sub.multiply(sub).sum(axis=0)).ravel())
         sub = (sub @ sparse.diags(1.0 / np.where(norm > 0, norm, 1.0))).tocsr()  # same null-space zero pattern
         try:
-            size = _free_size(sub, rng) if len(idx) > dense_max else _free_size_dense(sub.toarray())
+            size = (solver or _free_size)(sub, rng) if len(idx) > dense_max else _free_size_dense(sub.toarray())
         except MethodError as exc:  # too large / ill-conditioned for the iterative audit
-            SKIPPED_AUDITS.append(f"{len(idx)} suppressed cells linked by {sub.shape[0]} equations: {exc}; "
-                                  "protected by the group rule only")
+            out.unsettled.append(Unsettled(tuple(cells[i] for i in idx), sub.shape[0], str(exc)))
             continue
-        bad += [cells[i] for i, v in zip(idx, size) if v < TOL]
-    return bad
-
-
-SKIPPED_AUDITS: list[str] = []   # components the linear audit could not settle (reported by the caller)
+        out.determined += [cells[i] for i, v in zip(idx, size) if v < AMBIGUOUS[0]]
+        unclear = tuple(cells[i] for i, v in zip(idx, size) if AMBIGUOUS[0] <= v < AMBIGUOUS[1])
+        if unclear:  # conservative: counted as determined, and reported
+            out.determined += list(unclear)
+            out.unsettled.append(Unsettled(unclear, sub.shape[0], "the audit could not tell whether they are "
+                                           "determined (projection between 1e-6 and 1e-3)"))
+    return out
 
 
 def _free_size_dense(a: np.ndarray) -> np.ndarray:
-    """Largest |coordinate| over an orthonormal basis of null(a) (0 = determined)."""
+    """Length of each unit vector's projection on null(a), from an orthonormal basis (0 = determined)."""
     ns = linalg.null_space(a)
-    return np.abs(ns).max(axis=1) if ns.size else np.zeros(a.shape[1])
+    return np.sqrt((ns ** 2).sum(axis=1)) if ns.size else np.zeros(a.shape[1])
 
 
 def _free_size(a: sparse.csr_matrix, rng, k: int = 2) -> np.ndarray:
-    """Largest |coordinate| of k random vectors projected onto null(a) (0 = determined)."""
+    """Largest |coordinate| of k random vectors projected onto null(a) (0 = determined): z = r - A^+ A r by
+    LSMR. A MethodError when the solver does not converge or leaves coordinates in the AMBIGUOUS band."""
     out = np.zeros(a.shape[1])
     for _ in range(k):
         r = rng.standard_normal(a.shape[1])
-        x, istop = lsmr(a, a @ r, atol=1e-13, btol=1e-13, maxiter=min(200 * a.shape[1], 5000))[:2]
+        x, istop = lsmr(a, a @ r, atol=1e-14, btol=1e-14, maxiter=max(50 * a.shape[1], 20000))[:2]
         if istop not in (0, 1, 2, 4, 5):
-            raise MethodError(f"disclosure audit: least squares did not converge (istop {istop})")
+            raise MethodError(f"least squares did not converge (LSMR istop {istop})")
         out = np.maximum(out, np.abs(r - x))
     return out
 
 
-def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight: dict[Cell, float],
-                          *, cost: dict[Cell, float] | None = None, max_rounds: int = 50) -> dict[Cell, str]:
-    """Primary cells plus complementary ones until no suppressed cell is determined: the group rule
-    (:func:`complement_groups`), then the linear audit; each disclosed cell gets the smallest free member of
-    one of its groups suppressed, and the loop repeats. Complements are chosen by smallest ``cost``
-    (default: the weight), e.g. to spare regional and national cells."""
+@dataclass
+class Suppression:
+    """Primary and secondary cells ({cell: reason}) and the audit blocks that could not be settled."""
+
+    cells: dict[Cell, str]
+    unsettled: list[Unsettled]
+
+
+def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], weight: dict[Cell, float],
+                          *, cost: dict[Cell, float] | None = None, max_rounds: int = 50,
+                          prefer: Callable[[Cell], bool] | None = None, solver=None) -> Suppression:
+    """Primary cells plus complementary ones until no suppressed cell is determined. ``systems``: the
+    identities of each indicator (its cells are its own unknowns; one suppression pattern serves all). The group
+    rule (:func:`complement_groups`), then the linear audit of each system; each disclosed cell gets the
+    cheapest free member of its nearest identity suppressed, and the loop repeats. Complements are chosen by
+    least ``cost`` (default: the weight; the caller ranks provinces before regions before VN); cells that
+    ``prefer`` accepts (provincial ones) are looked for a few identities further before a dearer one is taken. A block the
+    audit cannot settle is treated as disclosed once (every cell gets a complement) and reported."""
     cost = weight if cost is None else cost
     out = dict(primary)
+    systems = [list(x) for x in {tuple(sorted(x)) for x in systems}]   # identical systems audited once
+    groups = sorted({g for system in systems for g in system})
+    protected: set[Cell] = set()   # cells of unsettled blocks already given a conservative complement
+    reported: list[Unsettled] = []
     by_cell: dict[Cell, list[Group]] = defaultdict(list)
     for g in groups:
         for c in (g[0],) + g[1]:
             by_cell[c].append(g)
     for _ in range(max_rounds):
         out = complement_groups(groups, out, cost)
-        bad = determined_cells(groups, set(out), weight)
+        audits = [determined_cells(system, set(out), weight, solver=solver) for system in systems]
+        log.debug("audit round: %d suppressed, %d determined", len(out), sum(len(a.determined) for a in audits))
+        determined = sorted({c for a in audits for c in a.determined})
+        blocks = [u for a in audits for u in a.unsettled]
+        bad = list(determined)
+        for u in blocks:
+            bad += [c for c in u.cells if c not in protected and c not in determined]
+            protected.update(u.cells)
+        reported += [u for u in blocks if all(u.cells != r.cells for r in reported)]
         if not bad:
-            return out
+            return Suppression(out, reported)
         added = 0
         for cell in bad:
-            pick = _nearest_free(cell, by_cell, out, cost)
+            pick = _nearest_free(cell, by_cell, out, cost, prefer=prefer)
             if pick is not None and pick not in out:
                 out[pick] = f"secondary: audit protects {cell[0]}/{cell[1]}"
                 added += 1
         if not added:
-            if any(cost.get(c, 0.0) == float("inf") for c in cost):
-                return out  # the rest is determined only through exempt (always published) cells
-            raise MethodError(f"secondary suppression: {len(bad)} cells stay determined, e.g. {bad[:3]}")
+            if determined:
+                raise MethodError(f"secondary suppression: {len(determined)} cells stay determined, "
+                                  f"e.g. {determined[:3]}")
+            return Suppression(out, reported)  # unsettled blocks with nothing left to suppress
     raise MethodError("secondary suppression did not converge")
 
 
 def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, float], *,
-                  cheap: float = 1e12, depth: int = 4) -> Cell | None:
+                  prefer: Callable[[Cell], bool] | None = None, depth: int = 4) -> Cell | None:
     """The cheapest unsuppressed member of the identities closest to ``cell`` (breadth-first through
-    identities whose members are all suppressed); a candidate costing ``cheap`` or more (a region or VN cell)
-    is taken only if no cheaper one is found within ``depth`` steps."""
+    identities whose members are all suppressed). A member ``prefer`` rejects (a region or VN cell) is taken
+    only if no preferred one is found within ``depth`` steps, nor among the cells of the same area or node:
+    suppressing an aggregate sets off complements all the way up, a provincial cell does not."""
     seen, frontier, fallback = {cell}, [cell], None
     for _ in range(depth):
         if not frontier:
             break
         groups = {g for c in frontier for g in by_cell.get(c, [])}
-        free = sorted({m for total, parts in groups for m in (total,) + parts
-                       if m not in suppressed and cost.get(m, 0.0) != float("inf")},
-                      key=lambda c: (cost.get(c, 0.0), c))
-        if free and cost.get(free[0], 0.0) < cheap:
-            return free[0]
+        members = {m for total, parts in groups for m in (total,) + parts}
+        free = sorted((m for m in members if m not in suppressed), key=lambda c: (_cost(c, cost), c))
+        good = [m for m in free if prefer is None or prefer(m)]
+        if good:
+            return good[0]
         fallback = fallback or (free[0] if free else None)
-        nxt = {m for total, parts in groups for m in (total,) + parts} - seen
+        nxt = members - seen
         seen |= nxt
         frontier = sorted(nxt)
+    if prefer is not None:  # a preferred cell of the same area, then of the same node, before an aggregate
+        for same in (lambda c: c[0] == cell[0], lambda c: c[1] == cell[1]):
+            near = [c for c in by_cell if same(c) and c not in suppressed and prefer(c)]
+            if near:
+                return min(near, key=lambda c: (_cost(c, cost), c))
     return fallback

@@ -120,35 +120,27 @@ def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
     q = measures.period_growth(df, freq="Q")
     q = q[q["period"] == figure_period(period, "Q")][["node", "yoy"]].rename(columns={"node": "code",
                                                                                       "yoy": "q_yoy"})
-    q.loc[q["code"].isin(national.loc[national["obs_status"] == "c", "code"]), "q_yoy"] = np.nan
+    from iip import disclosure
+
+    hidden = disclosure.suppression_table(con).query("area == 'VN'")["node"]   # every node, not only the table's
+    q.loc[q["code"].isin(hidden) | q["code"].isin(national.loc[national["obs_status"] == "c", "code"]),
+          "q_yoy"] = np.nan
     return q.reset_index(drop=True)
 
 
 def products_compiled(con, period: str) -> pd.DataFrame:
-    """Main products' national output: month, Jan..month, and their yoy (100-based), from the reports.
-    A product made by fewer than 3 enterprises is marked 'c' (its output would be one firm's)."""
-    from iip.disclosure import MIN_COUNT
+    """Main products' national output: month, Jan..month, and their yoy (100-based), from the reports
+    (``summary.product_growth``: 'c' for fewer than 3 enterprises or a confidential class)."""
+    from iip import reference
+    from iip.summary import product_growth
 
-    y, prev = period[:4], month_add(period, -12)
-    df = con.execute("""
-        SELECT product_code, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
-               enterprises FROM (
-        SELECT product_code,
-            sum(produced) FILTER (WHERE period = ?) AS month,
-            sum(produced) FILTER (WHERE period = ?) AS month_prev,
-            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd,
-            sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
-            count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
-        FROM reports GROUP BY product_code)""",
-                     [period, prev, f"{y}-01", period, prev[:4] + "-01", prev, period]).df()
+    df = product_growth(con, period).drop(columns=["vsic"])
     cat = reference.products()
     main = cat[cat["main"]][["product_code", "name_vi", "name_en", "unit", "unit_en", "gso_order"]]
     out = main.merge(df, on="product_code", how="inner")
     if out.empty:  # a store whose product codes are not the catalogue's: take the store's products
         names = con.execute("SELECT product_code, name_vi, name_en, unit, unit AS unit_en FROM products").df()
         out = names.merge(df, on="product_code").nlargest(20, "enterprises").assign(gso_order=pd.NA)
-    out["obs_status"] = np.where(out["enterprises"] < MIN_COUNT, "c", "")
-    out.loc[out["obs_status"] == "c", ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
     out = out.sort_values(["gso_order", "product_code"], na_position="last")
     return out.drop(columns=["enterprises"]).reset_index(drop=True)
 
@@ -244,6 +236,9 @@ def diffusion(con, period: str) -> dict[str, dict]:
 
 
 def load_compiled(con: duckdb.DuckDBPyConnection, period: str) -> ReleaseData:
+    """Every table of a compiled release; audit blocks disclosure control could not settle go to its notes."""
+    from iip import disclosure
+
     nat = national_compiled(con, period)
     run = int(nat["run_id"].dropna().max()) if nat["run_id"].notna().any() else None
     hist, sa_run = history_compiled(con, period)
@@ -251,6 +246,7 @@ def load_compiled(con: duckdb.DuckDBPyConnection, period: str) -> ReleaseData:
              f"seasonally adjusted TOTAL: stored adjustment, run {sa_run}" if sa_run is not None else
              "seasonally adjusted TOTAL: none stored for this period (run `iip sa --all`); the release does not "
              "run X-13 itself"]
+    notes += [f"disclosure control: {u}" for u in disclosure.unsettled(con)]
     return ReleaseData(period, "compiled", nat.drop(columns="run_id"), quarter_compiled(con, period, nat),
                        products_compiled(con, period), companion_compiled(con, period, "consumption"),
                        companion_compiled(con, period, "inventory"), provinces_compiled(con, period), hist,

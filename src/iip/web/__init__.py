@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 def create_app(*args, **kwargs):
+    """The web application on the store at ``db_path`` (see iip.web.app.create_app)."""
     from iip.web.app import create_app as _create
 
     return _create(*args, **kwargs)

@@ -29,6 +29,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def plotly_js() -> Path:
+    """Path of the installed plotly.min.js (served locally, never from a CDN)."""
     import plotly
 
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -63,13 +64,14 @@ class CloseConnection:
 
 def _warm(db, cache: WebCache) -> None:
     """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
+    from iip import disclosure
     from iip.web.services import meta
 
     try:
         con = db.cursor()
         try:
             meta.coverage(con)
-            cache.suppression(con)
+            disclosure.suppression_table(con)
             n = cache.warm(con)
             gc.collect()
             gc.freeze()  # the cache's ~10^5 long-lived objects leave the collector's scans (no GC pauses)
@@ -96,6 +98,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        """Start the warm-up and watcher threads; close the store when the app stops."""
         stop = threading.Event()
         if warm:
             threading.Thread(target=_warm, args=(app.state.db, app.state.cache), daemon=True).start()

@@ -5,6 +5,8 @@ change (value - 100)."""
 
 from __future__ import annotations
 
+import textwrap
+
 from iip.reference.rounding import TABLE_DECIMALS, growth_from_index
 from iip.web.i18n import plotly_separators
 
@@ -31,6 +33,12 @@ def _pct(v):
     return None if g is None else float(g)
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, with an ellipsis when cut (a chart label
+    never ends mid-word)."""
+    return textwrap.shorten(text, width=width, placeholder=" …") if len(text) > width else text
+
+
 def growth_bars(
     rows: list[dict],
     *,
@@ -43,7 +51,7 @@ def growth_bars(
 ) -> dict:
     """Bars of growth (measure - 100, percent) or of contributions (points=True, as they are)."""
     vals = [(r.get(measure) if points else _pct(r.get(measure))) for r in rows]
-    labels = [f"{r['node']} {str(r.get(label_key) or '')[:38]}" for r in rows]
+    labels = [f"{r['node']} {shorten(str(r.get(label_key) or ''), 38)}" for r in rows]
     colors = [GREY if v is None else (UP if v >= 0 else DOWN) for v in vals]
     bar = (
         {
@@ -103,6 +111,7 @@ def target_chart(res: dict, *, lang: str, labels: dict) -> dict:
     x = [p["period"][5:] for p in prev]
 
     def trace(rows, name, **kw):
+        """One Plotly trace of the target chart."""
         return {
             "type": "scatter",
             "mode": "lines+markers",

@@ -117,12 +117,15 @@ def history(rows: list[dict], *, chart_id: str, title: str, lang: str, index_lab
     lg = nice_ticks(min(gv), max(gv))
 
     def ya(v):
+        """y pixel of an index value (left axis)."""
         return Y1 - (v - li[0]) / ((li[-1] - li[0]) or 1) * (Y1 - Y0)
 
     def yb(v):
+        """y pixel of a growth value (right axis, %)."""
         return Y1 - (v - lg[0]) / ((lg[-1] - lg[0]) or 1) * (Y1 - Y0)
 
     def xc(i):
+        """x pixel of the centre of month i."""
         return X0 + (i + 0.5) * w
 
     p = [f'<svg class="chart-svg" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">']
@@ -168,13 +171,35 @@ def _mix(a: tuple, b: tuple, f: float) -> tuple:
 
 
 def growth_colour(v: float | None, lim: float) -> tuple[str, str]:
-    """(background, text colour) on the diverging scale red (-lim) - pale yellow (0) - green (+lim)."""
+    """(background, text colour) on the diverging scale red (-lim) - pale yellow (0) - green (+lim); the text
+    colour (near-black or white) is the one with the higher contrast, at least 4.5:1 (WCAG AA)."""
     if v is None:
         return GREY, "#333"
     f = max(-1.0, min(1.0, v / (lim or 1.0)))
     rgb = _mix(MID, UP, f) if f >= 0 else _mix(MID, DOWN, -f)
-    lum = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-    return "#%02x%02x%02x" % rgb, ("#111" if lum > 140 else "#fff")
+    rgb = _readable(rgb)
+    dark, light = _contrast(rgb, (17, 17, 17)), _contrast(rgb, (255, 255, 255))
+    return "#%02x%02x%02x" % rgb, ("#111" if dark >= light else "#fff")
+
+
+def _luminance(rgb: tuple) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    c = [v / 255 for v in rgb]
+    c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+
+def _contrast(a: tuple, b: tuple) -> float:
+    """WCAG contrast ratio (1..21) of two colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _readable(rgb: tuple) -> tuple:
+    """``rgb`` darkened just enough for white text to reach 4.5:1 (WCAG AA) when dark text does not."""
+    while max(_contrast(rgb, (17, 17, 17)), _contrast(rgb, (255, 255, 255))) < 4.5:
+        rgb = tuple(max(0, round(v * 0.93)) for v in rgb)
+    return rgb
 
 
 def tile_map(

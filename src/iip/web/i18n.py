@@ -87,6 +87,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_title": ("Tăng trưởng so với cùng kỳ theo tỉnh, thành phố", "Growth on a year earlier by province"),
     "map_hint": ("Bấm vào một ô để xem tỉnh, thành phố", "Click a tile to open the province"),
     "suppressed": ("Bảo mật (c)", "Confidential (c)"),
+    "created": ("Thời điểm tạo", "Created"),
+    "product_growth": ("Sản lượng so với cùng kỳ (%)", "Output on a year earlier (%)"),
+    "product_growth_ytd": ("Cộng dồn so với cùng kỳ (%)", "Year to date on a year earlier (%)"),
+    "month_output": ("Sản lượng tháng", "Output in the month"),
+    "no_adjustment": ("Chưa có số liệu điều chỉnh mùa vụ được lưu (chạy `iip sa --all`) cho",
+                      "No seasonal adjustment is stored (run `iip sa --all`) for"),
     "no_data": ("Không có số liệu", "No data"),
     "product": ("Sản phẩm", "Product"),
     "unit": ("Đơn vị tính", "Unit"),
@@ -132,8 +138,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "Provincial figures are disclosure-controlled; confidential cells are marked (c).",
     ),
     "products_intro": (
-        "Danh mục sản phẩm và tăng trưởng của ngành cấp IV tương ứng",
-        "Product list with the growth of each product's class",
+        "Sản lượng từng sản phẩm trong tháng so với cùng kỳ năm trước (từ báo cáo của doanh nghiệp); (c): dưới 3 "
+        "doanh nghiệp hoặc ngành bảo mật",
+        "Each product's own output on a year earlier (from the enterprises' reports); (c): fewer than 3 enterprises "
+        "or a confidential class",
     ),
     "compare": ("So sánh", "Compare"),
     "provinces_ranked": (
@@ -173,6 +181,7 @@ def translator(lang: str):
     i = LANGS.index(lang)
 
     def t(key: str) -> str:
+        """The text of ``key`` in the page's language (the key itself when untranslated)."""
         pair = LABELS.get(key)
         return pair[i] if pair else key
 

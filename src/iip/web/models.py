@@ -15,12 +15,14 @@ Fmt = Literal["json", "csv"]
 
 
 class ErrorOut(BaseModel):
+    """The one error shape of the API."""
     ok: Literal[False] = False
     error: str = Field(description="What was wrong, in one sentence")
     status: int = Field(description="HTTP status code")
 
 
 class SeriesItem(BaseModel):
+    """One series: keys, names and aligned periods / values / statuses."""
     indicator: str
     area: str
     area_name: str | None = None
@@ -37,6 +39,7 @@ class SeriesItem(BaseModel):
 
 
 class SeriesOut(BaseModel):
+    """Answer of /api/series."""
     ok: Literal[True] = True
     indicator: str
     measure: str
@@ -48,6 +51,7 @@ class SeriesOut(BaseModel):
 
 
 class NodeOut(BaseModel):
+    """A VSIC node with its names."""
     code: str
     level: str
     parent: str | None = None
@@ -56,11 +60,13 @@ class NodeOut(BaseModel):
 
 
 class AreaOut(NodeOut):
+    """An area (VN, region, province, merged province) with its names and map tile."""
     tile_row: int | None = None
     tile_col: int | None = None
 
 
 class ProductOut(BaseModel):
+    """A product of the catalogue."""
     product_code: str
     name_vi: str | None = None
     name_en: str | None = None
@@ -71,6 +77,7 @@ class ProductOut(BaseModel):
 
 
 class CoverageOut(BaseModel):
+    """First and last compiled month of an indicator."""
     indicator: str
     first: str | None = None
     last: str | None = None
@@ -79,6 +86,7 @@ class CoverageOut(BaseModel):
 
 
 class MetaOut(BaseModel):
+    """Answer of /api/meta: reference lists and the store's coverage."""
     ok: Literal[True] = True
     latest_period: str | None = None
     indicators: list[CoverageOut]
@@ -90,17 +98,20 @@ class MetaOut(BaseModel):
 
 
 class ListOut(BaseModel):
+    """One reference list."""
     ok: Literal[True] = True
     count: int
     items: list[Any]
 
 
 class ReleaseFile(BaseModel):
+    """One file of a release package."""
     model_config = ConfigDict(extra="allow")
     name: str | None = None
 
 
 class ReleaseOut(BaseModel):
+    """One release vintage."""
     release_id: int
     period: str
     source: str
@@ -113,28 +124,33 @@ class ReleaseOut(BaseModel):
 
 
 class ReleaseList(BaseModel):
+    """Answer listing releases."""
     ok: Literal[True] = True
     count: int
     releases: list[ReleaseOut]
 
 
 class ReleaseOne(BaseModel):
+    """Answer with one release."""
     ok: Literal[True] = True
     release: ReleaseOut
 
 
 class ReleaseFiles(BaseModel):
+    """Answer with a release's files."""
     ok: Literal[True] = True
     release_id: int
     files: list[ReleaseFile]
 
 
 class FileChange(BaseModel):
+    """How one file changed between two vintages."""
     name: str
     change: Literal["added", "removed", "changed", "unchanged"]
 
 
 class ReleaseDiff(BaseModel):
+    """What changed between two vintages of a release."""
     ok: Literal[True] = True
     release_id: int
     against: int | None = None
@@ -146,6 +162,7 @@ class ReleaseDiff(BaseModel):
 
 
 class PublishedFigure(BaseModel):
+    """One published (GSO / IMF) figure with its vintage and provenance."""
     release: str
     source: str
     indicator: str
@@ -162,6 +179,7 @@ class PublishedFigure(BaseModel):
 
 
 class PublishedOut(BaseModel):
+    """Answer of /api/published."""
     ok: Literal[True] = True
     count: int
     vintages: bool
@@ -170,6 +188,7 @@ class PublishedOut(BaseModel):
 
 
 class SaRunOut(BaseModel):
+    """One seasonal adjustment run (summary)."""
     model_config = ConfigDict(extra="allow")
     run_id: int
     source: str
@@ -186,17 +205,20 @@ class SaRunOut(BaseModel):
 
 
 class SaList(BaseModel):
+    """Answer listing seasonal adjustment runs."""
     ok: Literal[True] = True
     count: int
     runs: list[SaRunOut]
 
 
 class SaRunDetail(BaseModel):
+    """One seasonal adjustment run in full."""
     ok: Literal[True] = True
     run: dict[str, Any]
 
 
 class TargetOut(BaseModel):
+    """Answer of /api/targets: the growth needed in the remaining months to reach a target."""
     model_config = ConfigDict(extra="allow")
     ok: Literal[True] = True
     indicator: str

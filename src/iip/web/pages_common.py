@@ -53,3 +53,4 @@ def render(request: Request, name: str, context: dict, *, lang: str, status_code
     if request.query_params.get("lang") == lang and request.cookies.get(COOKIE) != lang:
         resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
     return resp
+

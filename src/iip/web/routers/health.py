@@ -13,6 +13,7 @@ router = APIRouter(prefix="/api/health", tags=["health"])
 
 
 class HealthOut(BaseModel):
+    """Answer of /api/health."""
     ok: Literal[True] = True
     ready: bool
     blocks: int
@@ -22,4 +23,5 @@ class HealthOut(BaseModel):
 
 @router.get("", response_model=HealthOut)
 def health(cache=Depends(get_cache)):
+    """The server is up; how warm its cache is."""
     return {"ok": True, **cache.stats()}

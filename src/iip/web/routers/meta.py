@@ -15,10 +15,12 @@ router = APIRouter(prefix="/api/meta", tags=["meta"], responses={422: {"model": 
 
 @router.get("", response_model=MetaOut, summary="Everything: reference lists and coverage")
 def meta(con=Depends(get_con)):
+    """Everything: reference lists and the store's coverage."""
     return {"ok": True, **svc.meta(con)}
 
 
 @router.get("/{kind}", response_model=ListOut, summary="One reference list: nodes, areas or products")
 def meta_list(kind: Literal["nodes", "areas", "products"]):
+    """One reference list: nodes, areas or products."""
     items = {"nodes": svc.nodes, "areas": svc.areas, "products": svc.products}[kind]()
     return {"ok": True, "count": len(items), "items": list(items)}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -22,6 +21,7 @@ from iip.web.models import Indicator, Kind, Measure
 from iip.web.pages_common import render
 from iip.web.services import meta as meta_svc
 from iip.web.services import overview as ov
+from iip.web.services import products as prod_svc
 from iip.web.services import published as pub_svc
 from iip.web.services import releases as rel_svc
 from iip.web.services import series as series_svc
@@ -44,6 +44,7 @@ def _overview_charts(data: dict, t, lang: str, *, provinces: bool) -> dict:
     period = data["period"]
 
     def node_link(r):
+        """Link to the series explorer for the row's node."""
         return f"/series?area={data['area']}&node={r['node']}&measure=yoy"
 
     figs = {
@@ -60,6 +61,7 @@ def _overview_charts(data: dict, t, lang: str, *, provinces: bool) -> dict:
     prov = data.get("provinces") or []
     if prov:
         def prov_link(r):
+            """Link to the row's province page."""
             return f"/provinces/{r['area']}?period={period}"
 
         shown = [p for p in prov if p.get("yoy") is not None or p.get("obs_status") == "c"]  # not: no data
@@ -82,6 +84,7 @@ def overview_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """The month at a glance: headline, sections, rankings, contributions, provinces map."""
     t = translator(lang)
     data = ov.overview(con, cache, period=period, indicator=indicator, lang=lang)
     figs = _overview_charts(data, t, lang, provinces=True)
@@ -102,13 +105,16 @@ def series_page(
     node: list[str] = Query(["TOTAL"]),
     measure: Measure = "index",
     kind: list[Kind] = Query(["raw"]),
-    start: str | None = Query(None, alias="from", pattern=MONTH),
-    end: str | None = Query(None, alias="to", pattern=MONTH),
+    start: str | None = Query(None, alias="from", description="YYYY-MM; empty = from the first month"),
+    end: str | None = Query(None, alias="to", description="YYYY-MM; empty = to the last month"),
     lang: str = Depends(get_lang),
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """The series explorer: any areas x nodes x kinds, one measure; the form's empty From / To mean the whole
+    range; a ticked adjustment that is not stored is said, not silently replaced by raw data."""
     t = translator(lang)
+    start, end = (start or "").strip() or None, (end or "").strip() or None
     q = series_svc.SeriesQuery(
         indicator=indicator,
         areas=tuple(split_list(area)),
@@ -119,9 +125,15 @@ def series_page(
         end=end,
     )
     names = {"areas": meta_svc.name_map("areas", lang), "nodes": meta_svc.name_map("nodes", lang)}
-    groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
+    missing = series_svc.missing_adjustment(con, q, cache)
+    try:
+        groups = series_svc.as_json(series_svc.pieces(con, q, cache), names)
+    except NotFoundError:
+        if not missing:
+            raise
+        groups = []
     for g in groups:
-        g["label"] = f"{g['area']} · {g['node']} {str(g['node_name'] or '')[:30]} · {t(g['kind'])}"
+        g["label"] = f"{g['area']} · {g['node']} {charts.shorten(str(g['node_name'] or ''), 30)} · {t(g['kind'])}"
     fig = charts.lines(groups, title=f"{t(indicator)} — {t(measure)}", lang=lang)
     query = request.url.query
     params = [
@@ -143,6 +155,7 @@ def series_page(
             "fig": fig,
             "q": q,
             "groups": groups,
+            "no_adjustment": missing,
             "api": api,
             "query": query,
             "measures": list(get_args(Measure)),
@@ -164,6 +177,7 @@ def provinces_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Growth by province (63, or the 34 merged provinces from July 2025) as a tile map and a table."""
     from iip.web.services.common import check_nodes
 
     t = translator(lang)
@@ -175,6 +189,7 @@ def provinces_page(
     cov = meta_svc.coverage(con)
 
     def prov_link(r):
+        """Link to the row's province page."""
         return f"/provinces/{r['area']}?period={period}"
 
     fig = hc.tile_map(prov, chart_id="chart-map", title=f"{t('map_title')} — {period}", measure="yoy", lang=lang,
@@ -194,7 +209,7 @@ def provinces_page(
             "units": shown,
             "available": available,
             "note": note,
-            "diff": ov.diffusion(prov_df),
+            "diff": ov.diffusion(con, period, prov_df, node=node, indicator=indicator, units=shown, lang=lang),
             "periods": cov["periods"][::-1][:60],
             "plotly": False,
             **_choices(lang),
@@ -213,6 +228,7 @@ def province_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """One province: its headline, divisions and history; links across the 2025 merger."""
     t = translator(lang)
     if not (is_province(code) or ov.is_merged(code)) or code not in meta_svc.name_map("areas", lang):
         raise NotFoundError(f"no province with GSO code {code!r} (63 provinces: 2 digits; 34 merged: N + 2 digits)")
@@ -232,41 +248,22 @@ def products_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Each product's own growth on a year earlier (not its class's), and the latest figures GSO published."""
     t = translator(lang)
     period = ov.resolve_period(con, period)
-    prods = [p for p in meta_svc.products()]
-    classes = sorted({p["vsic"] for p in prods if p.get("vsic")})
-    df = ov.nodes_month(con, cache, period, classes)
-    growth = {r.node: (None if pd.isna(r.yoy) else r.yoy, r.obs_status) for r in df.itertuples()}
-    rows = [
-        p
-        | {
-            "name": p.get(f"name_{lang}"),
-            "unit_l": p.get("unit") if lang == "vi" else (p.get("unit_en") or p.get("unit")),
-            "yoy": growth.get(p.get("vsic"), (None, None))[0],
-            "status": growth.get(p.get("vsic"), (None, None))[1],
-        }
-        for p in prods
-    ]
-    main = [r for r in rows if r.get("main") and r["yoy"] is not None]
+    rows = prod_svc.month(con, period, lang=lang)
+    shown = [r for r in rows if r.get("yoy") is not None]
+    main = [r for r in shown if r.get("main")] or shown
     fig = charts.growth_bars(
-        [r | {"node": r["vsic"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
+        [r | {"node": r["product_code"]} for r in sorted(main, key=lambda r: -r["yoy"])][:40],
         measure="yoy",
-        title=f"{t('class_growth')} — {period}",
+        title=f"{t('product_growth')} — {period}",
         lang=lang,
-    )
-    published = (
-        pub_svc.figures(con, node=[p["product_code"] for p in prods][:2000], limit=5000) if prods else None
-    )
-    pub_rows = (
-        records(published.sort_values("period").groupby("node").tail(1))
-        if published is not None and not published.empty
-        else []
     )
     return render(
         request,
         "products.html",
-        {"rows": rows, "fig": fig, "period": period, "published": pub_rows},
+        {"rows": rows, "fig": fig, "period": period, "published": prod_svc.published(con)},
         lang=lang,
     )
 
@@ -275,6 +272,7 @@ def products_page(
 def releases_page(
     request: Request, lang: str = Depends(get_lang), con=Depends(get_con), cache=Depends(get_cache)
 ):
+    """Releases, revisions of published figures and compile runs."""
     t = translator(lang)
     revs = records(pub_svc.revisions(con, limit=50, lang=lang))
     fig = None
@@ -321,6 +319,7 @@ def release_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """One release vintage: its files (linked), its other vintages and what changed."""
     rel = rel_svc.get_release(con, release_id)
     return render(
         request,
@@ -342,6 +341,7 @@ def targets_page(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Target tracker: the growth needed in the remaining months to reach a yearly target."""
     t = translator(lang)
     res, message = None, None
     try:

@@ -31,6 +31,7 @@ def published(
     ),
     con=Depends(get_con),
 ):
+    """Published figures (GSO / IMF), latest vintage or every vintage, filtered."""
     df = svc.figures(
         con,
         vintages=vintages,
@@ -49,6 +50,7 @@ def published(
 
 @router.get("/files", response_model=ListOut, summary="Imported release files")
 def files(con=Depends(get_con)):
+    """The imported source files."""
     items = records(svc.summary(con))
     return {"ok": True, "count": len(items), "items": items}
 
@@ -63,5 +65,6 @@ def revisions(
     node: str | None = Query(None),
     con=Depends(get_con),
 ):
+    """Published figures revised between vintages, largest first."""
     items = records(svc.revisions(con, limit=limit, lang=lang, indicator=indicator, node=node))
     return {"ok": True, "count": len(items), "items": items}

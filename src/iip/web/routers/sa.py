@@ -29,6 +29,7 @@ def runs(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Seasonal adjustment runs (summary), confidential cells' diagnostics withheld."""
     items = svc.runs(
         con,
         cache,
@@ -45,4 +46,5 @@ def runs(
 
 @router.get("/runs/{run_id}", response_model=SaRunDetail, summary="One run: report, spec, series, forecasts")
 def run(run_id: int = Path(..., ge=1), con=Depends(get_con), cache=Depends(get_cache)):
+    """One seasonal adjustment run in full (disclosure-controlled)."""
     return {"ok": True, "run": svc.run(con, cache, run_id)}

@@ -22,6 +22,7 @@ router = APIRouter(
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
+    """Whether to answer CSV: ``format=csv``, or an Accept header asking for text/csv only."""
     if fmt is not None:
         return fmt == "csv"
     accept = request.headers.get("accept", "")
@@ -53,6 +54,7 @@ def series(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """Index series (raw, sa, trend) of any areas x nodes, one measure; JSON or CSV; disclosure-controlled."""
     q = SeriesQuery(
         indicator=indicator,
         areas=tuple(split_list(area)),

@@ -23,6 +23,7 @@ def targets(
     con=Depends(get_con),
     cache=Depends(get_cache),
 ):
+    """The growth needed in the remaining months of a year to reach ``target`` (stored forecasts)."""
     return {
         "ok": True,
         **svc.track(con, cache, year=year, target=target, area=area, node=node, indicator=indicator),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from iip import measures
-from iip.web.services import disclosure
+from iip import disclosure
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = list(measures.MEASURES)
@@ -34,6 +34,7 @@ class Series:
         self.periods, self.values, self.status = periods, values, status
 
     def window(self, start: str | None, end: str | None) -> slice:
+        """The slice of months between ``start`` and ``end`` (inclusive; None = open)."""
         lo = 0 if start is None else int(np.searchsorted(self.periods, start, "left"))
         hi = len(self.periods) if end is None else int(np.searchsorted(self.periods, end, "right"))
         return slice(lo, hi)
@@ -54,13 +55,14 @@ def _split(df: pd.DataFrame, cols: list[str]) -> dict[str, Series]:
 
 
 class WebCache:
+    """Disclosure-controlled blocks of figures (one per indicator x area), keyed by the store's token."""
+
     def __init__(self, *, check_every: float = 1.0, max_blocks: int = 1024):
         self.check_every, self.max_blocks = check_every, max_blocks
         self._lock = threading.RLock()
         self._token: tuple | None = None
         self._checked = 0.0
         self._blocks: OrderedDict[tuple, dict[str, Series]] = OrderedDict()
-        self._table: pd.DataFrame | None = None
         self._loading: dict[tuple, threading.Lock] = {}
         self.loads = 0
         self.ready = False
@@ -70,15 +72,14 @@ class WebCache:
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
             return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchone())
+                                     "(SELECT max(run_id) FROM sa_runs)").fetchall()[0])
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
-            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchone()[0], None)
+            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchall()[0][0], None)
 
     def _set_token(self, tok: tuple) -> None:
         with self._lock:
             if tok != self._token:
                 self._blocks.clear()
-                self._table = None
                 self._token = tok
             self._checked = time.monotonic()
 
@@ -87,8 +88,9 @@ class WebCache:
         happens on the request path; otherwise the store is re-read at most once per ``check_every`` seconds."""
         if self._token is not None and (self._watching or time.monotonic() - self._checked < self.check_every):
             return self._token
-        self._set_token(self._read_token(con))
-        return self._token
+        tok = self._read_token(con)
+        self._set_token(tok)
+        return tok
 
     def watch(self, db, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""
@@ -103,16 +105,14 @@ class WebCache:
             self._watching = False
             con.close()
 
-    def suppression(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        """The disclosure table of the current compile run."""
-        self.token(con)
-        with self._lock:
-            if self._table is None:
-                self._table = disclosure.suppression_table(con)
-            return self._table
-
     def protect(self, con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
-        return disclosure.protect(con, df, table=self.suppression(con))
+        """``df`` with disclosure control applied (``iip.disclosure.apply``, its one cache keyed by compile
+        run); ``obs_status`` 'c' for a suppressed cell, else None."""
+        if df.empty:
+            return df.assign(obs_status=pd.Series(dtype=object))
+        out = disclosure.apply(con, df)
+        out["obs_status"] = out["obs_status"].where(out["obs_status"] == "c", None)
+        return out
 
     # ------------------------------------------------------------------------------------- blocks
     def _get(self, key: tuple, load) -> dict[str, Series]:
@@ -163,6 +163,7 @@ class WebCache:
         tok = self.token(con)
 
         def load():
+            """Read the block from the store and apply disclosure control."""
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
                 "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?, area_is := ?)",
@@ -178,6 +179,7 @@ class WebCache:
         tok = self.token(con)
 
         def load():
+            """Read the block from the store and apply disclosure control."""
             if not relation_exists(con, "sa_current"):
                 return {}
             df = con.execute(
@@ -196,6 +198,7 @@ class WebCache:
         return self._get(("sa", tok, indicator, area), load)
 
     def stats(self) -> dict:
+        """Readiness, number of blocks held, loads so far and the current token (for /api/health)."""
         with self._lock:
             return {
                 "ready": self.ready,

@@ -20,6 +20,7 @@ SA_MEASURES = ("index", "mom", "yoy")
 
 @lru_cache(maxsize=1)
 def valid_nodes() -> frozenset[str]:
+    """Every VSIC code a request may name."""
     from iip import reference
 
     return frozenset(reference.vsic()["code"])
@@ -36,6 +37,7 @@ def valid_areas() -> frozenset[str]:
 
 
 def is_province(area: str) -> bool:
+    """A 2-digit GSO province code (the 63 before July 2025)."""
     return len(area) == 2 and area.isdigit()
 
 
@@ -51,12 +53,14 @@ def split_list(values: list[str] | None) -> list[str]:
 
 
 def check_choice(name: str, value: str, allowed) -> str:
+    """``value`` if it is one of ``allowed``, else an OptionError (422) naming ``name``."""
     if value not in allowed:
         raise OptionError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
     return value
 
 
 def check_areas(areas: list[str]) -> list[str]:
+    """The areas if all are known, else an OptionError naming the unknown ones."""
     bad = [a for a in areas if a not in valid_areas()]
     if bad:
         raise OptionError(
@@ -67,6 +71,7 @@ def check_areas(areas: list[str]) -> list[str]:
 
 
 def check_nodes(nodes: list[str]) -> list[str]:
+    """The nodes if all are VSIC codes, else an OptionError naming the unknown ones."""
     bad = [n for n in nodes if n not in valid_nodes()]
     if bad:
         raise OptionError(
@@ -77,10 +82,12 @@ def check_nodes(nodes: list[str]) -> list[str]:
 
 
 def check_period(name: str, value: str | None) -> str | None:
+    """A YYYY-MM month (or None), else an OptionError naming the option."""
     return None if value is None else month(value, option=name, allow_future=True)
 
 
 def check_range(start: str | None, end: str | None) -> None:
+    """Both months valid and from <= to, else an OptionError."""
     check_period("from", start)
     check_period("to", end)
     if start and end and start > end:
@@ -88,11 +95,13 @@ def check_range(start: str | None, end: str | None) -> None:
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the store has a table or view ``name``."""
     q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
     return bool(con.execute(q, [name]).fetchone()[0])
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """The column names of a table or view, in order."""
     q = "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
     return [r[0] for r in con.execute(q, [name]).fetchall()]
 
@@ -111,5 +120,6 @@ def clean(v):
 
 
 def records(df: pd.DataFrame) -> list[dict]:
+    """A DataFrame as JSON-safe dicts (NaN -> None, numpy -> Python)."""
     cols = list(df.columns)
     return [{c: clean(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]

@@ -19,6 +19,7 @@ _coverage: dict[tuple, dict] = {}
 
 @lru_cache(maxsize=1)
 def nodes() -> tuple[dict, ...]:
+    """Every VSIC node: code, level, parent and names (cached for the process)."""
     from iip import reference
 
     t = reference.vsic()[["code", "level", "parent", "name_vi", "name_en"]]
@@ -27,6 +28,7 @@ def nodes() -> tuple[dict, ...]:
 
 @lru_cache(maxsize=1)
 def areas() -> tuple[dict, ...]:
+    """Every area: VN, the six regions, the 63 provinces and the 34 merged provinces, with tiles."""
     from iip import reference
 
     reg = reference.regions()
@@ -74,6 +76,7 @@ def areas() -> tuple[dict, ...]:
 
 @lru_cache(maxsize=1)
 def products() -> tuple[dict, ...]:
+    """The reference product catalogue with names, units and the 'main product' flag."""
     from iip import reference
 
     p = reference.products()
@@ -130,9 +133,11 @@ def coverage(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict:
+    """Reference lists and the store's coverage in one dict."""
     return {"nodes": list(nodes()), "areas": list(areas()), "products": list(products()), **coverage(con)}
 
 
 def frame(kind: str) -> pd.DataFrame:
+    """A reference list ('nodes', 'areas', 'products') as a DataFrame."""
     src = {"nodes": nodes, "areas": areas, "products": products}[kind]()
     return pd.DataFrame(list(src))

@@ -1,6 +1,6 @@
 """The month at a glance: headline, sections, division ranking, contributions and provinces up / down.
 
-All figures are disclosure-controlled (services.disclosure.protect). Diffusion counts only provinces whose
+All figures are disclosure-controlled (iip.disclosure.apply, through services.cache.WebCache.protect). Diffusion counts only provinces whose
 figure may be published; suppressed ones are counted apart (``suppressed``).
 """
 
@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import NotFoundError
-from iip.measures import direction_counts
 from iip.reference import MERGER_PERIOD, PROVINCE_AREAS
 from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_period, is_province, records
@@ -55,7 +54,7 @@ def _cells(con, cache: WebCache, indicator: str, areas: list[str], node: str, pe
     for a in areas:
         s = cache.raw(con, indicator, a).get(node) if a in present else None
         i = _at(s, period)
-        if i is not None:
+        if s is not None and i is not None:
             rows.append({"indicator": indicator, "area": a, "node": node, "period": period,
                          **{c: _num(s.values[c][i]) for c in cols}, "obs_status": s.status[i]})
     return pd.DataFrame(rows, columns=["indicator", "area", "node", "period", *cols, "obs_status"])
@@ -120,7 +119,7 @@ def headline(
     for r in tree.itertuples(index=False):
         s = block.get(r.code)
         i = _at(s, period)
-        if i is not None:
+        if s is not None and i is not None:
             rows.append({"node": r.code, "level": r.level, "parent": r.parent, "name_vi": r.name_vi,
                          "name_en": r.name_en, **{c: _num(s.values[c][i]) for c in cols},
                          "obs_status": s.status[i]})
@@ -171,11 +170,15 @@ def nodes_month(
     return pd.concat(frames, ignore_index=True) if frames else _cells(con, cache, indicator, [], "", period)
 
 
-def diffusion(prov: pd.DataFrame, measure: str = "yoy") -> dict:
-    """Provinces up / down among the published ones, and how many are confidential."""
-    ok = prov[prov["obs_status"].isna() & prov[measure].notna()]
-    return {**direction_counts(ok[measure]), "published": len(ok),
-            "suppressed": int((prov["obs_status"] == "c").sum())}
+def diffusion(con: duckdb.DuckDBPyConnection, period: str, prov: pd.DataFrame, *, node: str = "TOTAL",
+              indicator: str = "production", units: str = "63", lang: str = "vi") -> dict:
+    """Provinces up / down among the published ones and how many are confidential, for the provinces of
+    ``prov`` (all, or one region's): ``summary.province_diffusion``, the count ``iip show`` and releases use;
+    ``sentence`` in ``lang``."""
+    from iip.summary import diffusion_sentence, province_diffusion
+
+    d = province_diffusion(con, period, node=node, indicator=indicator, units=units, areas=list(prov["area"]))
+    return d | {"sentence": diffusion_sentence(d, lang)}
 
 
 def total_history(
@@ -233,7 +236,7 @@ def overview(
             prov = prov[prov["parent"] == area]
         out["units"] = units
         out["provinces"] = records(prov)
-        out["diffusion"] = diffusion(prov)
+        out["diffusion"] = diffusion(con, period, prov, indicator=indicator, units=units, lang=lang)
     return out
 
 

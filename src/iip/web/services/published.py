@@ -25,6 +25,23 @@ def figures(
     return _vintages.figures(con, vintages=vintages, as_of=as_of, limit=limit, **params)[COLUMNS]
 
 
+def latest_per_node(con: duckdb.DuckDBPyConnection, nodes: list[str]) -> pd.DataFrame:
+    """The latest published figure of each (source, node, measure) among ``nodes`` (e.g. the product codes):
+    one row each, however many workbooks were imported (the Products page; never "narrow the query")."""
+    if not nodes or not relation_exists(con, "published_latest"):
+        return pd.DataFrame(columns=COLUMNS)
+    cols = ", ".join(COLUMNS)
+    con.register("_nodes", pd.DataFrame({"node": nodes}))
+    try:
+        return con.execute(
+            f"""SELECT {cols} FROM published_latest WHERE node IN (SELECT node FROM _nodes)
+                QUALIFY row_number() OVER (PARTITION BY source, node, measure ORDER BY period DESC, vintage DESC) = 1
+                ORDER BY node, source, measure"""
+        ).df()
+    finally:
+        con.unregister("_nodes")
+
+
 def summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Imported files: source, release, figures, when."""
     if not relation_exists(con, "published_files"):

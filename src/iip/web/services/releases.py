@@ -47,6 +47,7 @@ def _record(row: dict) -> dict:
 def list_releases(
     con: duckdb.DuckDBPyConnection, *, period: str | None = None, source: str | None = None
 ) -> list[dict]:
+    """Every release vintage (optionally of one month), oldest first."""
     check_period("period", period)
     where, par = [], []
     if period:
@@ -60,13 +61,27 @@ def list_releases(
 
 
 def get_release(con: duckdb.DuckDBPyConnection, release_id: int) -> dict:
+    """One release vintage with its files; NotFoundError when there is none."""
     df = _frame(con, "WHERE release_id = ?", [release_id])
     if df.empty:
         raise NotFoundError(f"no release {release_id}")
     return _record(records(df)[0])
 
 
+def file_path(con: duckdb.DuckDBPyConnection, release_id: int, name: str) -> Path:
+    """The file ``name`` of a release, on disk: only a file the release lists, inside its own directory
+    (NotFoundError otherwise: no path outside the package can be asked for)."""
+    rel = get_release(con, release_id)
+    names = {str(f.get("name") or f.get("path") or f.get("file")) for f in rel["files"]}
+    root = Path(str(rel.get("directory") or ".")).resolve()
+    p = (root / name).resolve()
+    if name not in names or root not in p.parents or not p.is_file():
+        raise NotFoundError(f"release {release_id} has no file {name!r}")
+    return p
+
+
 def vintages(con: duckdb.DuckDBPyConnection, release_id: int) -> list[dict]:
+    """Every vintage of the same month and source as ``release_id``."""
     r = get_release(con, release_id)
     return [
         _record(x)
@@ -139,4 +154,5 @@ def diff(con: duckdb.DuckDBPyConnection, release_id: int, against: int | None = 
 
 
 def compile_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict]:
+    """The store's compile runs, latest first."""
     return records(con.execute("SELECT * FROM compile_runs ORDER BY run_id DESC LIMIT ?", [limit]).df())

@@ -34,6 +34,8 @@ MAX_SERIES = 60
 
 @dataclass(frozen=True)
 class SeriesQuery:
+    """One request for series: indicator, areas x nodes x kinds, a measure and an optional month range."""
+
     indicator: str
     areas: tuple[str, ...]
     nodes: tuple[str, ...]
@@ -43,6 +45,7 @@ class SeriesQuery:
     end: str | None = None
 
     def validate(self) -> SeriesQuery:
+        """Check every field against the reference lists (OptionError, 422, naming the option)."""
         check_choice("indicator", self.indicator, INDICATORS)
         check_choice("measure", self.measure, MEASURES)
         for k in self.kinds:
@@ -82,39 +85,62 @@ def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
     return s.values[kind if measure == "index" else f"{kind}_{measure}"]
 
 
+def unpublished(axis: np.ndarray) -> Series:
+    """A cell with nothing to publish -- suppressed, or never compiled -- over its area's months: every value
+    null, every status 'c'. The two look the same, so an answer never tells where a class exists."""
+    n = len(axis)
+    return Series(axis, {}, np.full(n, "c", dtype=object))
+
+
+def _is_unpublished(s: Series | None) -> bool:
+    return s is None or bool(len(s.status)) and all(x == "c" for x in s.status)
+
+
 def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> list[Piece]:
-    """The asked series in request order (areas x nodes x kinds); 404 when none has a month in range."""
+    """The asked series in request order (areas x nodes x kinds). A valid node with no published figures in a
+    compiled area (confidential or absent alike) answers a series of nulls marked 'c'; 404 when no series has a
+    month in range (or, for sa / trend, when no adjustment is stored for a published cell)."""
+    from iip.web.services.meta import coverage
+
     q.validate()
+    present = set(coverage(con)["areas_present"])
     out = []
     for area in q.areas:
-        raw = cache.raw(con, q.indicator, area) if "raw" in q.kinds else {}
-        adj = cache.adjusted(con, q.indicator, area) if set(q.kinds) - {"raw"} else {}
+        raw = cache.raw(con, q.indicator, area) if area in present else {}
+        adj = cache.adjusted(con, q.indicator, area) if set(q.kinds) - {"raw"} and area in present else {}
+        axis = raw["TOTAL"].periods if "TOTAL" in raw else np.array([], dtype=str)
         for node in q.nodes:
             for kind in q.kinds:
-                s = (raw if kind == "raw" else adj).get(node)
+                hidden = _is_unpublished(raw.get(node))
+                s = unpublished(axis) if hidden else (raw if kind == "raw" else adj).get(node)
                 if s is None:
                     continue
-                vals = s.values[q.measure] if kind == "raw" else _adjusted_measure(s, kind, q.measure)
+                if hidden:
+                    vals = np.full(len(axis), np.nan)
+                else:
+                    vals = s.values[q.measure] if kind == "raw" else _adjusted_measure(s, kind, q.measure)
                 w = s.window(q.start, q.end)
                 if w.stop > w.start:
                     v = vals[w]
-                    out.append(
-                        Piece(
-                            q.indicator,
-                            area,
-                            node,
-                            kind,
-                            q.measure,
-                            s.periods[w],
-                            np.where(np.isfinite(v), v, np.nan),
-                            s.status[w],
-                        )
-                    )
+                    out.append(Piece(q.indicator, area, node, kind, q.measure, s.periods[w],
+                                     np.where(np.isfinite(v), v, np.nan), s.status[w]))
     if not out:
         what = f"{q.indicator} {'/'.join(q.kinds)} for area {','.join(q.areas)}, node {','.join(q.nodes)}"
         rng = f" between {q.start or '...'} and {q.end or '...'}" if q.start or q.end else ""
         hint = " (no seasonal adjustment stored: run `iip sa --all`)" if "raw" not in q.kinds else ""
         raise NotFoundError(f"no {what}{rng}{hint}")
+    return out
+
+
+def missing_adjustment(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> list[str]:
+    """'area/node' of the published raw series asked for with kind sa or trend that have no stored seasonal
+    adjustment (the series page says so instead of showing raw data alone)."""
+    if not set(q.kinds) - {"raw"}:
+        return []
+    out = []
+    for area in q.areas:
+        raw, adj = cache.raw(con, q.indicator, area), cache.adjusted(con, q.indicator, area)
+        out += [f"{area}/{n}" for n in q.nodes if not _is_unpublished(raw.get(n)) and n not in adj]
     return out
 
 
@@ -143,7 +169,7 @@ def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> 
     out = []
     for p in ps:
         vals = [None if math.isnan(v) else round(v, 6) for v in p.values.tolist()]
-        d = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
+        d: dict[str, object] = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
         if names:
             d["area_name"] = names.get("areas", {}).get(p.area)
             d["node_name"] = names.get("nodes", {}).get(p.node)

@@ -1,0 +1,1 @@
+"""Fixtures of the disclosure tests: see tests/conftest.py (demo_store, merged_store)."""
