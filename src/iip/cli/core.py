@@ -211,7 +211,7 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the sy
          seed: int = typer.Option(2020, help="Random seed")) -> None:
     """The main job on a fresh machine: synth small -> ingest -> compile -> the latest month's headline."""
     from iip import summary
-    from iip.store import connect
+    from iip.store import connect, describe
     from iip.synth import write_synthetic
 
     with _progress() as bar:
@@ -224,4 +224,4 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the sy
             _ingest(con, kind, paths[kind])
         _compile(con)
         print_headline(con, summary.latest_period(con))
-    console.print(f"Store: {db()}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")
+    console.print(f"Store: {describe(db())}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")

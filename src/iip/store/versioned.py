@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import duckdb
 
+from iip.store import postgres
+
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
 
@@ -18,6 +20,8 @@ def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """The next value of one of the store's id sequences."""
     if sequence not in SEQUENCES:
         raise KeyError(sequence)
+    if postgres.is_postgres(con):
+        return postgres.nextval(con, sequence)
     return int(con.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
 
 
