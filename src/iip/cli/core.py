@@ -27,6 +27,12 @@ class Kind(str, Enum):
 class Scale(str, Enum):
     small = "small"
     gso = "gso"
+    country = "country"
+
+
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def _progress() -> Progress:
@@ -78,11 +84,14 @@ def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|repo
         _ingest(con, kind.value, file)
 
 
-def _compile(con, period_from=None, period_to=None, reference_year=None) -> None:
+def _compile(con, period_from=None, period_to=None, reference_year=None, *, engine: str = "duckdb",
+             reports: str | None = None, spark_master: str | None = None) -> None:
     from iip.compile import compile_store
 
-    with console.status("compiling indices"):
-        result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year)
+    what = f"compiling indices ({engine}" + (f", reports from {reports}" if reports else "") + ")"
+    with console.status(what):
+        result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year,
+                                  engine=engine, reports=reports, spark_master=spark_master)
     console.print(f"[green]compiled[/] {t['rows']:,} index rows, {t['cells']:,} level cells stored (read "
                   f"{t['read']:.2f}s, compute {t['compute']:.2f}s, write {t['write']:.2f}s)")
     for n in result.notes:
@@ -93,7 +102,15 @@ def _compile(con, period_from=None, period_to=None, reference_year=None) -> None
 def compile_cmd(period_from: str = typer.Option(None, "--from", help="First month to (re)write, YYYY-MM"),
                 period_to: str = typer.Option(None, "--to", help="Last month to (re)write, YYYY-MM"),
                 reference_year: int = typer.Option(None, help="Reference year (=100); default the latest base "
-                                                   "year")) -> None:
+                                                   "year"),
+                engine: Engine = typer.Option(Engine.duckdb, "--engine", help="What scans and aggregates the "
+                                              "reports: duckdb (in process) or spark (Apache Spark through Ibis)"),
+                reports: Path = typer.Option(None, "--reports", help="Read the reports from a Parquet dataset "
+                                             "partitioned by period (DIR/period=YYYY-MM/*.parquet) instead of the "
+                                             "store; register, products and weights come from the store"),
+                spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL (default local[*]; "
+                                                 "spark://host:7077, yarn...); Spark Connect: set SPARK_REMOTE")
+                ) -> None:
     """Compile production, consumption and inventory indices for every area x node x month."""
     import re
 
@@ -103,8 +120,11 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
     for name, p in (("--from", period_from), ("--to", period_to)):
         if p and not re.match(PERIOD_RE, p):
             raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
+    if spark_master and engine != Engine.spark:
+        raise IIPError("--spark-master goes with --engine spark")
     with connect(db()) as con:
-        _compile(con, period_from, period_to, reference_year)
+        _compile(con, period_from, period_to, reference_year, engine=engine.value,
+                 reports=str(reports) if reports else None, spark_master=spark_master)
 
 
 def print_gso_table(df, title: str, columns: dict[str, str], *, lang: str = "vi") -> None:

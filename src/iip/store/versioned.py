@@ -30,6 +30,34 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return next_id(con, "load_seq")
 
 
+#: Sources up to this many rows are matched on PostgreSQL through constant key filters (pushed into its scans).
+SMALL_SOURCE = 5000
+
+
+def _literal(value) -> str:
+    """A key value as an SQL literal (keys are codes, periods and ids)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], alias: str = "c") -> str:
+    """``alias.k IN (...)`` for the first two key columns of a small ``source`` on a PostgreSQL store (DuckDB
+    pushes constant filters into PostgreSQL, which reads a few rows through an index instead of sending the whole
+    table); ``true`` otherwise (a DuckDB store, or a large source that reads most of the table anyway)."""
+    if not postgres.is_postgres(con):
+        return "true"
+    if con.execute(f"SELECT count(*) FROM {source}").fetchone()[0] > SMALL_SOURCE:
+        return "true"
+    parts = []
+    for k in key[:2]:
+        values = [v for (v,) in con.execute(f"SELECT DISTINCT {k} FROM {source} WHERE {k} IS NOT NULL").fetchall()]
+        if not values:
+            return "false"
+        parts.append(f"{alias}.{k} IN ({', '.join(_literal(v) for v in values)})")
+    return " AND ".join(parts)
+
+
 def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
                      compare: Sequence[str], load_id: int, keep: str | None = None) -> int:
     """Write the rows of relation ``source`` (the table's columns, typed, without load_id) into ``table``.
@@ -42,10 +70,13 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
     on = " AND ".join(f"c.{k} = n.{k}" for k in key)
     differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
     guard = f" AND NOT ({keep})" if keep else ""
+    near = key_filter(con, source, key)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
-                    LEFT JOIN {table} c ON {on} WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
+                    LEFT JOIN (SELECT * FROM {table} c WHERE {near}) c ON {on}
+                    WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
     try:
-        match = "EXISTS (SELECT 1 FROM _iip_changed x WHERE " + " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
+        match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE " + \
+            " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
         con.execute(f"INSERT INTO {table}_history SELECT c.*, {int(load_id)} FROM {table} c WHERE {match}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]

@@ -90,18 +90,27 @@ class WebCache:
         self._set_token(self._read_token(con))
         return self._token
 
-    def watch(self, db, stop: threading.Event) -> None:
-        """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""
-        con = db.cursor()
+    def watch(self, store, stop: threading.Event) -> None:
+        """Re-read the token every ``check_every`` seconds until ``stop`` is set, on a connection opened for each
+        check (``store.connect()``: a DuckDB file stays free for other processes in between). A check that
+        cannot get the store (another process holds it) is skipped."""
+        from iip.errors import StoreError
+
         self._watching = True
         try:
             while not stop.wait(self.check_every):
-                self._set_token(self._read_token(con))
+                try:
+                    con = store.connect()
+                except StoreError:
+                    continue
+                try:
+                    self._set_token(self._read_token(con))
+                finally:
+                    con.close()
         except Exception:  # noqa: BLE001 - the store closed under us: fall back to checks on the request path
             pass
         finally:
             self._watching = False
-            con.close()
 
     def suppression(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The disclosure table of the current compile run."""
