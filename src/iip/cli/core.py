@@ -45,20 +45,34 @@ def _fmt(v, nd: int = 2) -> str:
 
 
 @app.command()
-def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterprises) or gso (~10,000, 10 years)"),
-          out: Path = typer.Option(..., "--out", help="Folder for register.csv, products.csv, weights.csv, "
-                                   "reports.parquet"),
-          seed: int = typer.Option(2020, help="Random seed (same seed, same files)")) -> None:
+def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterprises), gso (~16,000, 10 years) or "
+                                      "country (~400,000 enterprises, ~60 million report rows a year, written "
+                                      "month by month as a Parquet dataset partitioned by period)"),
+          out: Path = typer.Option(..., "--out", help="Folder for register.csv, products.csv, weights.csv and the "
+                                   "reports (reports.parquet; country: reports/period=YYYY-MM/)"),
+          seed: int = typer.Option(2020, help="Random seed (same seed, same files)"),
+          years: int = typer.Option(1, "--years", help="Country scale: whole years to write (1-10), ending with "
+                                    "the last calibrated year; the first is the base year")) -> None:
     """Write realistic synthetic microdata in the four input formats."""
     from iip.synth import write_synthetic
+    from iip.synth.country import write_country
 
     with _progress() as bar:
         task = bar.add_task(f"synth {scale.value}", total=1.0)
-        paths = write_synthetic(out, scale=scale.value, seed=seed,
-                                progress=lambda step, frac: bar.update(task, completed=frac, description=step))
+
+        def step(name: str, frac: float) -> None:
+            bar.update(task, completed=frac, description=name)
+
+        if scale == Scale.country:
+            paths = write_country(out, years=years, seed=seed, progress=step)
+        else:
+            paths = write_synthetic(out, scale=scale.value, seed=seed, progress=step)
         bar.update(task, completed=1.0)
     for k, p in paths.items():
         console.print(f"  {k:<11} {p}")
+    if scale == Scale.country:
+        console.print(f"then: iip ingest register|products|weights {out}/<kind>.csv; "
+                      f"iip compile --reports {paths['reports']}")
 
 
 def _ingest(con, kind: str, file: Path) -> None:
