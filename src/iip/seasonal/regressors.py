@@ -13,6 +13,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from iip.errors import MethodError
+
 #: Holidays within this many days of Tet belong to the Tet block (handled by the Tet regressor, not
 #: by the working-day regressor).
 TET_BLOCK_DAYS = 10
@@ -41,7 +43,8 @@ def tet_date(year: int) -> dt.date:
         return d.date() if isinstance(d, (dt.datetime, pd.Timestamp)) else d
     days = [d for d, name in _vn_holidays(year).items() if name == "Lunar New Year"]
     if not days:
-        raise ValueError(f"holidays.VN has no Lunar New Year for {year}")
+        raise MethodError(f"holidays.VN has no Lunar New Year for {year}: the Tet regressor cannot be built "
+                          "(upgrade the holidays package)")
     return min(days)
 
 
