@@ -211,11 +211,14 @@ def save_outcomes(con: duckdb.DuckDBPyConnection, outcomes: Iterable[Outcome], *
             s.insert(0, "run_id", run_id)
             for i, col in enumerate(("source", "indicator", "area", "node")):
                 s.insert(1 + i, col, o.key[i])
-            s = s.replace([np.inf, -np.inf], np.nan)
-            con.execute("INSERT INTO sa_series BY NAME SELECT * FROM s")
             f = o.result.forecast.copy()
             f.insert(0, "run_id", run_id)
-            con.execute("INSERT INTO sa_forecasts BY NAME SELECT * FROM f")
+            for name, frame in (("sa_series", s.replace([np.inf, -np.inf], np.nan)), ("sa_forecasts", f)):
+                con.register("_iip_sa_rows", frame)   # registered by name: never a lookup of local variables
+                try:
+                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _iip_sa_rows")
+                finally:
+                    con.unregister("_iip_sa_rows")
     return batch
 
 
