@@ -52,7 +52,9 @@ def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterpris
                                    "reports (reports.parquet; country: reports/period=YYYY-MM/)"),
           seed: int = typer.Option(2020, help="Random seed (same seed, same files)"),
           years: int = typer.Option(1, "--years", help="Country scale: whole years to write (1-10), ending with "
-                                    "the last calibrated year; the first is the base year")) -> None:
+                                    "the last calibrated year; the first is the base year"),
+          enterprises: int = typer.Option(400_000, "--enterprises", min=100, help="Country scale: number of "
+                                          "enterprises")) -> None:
     """Write realistic synthetic microdata in the four input formats."""
     from iip.synth import write_synthetic
     from iip.synth.country import write_country
@@ -64,7 +66,7 @@ def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterpris
             bar.update(task, completed=frac, description=name)
 
         if scale == Scale.country:
-            paths = write_country(out, years=years, seed=seed, progress=step)
+            paths = write_country(out, years=years, seed=seed, enterprises=enterprises, progress=step)
         else:
             paths = write_synthetic(out, scale=scale.value, seed=seed, progress=step)
         bar.update(task, completed=1.0)
@@ -221,21 +223,20 @@ def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE
                    extra: bool = typer.Option(False, help="Add contrib_ytd and contrib_total_yoy after the "
                                               "standard columns")) -> None:
     """Export compiled indices: indicator,area,node,period,index,mom,yoy,ytd,contrib_yoy."""
-    from iip.store import connect
+    from iip.store import connect, scalar
 
     cols = EXPORT_COLUMNS + (["contrib_ytd", "contrib_total_yoy"] if extra else [])
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
     with connect(db()) as con:
-        n = con.execute("SELECT count(*) FROM index_cells").fetchone()[0]
-        if n == 0:
+        if scalar(con, "SELECT count(*) FROM index_cells") == 0:
             raise IIPError("no compiled indices in the store: run `iip compile` first")
         sel = ", ".join(f'"{c}"' for c in cols)
         q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
-        n = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()[0]
+        n = scalar(con, f"COPY ({q}) TO '{tmp}' {fmt}")
         tmp.replace(out)  # never a half-written file under the final name
     console.print(f"[green]exported[/] {n:,} rows to {out}")
 

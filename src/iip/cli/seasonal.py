@@ -53,6 +53,7 @@ def _sa_file(input: Path, out: Path, report: Path | None, transform: str) -> Non
     df = read_series_csv(input)
     with console.status(f"adjusting {input.name} with X-13ARIMA-SEATS"):
         res = adjust(df, name=input.stem, transform=transform)
+    assert not isinstance(res, str)             # a spec only with spec_only=True
     write_sa_csv(res.series, out)
     if report:
         write_report({**res.report, "spec": res.spec, "forecast": res.forecast.to_dict("records")}, report)

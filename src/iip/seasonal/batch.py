@@ -29,7 +29,7 @@ import pandas as pd
 from iip import reference
 from iip.seasonal.adjust import SAResult, SeriesError, adjust
 from iip.seasonal.x13 import X13Error
-from iip.store import next_id, transaction
+from iip.store import next_id, scalar, transaction
 
 Key = tuple[str, str, str, str]   # source, indicator, area, node
 SELECTIONS = ("release", "everything")
@@ -54,7 +54,7 @@ class Outcome:
 def _relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     q = ("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_catalog = current_database() "
          "AND table_schema = current_schema()")
-    return bool(con.execute(q, [name]).fetchone()[0])
+    return bool(scalar(con, q, [name]))
 
 
 def _release_nodes() -> tuple[set[str], set[str]]:
@@ -85,9 +85,10 @@ def load_series(con: duckdb.DuckDBPyConnection, *, selection: str = "everything"
     if _relation_exists(con, "published_levels"):
         parts.append("SELECT source, indicator, area, node, period, value FROM published_levels")
     frame = con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5").df()
-    out = []
-    for key, g in frame.groupby(["source", "indicator", "area", "node"], sort=True):
-        out.append((tuple(str(k) for k in key), g[["period", "value"]].reset_index(drop=True)))
+    out: list[tuple[Key, pd.DataFrame]] = []
+    for (source, indicator, area, node), g in frame.groupby(["source", "indicator", "area", "node"], sort=True):
+        out.append(((str(source), str(indicator), str(area), str(node)),
+                    g[["period", "value"]].reset_index(drop=True)))
     if selection == "release":
         keep = set(release_set(k for k, _ in out))
         out = [(k, df) for k, df in out if k in keep]
@@ -112,7 +113,7 @@ def latest_inputs(con: duckdb.DuckDBPyConnection) -> dict[Key, str | None]:
     rows = con.execute("""SELECT source, indicator, area, node, input_sha256 FROM sa_runs
                           WHERE run_id IN (SELECT max(run_id) FROM sa_runs GROUP BY source, indicator, area, node)
                        """).fetchall()
-    return {tuple(r[:4]): r[4] for r in rows}
+    return {(r[0], r[1], r[2], r[3]): r[4] for r in rows}
 
 
 def adjust_one(key: Key, df: pd.DataFrame, options: dict) -> Outcome:

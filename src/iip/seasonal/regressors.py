@@ -13,7 +13,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from iip.errors import MethodError
+from iip import reference
 
 #: Holidays within this many days of Tet belong to the Tet block (handled by the Tet regressor, not
 #: by the working-day regressor).
@@ -31,21 +31,9 @@ def _vn_weekend_workdays(year: int) -> frozenset[dt.date]:
     return frozenset(getattr(holidays.VN(years=year), "weekend_workdays", set()))
 
 
-@cache
 def tet_date(year: int) -> dt.date:
-    """First day of the Lunar New Year (Tet Nguyen Dan) in ``year``, from ``holidays.VN``."""
-    try:  # the reference module (another stage) is the preferred source when present
-        from iip.reference import tet_date as ref_tet  # type: ignore[attr-defined]
-    except ImportError:
-        ref_tet = None
-    if ref_tet is not None:
-        d = ref_tet(year)
-        return d.date() if isinstance(d, (dt.datetime, pd.Timestamp)) else d
-    days = [d for d, name in _vn_holidays(year).items() if name == "Lunar New Year"]
-    if not days:
-        raise MethodError(f"holidays.VN has no Lunar New Year for {year}: the Tet regressor cannot be built "
-                          "(upgrade the holidays package)")
-    return min(days)
+    """First day of the Lunar New Year (Tet Nguyen Dan) in ``year``: :func:`iip.reference.tet_date`."""
+    return reference.tet_date(year)
 
 
 def _months(start: pd.Period, end: pd.Period) -> pd.PeriodIndex:

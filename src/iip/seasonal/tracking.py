@@ -55,7 +55,8 @@ def stored(con: duckdb.DuckDBPyConnection, *, indicator: str, area: str, node: s
     s = con.execute("SELECT period, value, sa, trend FROM sa_series WHERE run_id = ? ORDER BY period", [rid]).df()
     f = con.execute("SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period",
                     [rid]).df()
-    transform, sha = con.execute("SELECT transform, input_sha256 FROM sa_runs WHERE run_id = ?", [rid]).fetchone()
+    transform, sha = con.execute("SELECT transform, input_sha256 FROM sa_runs WHERE run_id = ?", [rid]).fetchone() \
+        or (None, None)
     return Adjustment(s, f, transform, rid, sha)
 
 

@@ -45,10 +45,11 @@ class TempCluster:
     """initdb + pg_ctl on a free port in a temporary folder; ``url(dbname)`` after ``create(dbname)``."""
 
     def __init__(self, *, max_connections: int = 300) -> None:
-        self.bin = server_bin()
-        if self.bin is None:
+        found = server_bin()
+        if found is None:
             raise StoreError("no PostgreSQL server binaries (initdb, pg_ctl): install Debian's postgresql package "
                              "or set IIP_PG_BIN")
+        self.bin: Path = found
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="iip-pg-"))
         self.data = self.dir / "data"
@@ -62,7 +63,7 @@ class TempCluster:
             self.os_user = "postgres"
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess:
+    def _run(self, *args: str | Path) -> subprocess.CompletedProcess:
         cmd = [str(a) for a in args]
         if self.os_user:
             cmd = ["runuser", "-u", self.os_user, "--", *cmd]

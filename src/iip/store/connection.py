@@ -134,8 +134,7 @@ def install_objects(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) 
 def _installed_sha(con: duckdb.DuckDBPyConnection) -> str | None:
     if not migrations.exists(con, "store_objects"):
         return None
-    row = con.execute("SELECT sha256 FROM store_objects").fetchone()
-    return row[0] if row else None
+    return scalar(con, "SELECT sha256 FROM store_objects")
 
 
 def _ensure_objects(con: duckdb.DuckDBPyConnection, *, read_only: bool) -> None:
@@ -208,6 +207,12 @@ def connect(target: str | os.PathLike | None = None, *, read_only: bool = False,
     return _connect_duckdb(t, read_only=read_only, create=create, wait=_wait_seconds(wait))
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None):
+    """The first column of the first row of a query (None when it returns no row)."""
+    row = con.execute(sql, parameters).fetchone()
+    return None if row is None else row[0]
+
+
 def backend(con: duckdb.DuckDBPyConnection) -> str:
     """'postgres' or 'duckdb': the kind of store ``con`` works on."""
     return "postgres" if postgres.is_postgres(con) else "duckdb"
@@ -269,7 +274,7 @@ class Store:
     attached is kept, and each :meth:`connect` is a new cursor of it (its own transaction and PostgreSQL
     connection): many writers at once."""
 
-    target: str
+    target: str | None
     read_only: bool = False
     wait: float = 10.0
     pool: int = 32
@@ -285,7 +290,7 @@ class Store:
 
     @property
     def postgres(self) -> bool:
-        return postgres.is_url(self.target)
+        return postgres.is_url(store_target(self.target))
 
     def __str__(self) -> str:
         return describe(self.target)

@@ -96,7 +96,9 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
     if not exists(con, "schema_version"):
         return 0
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+    from iip.store.connection import scalar
+
+    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
 def applied(con: duckdb.DuckDBPyConnection) -> set[int]:

@@ -111,7 +111,8 @@ def session_objects(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def is_postgres(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``con`` works on a PostgreSQL store (its current database is the attached one)."""
-    return con.execute("SELECT current_database()").fetchone()[0] == CATALOG
+    row = con.execute("SELECT current_database()").fetchone()
+    return row is not None and row[0] == CATALOG
 
 
 def _quote(text: str) -> str:
@@ -139,7 +140,10 @@ def run_ddl(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 def nextval(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """The next value of a PostgreSQL sequence (never rolled back: ids stay unique across transactions)."""
-    return int(query_one(con, f"SELECT nextval('{sequence}')")[0])
+    row = query_one(con, f"SELECT nextval('{sequence}')")
+    if row is None:
+        raise StoreError(f"PostgreSQL returned no value for sequence {sequence}")
+    return int(row[0])
 
 
 def lock_key(name: str) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import duckdb
 
 from iip.store import postgres
+from iip.store.connection import scalar
 
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
@@ -22,7 +23,7 @@ def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
         raise KeyError(sequence)
     if postgres.is_postgres(con):
         return postgres.nextval(con, sequence)
-    return int(con.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+    return int(scalar(con, f"SELECT nextval('{sequence}')"))
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -47,7 +48,7 @@ def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], 
     table); ``true`` otherwise (a DuckDB store, or a large source that reads most of the table anyway)."""
     if not postgres.is_postgres(con):
         return "true"
-    if con.execute(f"SELECT count(*) FROM {source}").fetchone()[0] > SMALL_SOURCE:
+    if scalar(con, f"SELECT count(*) FROM {source}") > SMALL_SOURCE:
         return "true"
     parts = []
     for k in key[:2]:
@@ -82,7 +83,7 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
         names = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
-        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchone()[0])
+        return int(scalar(con, "SELECT count(*) FROM _iip_changed"))
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
 

@@ -56,9 +56,8 @@ class CloseConnection:
             await self.app(scope, receive, send)
         finally:
             state = scope.get("state") if scope["type"] == "http" else None
-            con = state.get("con") if isinstance(state, dict) else None
-            if con is not None:
-                state["con"] = None
+            if isinstance(state, dict) and state.get("con") is not None:
+                con, state["con"] = state["con"], None
                 con.close()
 
 
