@@ -11,6 +11,7 @@ from iip.cli import app
 from iip.compile import write_tidy
 from iip.errors import IIPError
 from iip.measures import period_growth
+from iip.reference.periods import period_freq
 from iip.store import connect
 
 MONTHS = [f"{y}-{m:02d}" for y in (2021, 2022) for m in range(1, 13)]
@@ -84,4 +85,4 @@ def test_show_prints_a_quarter_and_rejects_a_bad_period(store):
     res = runner.invoke(app, ["--db", str(db), "show", "--period", "2022-Q5"])
     assert res.exit_code == 1 and "YYYY-Qn" in res.output
     with pytest.raises(IIPError):
-        summary.period_freq("22-Q1")
+        period_freq("22-Q1")

@@ -1,15 +1,14 @@
 """Read-side queries on compiled indices: the month's headline in GSO's shape (used by the CLI and releases)."""
 from __future__ import annotations
 
-import re
-
 import duckdb
 import pandas as pd
 
 from iip import reference
-from iip.errors import IIPError, NotFoundError
+from iip.errors import NotFoundError
 from iip.measures import direction_counts, period_growth
-from iip.reference import MERGER_PERIOD, PROVINCE_AREAS
+from iip.reference import province_area_pattern, section_of
+from iip.reference.periods import period_freq
 
 
 def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
@@ -24,8 +23,6 @@ def node_names(lang: str = "vi") -> dict[str, str]:
     return dict(zip(t["code"], t["name_vi" if lang == "vi" else "name_en"]))
 
 
-SECTION_OF = {"05": "B", "06": "B", "07": "B", "08": "B", "09": "B", "35": "D", "36": "E", "37": "E", "38": "E",
-              "39": "E"}   # divisions outside C (section C holds 10-33)
 
 
 def gso_order(codes: pd.Series, levels: pd.Series) -> pd.Series:
@@ -35,7 +32,7 @@ def gso_order(codes: pd.Series, levels: pd.Series) -> pd.Series:
             return "0"
         if level == "section":
             return "1" + code
-        return "1" + SECTION_OF.get(code[:2], "C") + code
+        return "1" + section_of(code) + code
     return pd.Series([key(c, lv) for c, lv in zip(codes, levels)], index=codes.index)
 
 
@@ -62,7 +59,7 @@ def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str
                        indicator: str = "production", measure: str = "yoy") -> dict:
     """How many provinces rose / fell (measure above / below 100) for ``node`` in ``period``: the 63 provinces
     before July 2025, the 34 merged provinces (areas ``N<code>``) from then on."""
-    pattern = province_pattern(period)
+    pattern = province_area_pattern(period)
     df = con.execute(f"""SELECT area, {measure} AS v
                          FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)
                          WHERE regexp_matches(area, ?) AND {measure} IS NOT NULL""",
@@ -82,32 +79,6 @@ def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str =
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)
 
 
-PERIOD_FREQ = {"Q": r"^\d{4}-Q[1-4]$", "H": r"^\d{4}-H[12]$", "Y": r"^\d{4}$"}
-
-
-def period_freq(period: str) -> str:
-    """'M' for YYYY-MM, 'Q' for YYYY-Qn, 'H' for YYYY-H1/H2, 'Y' for YYYY; else a clear error."""
-    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", period):
-        return "M"
-    for freq, pattern in PERIOD_FREQ.items():
-        if re.match(pattern, period):
-            return freq
-    raise IIPError(f"period must be YYYY-MM, YYYY-Qn, YYYY-H1|H2 or YYYY, not {period!r}")
-
-
-def last_month(period: str) -> str:
-    """The last month (YYYY-MM) of a month, quarter, half-year or year."""
-    freq = period_freq(period)
-    if freq == "M":
-        return period
-    month = {"Q": 3, "H": 6, "Y": 12}[freq] * (int(period[-1]) if freq in ("Q", "H") else 1)
-    return f"{period[:4]}-{month:02d}"
-
-
-def province_pattern(period: str) -> str:
-    """Area codes of the provinces of ``period``: the 63 before July 2025, the 34 merged ones (``N<code>``) from
-    then on (a quarter, half-year or year by its last month)."""
-    return PROVINCE_AREAS["34" if last_month(period) >= MERGER_PERIOD else "63"]
 
 
 def _levels_for(con, period: str, *, indicator: str, area: str | None = None, node: str | None = None
@@ -139,7 +110,7 @@ def period_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN
 def period_province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str = "TOTAL",
                               indicator: str = "production") -> dict:
     """Provinces up / down over a quarter, half-year or year (the period's yoy above / below 100)."""
-    pattern = province_pattern(period)
+    pattern = province_area_pattern(period)
     df = period_growth(_levels_for(con, period, indicator=indicator, node=node), freq=period_freq(period))
     df = df[(df["period"] == period) & df["area"].str.match(pattern)].dropna(subset=["yoy"])
     return {**direction_counts(df["yoy"]), "provinces": len(df)}

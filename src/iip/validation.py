@@ -13,8 +13,8 @@ from typing import Callable, Literal
 import ibis.expr.types as ir
 
 from iip.errors import Problem, Severity
+from iip.reference.periods import MONTH_PATTERN
 
-PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 OWNERSHIP = ("state", "nonstate", "fdi")
 
 
@@ -190,7 +190,7 @@ def _column_rules(c: Column) -> list[Rule]:
     n = c.name
     if c.kind == "month":
         return [Rule(n, "period", f"{n} must be YYYY-MM",
-                     lambda t: ~_blank(t[n]) & ~t[n].cast("string").strip().re_search(PERIOD_RE))]
+                     lambda t: ~_blank(t[n]) & ~t[n].cast("string").strip().re_search(MONTH_PATTERN))]
     if c.kind == "choice":
         return [Rule(n, n, f"{n} must be one of {'|'.join(c.choices)}", lambda t: _not_in(t[n], list(c.choices)))]
     if not c.numeric:

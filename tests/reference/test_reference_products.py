@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from iip import reference as ref
+from iip.reference import _data as reference_data
 from iip.errors import ValidationError
 
 MAIN = [("COAL", "0510", "nghìn tấn"), ("CRUDE_OIL", "0610", "nghìn tấn"), ("NATURAL_GAS", "0620", "triệu m3"),
@@ -63,7 +64,7 @@ def tmp_data(tmp_path, monkeypatch):
     """A private copy of the shipped CSVs, with every loader cache cleared before and after."""
     for f in ("vsic2018.csv", "products.csv"):
         shutil.copy(ref.DATA_DIR / f, tmp_path / f)
-    monkeypatch.setattr(ref, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(reference_data, "DATA_DIR", tmp_path)
     _clear_caches()
     yield tmp_path
     _clear_caches()

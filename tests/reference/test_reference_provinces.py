@@ -83,3 +83,25 @@ def test_province_to_region_switches_on_merger_date():
     assert after["60"] == "CH"   # Binh Thuan -> Lam Dong
     assert after["80"] == "SE"   # Long An -> Tay Ninh (new code 80)
     assert after == ref.province_to_region(pd.Period("2026-01", "M")) == ref.province_to_region("2025-07-01")
+
+
+def test_geography_by_date_is_one_rule():
+    # before July 2025: the 63 provinces; from July 2025 (or a period ending then): the 34 merged units
+    assert ref.province_units("2025-06") == "63" and ref.province_units("2025-07") == "34"
+    assert ref.province_units("2025-Q2") == "63" and ref.province_units("2025-Q3") == "34"
+    assert ref.province_units("2025-H1") == "63" and ref.province_units("2025") == "34"
+    old, new = ref.province_areas("2025-06"), ref.province_areas("2025-07")
+    assert len(old) == 63 and len(new) == 34 and all(a.startswith("N") for a in new)
+    assert set(a[1:] for a in new) == set(ref.provinces()["code_2025"])
+    assert ref.is_province_area("01", "2024-01") and not ref.is_province_area("N01", "2024-01")
+    assert ref.is_province_area("N01", "2025-08") and not ref.is_province_area("01", "2025-08")
+    assert not ref.is_province_area("VN") and not ref.is_province_area("RRD") and ref.is_province_area("N79")
+    names = ref.province_names("vi")
+    assert names["01"] == "Hà Nội" and names["N01"] == "Hà Nội" and names["46"] == "Thừa Thiên Huế"
+
+
+def test_section_of_reads_the_tree():
+    assert [ref.section_of(c) for c in ("05", "0510", "10", "1010", "33", "35", "3511", "36", "39", "C")] == \
+        ["B", "B", "C", "C", "C", "D", "D", "E", "E", "C"]
+    with pytest.raises(Exception, match="not in the reference tree"):
+        ref.section_of("99")

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from iip import reference
-from iip.release import audit, disclosure
+from iip import disclosure
+from iip.disclosure import audit
 
 REGION = dict(zip(reference.provinces()["code"], reference.provinces()["region_code"]))
 TREE = reference.vsic()
@@ -93,7 +94,7 @@ def test_worked_example_dominance():
 
 
 def published_groups(con):
-    """Every weighted-mean identity among the compiled cells, built here independently of iip.release.audit."""
+    """Every weighted-mean identity among the compiled cells, built here independently of iip.disclosure.audit."""
     cells = con.execute("SELECT DISTINCT area, node FROM indices WHERE indicator = 'production'").fetchall()
     have = set(cells)
     groups = defaultdict(set)

@@ -41,7 +41,9 @@ def _progress() -> Progress:
 
 
 def _fmt(v, nd: int = 2) -> str:
-    return "" if v is None or v != v else f"{v:.{nd}f}"
+    """A table figure rounded half up (``iip.reference.rounding.fmt``); empty when missing."""
+    from iip.reference.rounding import fmt
+    return "" if v is None or v != v else fmt(v, nd)
 
 
 @app.command()
@@ -128,14 +130,12 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
                                                  "spark://host:7077, yarn...); Spark Connect: set SPARK_REMOTE")
                 ) -> None:
     """Compile production, consumption and inventory indices for every area x node x month."""
-    import re
-
+    from iip.reference.periods import month
     from iip.store import connect
-    from iip.validation import PERIOD_RE
 
     for name, p in (("--from", period_from), ("--to", period_to)):
-        if p and not re.match(PERIOD_RE, p):
-            raise IIPError(f"{name} must be YYYY-MM, got {p!r}")
+        if p:
+            month(p, option=name)
     if spark_master and engine != Engine.spark:
         raise IIPError("--spark-master goes with --engine spark")
     with connect(db()) as con:
@@ -183,7 +183,8 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
                     summary.province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
     if area == "VN":
         top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
-        parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
+        from iip.reference.rounding import fmt
+        parts = [f"{r.node} {r.name} {fmt(r.contrib_total_yoy, 1, sign=True)} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
 
 
@@ -210,11 +211,12 @@ def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit pro
          lang: str = typer.Option("vi", help="vi|en names")) -> None:
     """Print a readable table of compiled indices."""
     from iip import summary
+    from iip.reference.periods import period_freq
     from iip.store import connect
 
     with connect(db()) as con:
         period = period or summary.latest_period(con, indicator)
-        show_fn = print_headline if summary.period_freq(period) == "M" else print_period
+        show_fn = print_headline if period_freq(period) == "M" else print_period
         show_fn(con, period, area=area, indicator=indicator, node=node, lang=lang)
 
 
@@ -223,20 +225,22 @@ def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE
                    extra: bool = typer.Option(False, help="Add contrib_ytd and contrib_total_yoy after the "
                                               "standard columns")) -> None:
     """Export compiled indices: indicator,area,node,period,index,mom,yoy,ytd,contrib_yoy."""
-    from iip.store import connect, scalar
+    from iip.store import connect
 
     cols = EXPORT_COLUMNS + (["contrib_ytd", "contrib_total_yoy"] if extra else [])
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
     with connect(db()) as con:
-        if scalar(con, "SELECT count(*) FROM index_cells") == 0:
+        row = con.execute("SELECT count(*) FROM index_cells").fetchone()
+        if not row or row[0] == 0:
             raise IIPError("no compiled indices in the store: run `iip compile` first")
         sel = ", ".join(f'"{c}"' for c in cols)
         q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
-        n = scalar(con, f"COPY ({q}) TO '{tmp}' {fmt}")
+        row = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()
+        n = row[0] if row else 0
         tmp.replace(out)  # never a half-written file under the final name
     console.print(f"[green]exported[/] {n:,} rows to {out}")
 

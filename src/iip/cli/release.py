@@ -16,15 +16,23 @@ console = Console()
 def release(period: str = typer.Option(..., "--period", help="Month to release, YYYY-MM."),
             source: str = typer.Option("compiled", "--source", help="compiled | published"),
             lang: str = typer.Option("vi,en", "--lang", help="Narrative languages: vi, en or vi,en."),
+            as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD (with --source published): the figures as "
+                                      "known on that date, each its newest vintage (default: the month's own GSO "
+                                      "workbook). A release month counts as known from the first day of the next "
+                                      "month."),
             out: Path = typer.Option(..., "--out", help="Output folder; the release goes to OUT/<period>/v<N>/.")):
     """Write the monthly release (workbook, narrative, charts, SDMX) as a new immutable vintage."""
+    from iip.reference.periods import date
     from iip.release.package import write_release
     from iip.store import connect
 
+    when = date(as_of, option="--as-of") if as_of else None
     con = connect(db())
     with console.status(f"Building the {source} release of {period}..."):
-        r = write_release(con, period, out, source=source, langs=tuple(x.strip() for x in lang.split(",") if x))
-    console.print(f"release {r.period} ({r.source}) vintage v{r.vintage}: {len(r.files)} files in {r.directory}")
+        r = write_release(con, period, out, source=source, langs=tuple(x.strip() for x in lang.split(",") if x),
+                          as_of=when)
+    console.print(f"release {r.period} ({r.source}{', as of ' + when.isoformat() if when else ''}) vintage "
+                  f"v{r.vintage}: {len(r.files)} files in {r.directory}")
     if r.changed is not None:
         console.print(f"  {r.changed} figure(s) changed from the previous vintage (diff.md)")
     console.print(f"  content hash {r.content_hash[:16]}")
@@ -37,7 +45,9 @@ def releases(period: str = typer.Option(None, "--period", help="Only this month.
     from iip.store import connect
 
     df = list_releases(connect(db()), period)
-    t = Table("id", "period", "source", "vintage", "created", "directory")
+    t = Table("id", "period", "source", "as of", "vintage", "created", "directory")
     for r in df.itertuples():
-        t.add_row(str(r.release_id), r.period, r.source, f"v{r.vintage}", str(r.created_at)[:19], r.directory)
+        as_of = "" if r.as_of is None or r.as_of != r.as_of else str(r.as_of)[:10]
+        t.add_row(str(r.release_id), r.period, r.source, as_of, f"v{r.vintage}", str(r.created_at)[:19],
+                  r.directory)
     console.print(t)

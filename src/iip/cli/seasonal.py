@@ -190,13 +190,11 @@ def target(area: str = typer.Option("VN", "--area", help="Area code (VN, region 
 
     Uses the forecasts of the series' stored adjustment run (the dashboard's tracker uses the same), fitting the
     model now only when none matches the data."""
-    import re
-
+    from iip.reference.periods import month
     from iip.seasonal import tracking
-    from iip.validation import PERIOD_RE
 
-    if as_of and not re.match(PERIOD_RE, as_of):
-        raise IIPError(f"--as-of must be YYYY-MM, got {as_of!r}")
+    if as_of:
+        month(as_of, option="--as-of")
     adj, df = _target_adjustment(input, area, node, indicator, as_of)
     t = tracking.track(adj, year=year, target=target_pct)
     year = t["year"]

@@ -23,8 +23,24 @@ def serve(
         1, "--workers", min=1, max=64, help="Worker processes (more than 1 needs a PostgreSQL store)"
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+    secure_cookies: bool | None = typer.Option(
+        None,
+        "--secure-cookies/--no-secure-cookies",
+        help="Mark the collection pages' cookies Secure (HTTPS only). Default: Secure when the request came "
+        "over HTTPS, directly or through a trusted proxy's X-Forwarded-Proto",
+    ),
+    proxy_headers: bool = typer.Option(
+        True,
+        "--proxy-headers/--no-proxy-headers",
+        help="Trust X-Forwarded-Proto and X-Forwarded-For from --forwarded-allow-ips (a reverse proxy doing "
+        "HTTPS): the scheme decides Secure cookies, the address login throttling",
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1", "--forwarded-allow-ips", help="Comma-separated proxy addresses whose X-Forwarded-* is trusted"
+    ),
 ) -> None:
-    """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs) and the dashboard (/).
+    """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs), the dashboard (/) and the report
+    collection pages (/collect).
 
     The service holds no connection between requests: on a DuckDB store, other commands (show, export, ingest,
     compile...) run while it serves, and the dashboard shows a new compile within a second."""
@@ -34,19 +50,22 @@ def serve(
     from iip.web.app import create_app
 
     target = db()
-    if not exists(target):
-        if read_only:
-            raise IIPError(f"store {target} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)")
+    if read_only and not exists(target):
+        raise IIPError(f"store {target} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)")
     if workers > 1 and not is_postgres_target(target):
         raise IIPError("--workers above 1 needs a PostgreSQL store (--db postgresql://...): a DuckDB file takes "
                        "one process at a time")
     shown = describe(target)
-    typer.echo(f"iip serving {shown} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        uvicorn.run(create_app(target, read_only=read_only), host=host, port=port, log_level=log_level)
+        application = create_app(target, read_only=read_only, secure_cookies=secure_cookies)
+        typer.echo(f"iip serving {shown} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=proxy_headers,
+                    forwarded_allow_ips=forwarded_allow_ips)
         return
     create_app(target, read_only=read_only, warm=False).state.store.close()  # migrate once, fail early
     os.environ["IIP_DB"] = target
     os.environ["IIP_READ_ONLY"] = "1" if read_only else "0"
+    os.environ["IIP_SECURE_COOKIES"] = "" if secure_cookies is None else str(int(secure_cookies))
+    typer.echo(f"iip serving {shown} on http://{host}:{port}/ with {workers} workers")
     uvicorn.run("iip.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+                log_level=log_level, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import Problem, Severity
+from iip.reference.periods import month_add
 
 CHANGE_VARIABLES = ("produced", "sold")
 
@@ -30,10 +31,6 @@ def problem(field: str, rule: str, message: str, *, severity: Severity = "warnin
 
 def _p(line, *args, **kw) -> Problem:
     return problem(*args, row=line.get("_row"), **kw)
-
-
-def previous_period(period: str, months: int = 1) -> str:
-    return str(pd.Period(period, "M") - months)
 
 
 def robust_band(changes: np.ndarray, *, k: float, floor: float) -> tuple[float, float]:
@@ -61,7 +58,7 @@ def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, 
     ``lines``: product_code, produced, sold, _where (field prefix); ``history``: product_code, period, produced,
     sold (the enterprise's earlier months)."""
     out: list[Problem] = []
-    prev = previous_period(period)
+    prev = month_add(period, -1)
     for _, line in lines.iterrows():
         h = history[history["product_code"] == line["product_code"]].set_index("period")
         for var in CHANGE_VARIABLES:
@@ -93,7 +90,7 @@ def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, 
 def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, tol: float = 0.1) -> list[Problem]:
     """Warn where opening stock + produced - sold is far from the closing stock."""
     out: list[Problem] = []
-    prev = previous_period(period)
+    prev = month_add(period, -1)
     opening = history[history["period"] == prev].set_index("product_code")["closing_stock"]
     for _, line in lines.iterrows():
         p = line["product_code"]

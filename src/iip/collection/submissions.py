@@ -4,13 +4,13 @@ A submission is one enterprise x month: products (produced, sold, closing stock,
 employees on the 1st of the month. Writes reuse :func:`iip.ingest.microdata.upsert`: a changed line becomes the
 new current version of ``reports`` and the old one moves to ``reports_history`` with ``superseded_by`` = this
 submission's load id; an identical resubmission writes nothing. Everything happens in one write transaction.
+An enterprise's change to a released month is not written: it becomes a revision request
+(:mod:`iip.collection.revisions`) that a statistician decides.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,13 +19,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from iip.collection import audit, rules
+from iip.collection import audit, revisions, rules, uploads
 from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
 from iip.errors import ForbiddenError, Problem, ValidationError, errors_only, warnings_only
 from iip.ingest import microdata
-from iip.store import next_load_id, record_load
-from iip.validation import LAYOUTS, PERIOD_RE, QUANTITIES
+from iip.store import next_load_id, record_load, sha256
+from iip.reference.periods import is_month, month_add
+from iip.validation import LAYOUTS, QUANTITIES
 
 REPORT_COLUMNS = list(LAYOUTS["reports"].columns)
 #: A submitted product line: the report's product and quantities, and the value sold (for unit values).
@@ -41,18 +42,22 @@ class NeedsConfirmation(ValidationError):
 
 @dataclass
 class SubmissionResult:
+    """What one enterprise x month of a submission did."""
+
     enterprise_id: str
     period: str
     load_id: int | None
-    action: str                      # submit | correct | unchanged
+    action: str                      # submit | correct | unchanged | revision_requested | revision | review_edit
     inserted: int
     unchanged: int
     warnings: list[Problem] = field(default_factory=list)
+    revision_id: int | None = None   # the revision request stored instead (a released month)
 
     def as_dict(self) -> dict:
+        """Plain dict for JSON."""
         return {"enterprise_id": self.enterprise_id, "period": self.period, "load_id": self.load_id,
                 "action": self.action, "inserted": self.inserted, "unchanged": self.unchanged,
-                "warnings": [w.as_dict() for w in self.warnings]}
+                "revision_id": self.revision_id, "warnings": [w.as_dict() for w in self.warnings]}
 
 
 def _text(v) -> str:
@@ -88,7 +93,9 @@ def frame_from_json(payload, principal: Principal) -> pd.DataFrame:
 
 
 def frame_from_upload(data: bytes, filename: str, principal: Principal) -> pd.DataFrame:
-    """A CSV or XLSX upload (one row per enterprise x month x product) as a text frame, read by the core reader."""
+    """A CSV or XLSX upload (one row per enterprise x month x product) as a text frame: checked while streaming
+    (:func:`iip.collection.uploads.prescan`: empty, duplicate columns, rows, unpacked size), then read by the
+    core reader."""
     suffix = Path(filename or "upload.csv").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationError([rules.problem("file", "file", "upload a .csv or .xlsx file", severity="error",
@@ -96,6 +103,7 @@ def frame_from_upload(data: bytes, filename: str, principal: Principal) -> pd.Da
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / f"upload{suffix}"
         p.write_bytes(data)
+        uploads.prescan(p, file=filename, max_rows=MAX_LINES)
         try:
             df = microdata.read_frame(p)
         except ValidationError as exc:
@@ -163,7 +171,7 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
             elif c == "employees" and x is not None and x != int(x):
                 problems.append(rules.problem(c, "integer", "employees must be a whole number", severity="error",
                                               row=row))
-        if re.match(PERIOD_RE, r["period"]) and r["period"] > now:
+        if is_month(r["period"]) and r["period"] > now:
             problems.append(rules.problem("period", "future", f"period {r['period']} is in the future",
                                           severity="error", row=row))
     return [p.at(file=file, field=where[p.row] + (p.field or "")) if where.get(p.row) else p.at(file=file)
@@ -171,7 +179,7 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
 
 
 def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataFrame:
-    start = rules.previous_period(period, months)
+    start = month_add(period, -months)
     return con.execute("SELECT product_code, period, produced, sold, closing_stock FROM reports "
                        "WHERE enterprise_id = ? AND period >= ? AND period < ?", [enterprise_id, start, period]).df()
 
@@ -179,7 +187,7 @@ def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataF
 def _previous_values(con, enterprise_id: str, period: str) -> pd.DataFrame:
     return con.execute("""SELECT l.product_code, l.sold, l.value FROM submission_lines l JOIN (
             SELECT max(load_id) AS load_id FROM submissions WHERE enterprise_id = ? AND period = ?) s USING (load_id)
-        """, [enterprise_id, rules.previous_period(period)]).df()
+        """, [enterprise_id, month_add(period, -1)]).df()
 
 
 def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[Problem]:
@@ -190,6 +198,7 @@ def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterpris
 
 
 def typed_lines(df: pd.DataFrame) -> pd.DataFrame:
+    """The text lines with their quantities, value and employees as numbers (blank -> NaN)."""
     out = df[["_row", "_where", "enterprise_id", "period", "product_code"]].copy()
     for c in ("produced", "sold", "closing_stock", "value", "employees"):
         out[c] = _num(df[c])
@@ -222,7 +231,7 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
 def _sha(g: pd.DataFrame) -> str:
     cols = ["product_code", "produced", "sold", "closing_stock", "value", "employees"]
     text = g[cols].sort_values("product_code").to_csv(index=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text)
 
 
 def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comment: str | None,
@@ -267,12 +276,18 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
 def submit(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, channel: str,
            comment: str | None = None, file: str | None = None, action: str | None = None
            ) -> list[SubmissionResult]:
-    """Check and write a text frame of lines (one or more enterprise x months), all or nothing."""
+    """Check and write a text frame of lines (one or more enterprise x months), all or nothing. An enterprise's
+    lines for a released month are stored as a revision request instead (action ``revision_requested``)."""
     lines, warnings = check(con, principal, df, file=file, comment=comment)
     results = []
     with write_transaction(con):
+        closed = revisions.locked(con, principal, lines["period"].unique())
         for (e, p), g in lines.groupby(["enterprise_id", "period"], sort=True):
             mine = [w for w in warnings if w.row is None or w.row in set(g["_row"])]
+            if p in closed:
+                rid = revisions.store_request(con, principal, g, channel=channel, comment=comment, warnings=mine)
+                results.append(SubmissionResult(e, p, None, "revision_requested", 0, 0, mine, revision_id=rid))
+                continue
             results.append(write_one(con, principal, g, channel=channel, comment=comment, warnings=mine,
                                      action=action))
     return results

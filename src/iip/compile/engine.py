@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership, month_range,
+from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership,
                                    product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
 from iip.reference import MERGER_PERIOD
+from iip.reference.periods import month_range
 
 
 

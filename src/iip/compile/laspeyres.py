@@ -17,15 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from iip.reference.geography import MERGED_PREFIX
+
 QUANTITY = {"production": "produced", "consumption": "sold", "inventory": "closing_stock"}
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` inclusive, as 'YYYY-MM'."""
-    return [p.strftime("%Y-%m") for p in pd.period_range(first, last, freq="M")]
-
-
-MERGED_PREFIX = "N"   # area code of a province after the merger of 1 July 2025: "N" + its code, e.g. N79
 
 
 @dataclass(frozen=True)

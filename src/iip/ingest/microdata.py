@@ -8,7 +8,6 @@ version is left alone; a changed record becomes the new current version and the 
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 
 from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
-from iip.store import next_load_id, record_load, transaction, versioned_upsert
+from iip.store import next_load_id, record_load, sha256, transaction, versioned_upsert
 
 KINDS = tuple(v.LAYOUTS)
 _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
@@ -38,13 +37,6 @@ class LoadResult:
     unchanged: int
     warnings: list[Problem] = field(default_factory=list)
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_table(path: Path) -> pa.Table:
@@ -186,7 +178,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, 
     if errors:
         raise ValidationError(errors, file=str(path))
     warnings = warnings_only(problems)
-    with transaction(con):
+    with transaction(con, name="ingest"):
         load_id = next_load_id(con)
         inserted, unchanged = upsert(con, df, kind, load_id)
         record_load(con, load_id=load_id, kind=kind, file=str(path), sha256=sha256(path), rows=_len(df),

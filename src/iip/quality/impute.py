@@ -9,7 +9,6 @@ inputs writes nothing.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -20,7 +19,7 @@ from iip.collection import audit
 from iip.collection.service import write_transaction
 from iip.errors import IIPError
 from iip.quality.imputation import ratio_of_means
-from iip.store import next_load_id, record_load, versioned_upsert
+from iip.store import next_load_id, record_load, sha256, versioned_upsert
 from iip.validation import LAYOUTS, QUANTITIES
 
 REPORTS = LAYOUTS["reports"]
@@ -133,12 +132,11 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
     expected = int(con.execute("SELECT count(*) FROM reports WHERE status = 'R' AND period BETWEEN ? AND ?",
                                [period_from, period_to]).fetchone()[0]) + len(lines)
     markers = lines["status"].value_counts().to_dict()
-    with write_transaction(con):
+    with write_transaction(con, name="impute"):
         load_id = next_load_id(con)
         written = write(con, lines, load_id)
         unimputable = int(lines["produced"].isna().sum())
-        sha = hashlib.sha256(lines.sort_values(["enterprise_id", "period", "product_code"]).to_csv(index=False)
-                             .encode()).hexdigest()
+        sha = sha256(lines.sort_values(["enterprise_id", "period", "product_code"]).to_csv(index=False))
         if written:
             record_load(con, load_id=load_id, kind="imputation", file=f"impute:{period_from}..{period_to}",
                         sha256=sha, rows=len(lines), inserted=written, unchanged=len(lines) - written, user=user)

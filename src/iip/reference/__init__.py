@@ -7,13 +7,12 @@ so callers may modify what they get without touching the cache.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
 from iip.errors import NotFoundError, OptionError, Problem, ValidationError
+from iip.reference._data import DATA_DIR, problem as _problem, read_table as _read
 from iip.reference.calendar import (
     tet_date,
     tet_dates,
@@ -21,22 +20,49 @@ from iip.reference.calendar import (
     weekend_workdays,
     working_days,
 )
+from iip.reference.geography import (
+    MERGED_PREFIX,
+    MERGER_DATE,
+    MERGER_PERIOD,
+    PROVINCE_AREAS,
+    is_province_area,
+    merge_2025,
+    province_area_pattern,
+    province_area,
+    province_areas,
+    province_names,
+    province_table,
+    province_to_region,
+    province_units,
+    provinces,
+    provinces_2025,
+    regions,
+)
 from iip.reference.labels import normalize_label
 
 __all__ = [
     "DATA_DIR",
+    "MERGED_PREFIX",
     "MERGER_DATE",
     "MERGER_PERIOD",
     "PROVINCE_AREAS",
+    "is_province_area",
     "merge_2025",
     "normalize_label",
     "product_aliases",
     "product_code",
     "products",
+    "province_area",
+    "province_area_pattern",
+    "province_areas",
+    "province_names",
+    "province_table",
     "province_to_region",
+    "province_units",
     "provinces",
     "provinces_2025",
     "regions",
+    "section_of",
     "tet_date",
     "tet_dates",
     "vn_public_holidays",
@@ -49,13 +75,6 @@ __all__ = [
     "working_days",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-#: Day the 63 provinces became 34 (Resolution 202/2025/QH15).
-MERGER_DATE = _dt.date(2025, 7, 1)
-#: Its first month: the compile adds the 34 merged provinces (areas ``N<code>``) once the data reach it.
-MERGER_PERIOD = MERGER_DATE.strftime("%Y-%m")
-#: Area codes of the provinces, as regular expressions: the 63 before the merger, the 34 merged ones from it.
-PROVINCE_AREAS = {"63": "^[0-9]{2}$", "34": "^N[0-9]{2}$"}
 LEVELS = ("total", "section", "division", "group", "class")
 PRODUCT_COLUMNS = ["product_code", "name_vi", "name_en", "unit", "unit_en", "vsic", "main", "gso_order"]
 #: Alias code marking a label that deliberately maps to no code (shared with iip.ingest.gso).
@@ -63,30 +82,13 @@ SKIP = "-"
 _TRUE = {"true", "1", "yes", "y", "x", "có", "co"}
 
 
-def _read(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame | None:
-    """Read data/<name> as strings (None when absent); strip cells; check required columns."""
-    path = DATA_DIR / name
-    if not path.exists():
-        return None
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.columns = [c.strip() for c in df.columns]
-    df = df.apply(lambda col: col.str.strip())
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ValidationError([Problem(f"column {c!r} is missing", file=name, row=1, field=c, rule="required_column")
-                               for c in missing], file=name)
-    return df
-
-
-def _problem(name: str, idx: int, field: str, rule: str, message: str) -> Problem:
-    """One validation problem; idx is the 0-based data index (spreadsheet row = idx + 2)."""
-    return Problem(message, file=name, row=int(idx) + 2, field=field, rule=rule)
 
 
 # ----------------------------------------------------------------------------------------- VSIC
 @lru_cache(maxsize=1)
 def _vsic() -> pd.DataFrame:
     df = _read("vsic2018.csv", ("code", "level", "parent", "name_vi", "name_en"))
+    assert df is not None, "vsic2018.csv ships with iip"
     df["parent"] = df["parent"].replace("", None)
     return df
 
@@ -114,6 +116,23 @@ def vsic_ancestors() -> pd.DataFrame:
     """For every class: itself and each ancestor up to TOTAL, as rows [code, ancestor, level]
     (5 rows per class). Join on ``code`` and group by ``ancestor`` to aggregate classes upwards."""
     return _ancestors().copy()
+
+
+@lru_cache(maxsize=4096)
+def section_of(code: str) -> str:
+    """VSIC section (B, C, D or E) of a section, division, group or class code ('05' -> 'B', '1010' -> 'C',
+    '35' -> 'D'), read from the reference tree; a NotFoundError for a code outside sections B-E."""
+    tree = _vsic()
+    parent = dict(zip(tree["code"], tree["parent"]))
+    level = dict(zip(tree["code"], tree["level"]))
+    node = str(code).strip()
+    if node not in level:
+        raise NotFoundError(f"VSIC code {code!r} is not in the reference tree (sections B-E)")
+    while level[node] not in ("section", "total"):
+        node = parent[node]
+    if level[node] == "total":
+        raise NotFoundError("TOTAL belongs to no section")
+    return node
 
 
 def vsic_name(code: str, lang: str = "vi") -> str:
@@ -202,7 +221,7 @@ def _check_products(df: pd.DataFrame, name: str, classes: set[str], seen: set[st
 @lru_cache(maxsize=1)
 def _products() -> pd.DataFrame:
     classes = set(_vsic().loc[_vsic()["level"] == "class", "code"])
-    frames, problems, seen = [], [], set()
+    frames, problems, seen = [], [], set[str]()
     for name in ("products.csv", "products_extra.csv"):
         df = _read(name, ("product_code", "name_vi", "unit", "vsic"))
         if df is None:
@@ -253,68 +272,3 @@ def product_code(label: str) -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------ provinces, regions
-@lru_cache(maxsize=1)
-def _provinces() -> pd.DataFrame:
-    df = _read("provinces.csv", ("code", "name_vi", "region_code", "code_2025", "region_2025"))
-    df[["tile_row", "tile_col"]] = df[["tile_row", "tile_col"]].astype(int)
-    return df
-
-
-def provinces() -> pd.DataFrame:
-    """The 63 provinces before 1 July 2025: [code, name_vi, name_en, type, region_code, region_en,
-    code_2025, name_2025_vi, region_2025, tile_row, tile_col]."""
-    return _provinces().copy()
-
-
-@lru_cache(maxsize=1)
-def _provinces_2025() -> pd.DataFrame:
-    df = _read("provinces_2025.csv", ("code", "name_vi", "name_en", "region"))
-    df[["tile_row", "tile_col"]] = df[["tile_row", "tile_col"]].astype(int)
-    return df
-
-
-def provinces_2025() -> pd.DataFrame:
-    """The 34 provincial units from 1 July 2025: [code, name_vi, name_en, region, type, tile_row, tile_col]."""
-    return _provinces_2025().copy()
-
-
-@lru_cache(maxsize=1)
-def _regions() -> pd.DataFrame:
-    df = _read("regions.csv", ("region_code", "name_vi", "name_en", "gso_order"))
-    df["gso_order"] = df["gso_order"].astype(int)
-    return df
-
-
-def regions() -> pd.DataFrame:
-    """The six socio-economic regions [region_code, name_vi, name_en, gso_order]."""
-    return _regions().copy()
-
-
-def _as_date(when: object) -> _dt.date:
-    """'YYYY-MM' (first day), 'YYYY-MM-DD', date, datetime, Timestamp or Period -> date."""
-    if isinstance(when, pd.Period):
-        return when.start_time.date()
-    if isinstance(when, _dt.datetime):
-        return when.date()
-    if isinstance(when, _dt.date):
-        return when
-    text = str(when).strip()
-    return pd.Timestamp(text + "-01" if len(text) == 7 else text).date()
-
-
-def province_to_region(date_or_period: object = None) -> dict[str, str]:
-    """``{old 2-digit province code: region code}`` in force on a date or month.
-
-    None or a date before 1 July 2025: the GSO region of each of the 63 provinces. From July 2025:
-    the region of the merged province each old code now belongs to (``region_2025``); the 34 new codes
-    are old codes mapping to themselves, so they are looked up correctly in the same dict.
-    """
-    df = _provinces()
-    col = "region_code" if date_or_period is None or _as_date(date_or_period) < MERGER_DATE else "region_2025"
-    return dict(zip(df["code"], df[col]))
-
-
-def merge_2025() -> pd.DataFrame:
-    """Old province code -> code of the merged province from 1 July 2025: [code, code_2025]."""
-    return _provinces()[["code", "code_2025"]].copy()

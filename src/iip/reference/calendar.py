@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as _dt
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 
 import holidays
 
 from iip.errors import IIPError
+from iip.reference.periods import month
 
 #: English name (language ``en_US``) that ``holidays.VN`` gives to the first day of the Lunar New Year.
 TET_HOLIDAY_NAME = "Lunar New Year"
-_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @lru_cache(maxsize=256)
@@ -55,14 +54,8 @@ def weekend_workdays(year: int) -> set[_dt.date]:
     return set(getattr(_vn(int(year)), "weekend_workdays", set()))
 
 
-def _parse_period(period: str) -> tuple[int, int]:
-    m = _PERIOD_RE.match(str(period).strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise IIPError(f"period {period!r} is not of the form YYYY-MM")
-    return int(m.group(1)), int(m.group(2))
-
-
-def working_days(period: str, *, saturday: float = 0.0) -> float | int:
+@lru_cache(maxsize=8192)
+def working_days(period: str, *, saturday: float = 0.0, tet_block_days: int | None = None) -> float | int:
     """Working days in month ``period`` ('YYYY-MM').
 
     working = #{Mon-Fri not a public holiday} + #{weekend days declared working days}
@@ -70,13 +63,19 @@ def working_days(period: str, *, saturday: float = 0.0) -> float | int:
 
     With the default ``saturday=0`` the result is an int (the Mon-Fri convention used for
     trading-day regressors); ``saturday=0.5`` counts Saturdays as half days (a common factory week).
+    ``tet_block_days``: public holidays within that many days of Tet count as working days, so that the Tet
+    closure is carried by a Tet regressor alone (seasonal adjustment; otherwise the two are near-collinear).
     """
-    year, month = _parse_period(period)
+    text = month(period, allow_future=True)
+    year, mon = int(text[:4]), int(text[5:7])
     off = vn_public_holidays(year)
+    if tet_block_days is not None:
+        tet = tet_date(year)
+        off = {d for d in off if abs((d - tet).days) > tet_block_days}
     extra = weekend_workdays(year)
     full, sats = 0, 0
-    for day in range(1, _cal.monthrange(year, month)[1] + 1):
-        d = _dt.date(year, month, day)
+    for day in range(1, _cal.monthrange(year, mon)[1] + 1):
+        d = _dt.date(year, mon, day)
         if d in extra:
             full += 1
         elif d in off:

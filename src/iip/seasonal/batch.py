@@ -10,7 +10,6 @@ error, spec kept) and the others continue.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ import pandas as pd
 from iip import reference
 from iip.seasonal.adjust import SAResult, SeriesError, adjust
 from iip.seasonal.x13 import X13Error
-from iip.store import next_id, scalar, transaction
+from iip.store import next_id, scalar, sha256, transaction
 
 Key = tuple[str, str, str, str]   # source, indicator, area, node
 SELECTIONS = ("release", "everything")
@@ -101,11 +100,9 @@ def key_name(key: Key) -> str:
 
 def input_sha256(df: pd.DataFrame, options: dict) -> str:
     """The hash of what an adjustment reads: the months and values (every bit), the options, the method."""
-    h = hashlib.sha256(METHOD_VERSION.encode())
-    h.update(json.dumps(options, sort_keys=True, default=str).encode())
-    h.update("\n".join(df["period"].astype(str)).encode())
-    h.update(np.ascontiguousarray(df["value"].to_numpy(dtype=float)).tobytes())
-    return h.hexdigest()
+    return sha256(b"\n".join([METHOD_VERSION.encode(), json.dumps(options, sort_keys=True, default=str).encode(),
+                               "\n".join(df["period"].astype(str)).encode(),
+                               np.ascontiguousarray(df["value"].to_numpy(dtype=float)).tobytes()]))
 
 
 def latest_inputs(con: duckdb.DuckDBPyConnection) -> dict[Key, str | None]:

@@ -1,39 +1,24 @@
 """Calendar regressors for Vietnam: the Tet (Lunar New Year) effect and working days.
 
-Every date comes from the ``holidays`` package's Vietnamese calendar (``holidays.VN``), through
-``iip.reference.tet_date`` when the reference module provides it. No lunar date is hand-coded here.
+Every date comes from :mod:`iip.reference.calendar` (the ``holidays`` package's Vietnamese calendar): Tet from
+``tet_date``, working days from ``working_days``. No lunar date is hand-coded here.
 Method page: docs/methods/seasonal.md.
 """
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
-import holidays
 import numpy as np
 import pandas as pd
 
-from iip import reference
+from iip.reference.calendar import tet_date
+from iip.reference.calendar import working_days as month_working_days
 
 #: Holidays within this many days of Tet belong to the Tet block (handled by the Tet regressor, not
 #: by the working-day regressor).
 TET_BLOCK_DAYS = 10
 
 
-@cache
-def _vn_holidays(year: int) -> dict[dt.date, str]:
-    return dict(holidays.VN(years=year, language="en_US").items())
-
-
-@cache
-def _vn_weekend_workdays(year: int) -> frozenset[dt.date]:
-    """Saturdays/Sundays worked in exchange for a substituted day off (holidays.VN ``weekend_workdays``)."""
-    return frozenset(getattr(holidays.VN(years=year), "weekend_workdays", set()))
-
-
-def tet_date(year: int) -> dt.date:
-    """First day of the Lunar New Year (Tet Nguyen Dan) in ``year``: :func:`iip.reference.tet_date`."""
-    return reference.tet_date(year)
 
 
 def _months(start: pd.Period, end: pd.Period) -> pd.PeriodIndex:
@@ -84,19 +69,8 @@ def working_days(start: str | pd.Period, end: str | pd.Period, *, exclude_tet: b
     closure is carried by the Tet regressor alone (otherwise the two regressors are near-collinear).
     """
     idx = _months(pd.Period(start, "M"), pd.Period(end, "M"))
-    out = []
-    for p in idx:
-        days = pd.date_range(p.start_time, p.end_time, freq="D")
-        hol = _vn_holidays(p.year)
-        tet = tet_date(p.year)
-        n = 0
-        for d in days.date:
-            if d.weekday() >= 5 and d not in _vn_weekend_workdays(p.year):
-                continue
-            if d in hol and not (exclude_tet and abs((d - tet).days) <= TET_BLOCK_DAYS):
-                continue
-            n += 1
-        out.append(n)
+    block = TET_BLOCK_DAYS if exclude_tet else None
+    out = [month_working_days(p.strftime("%Y-%m"), tet_block_days=block) for p in idx]
     return pd.Series(np.asarray(out, dtype=float), index=idx, name="workdays")
 
 

@@ -22,6 +22,7 @@ import duckdb
 
 from iip.errors import ConflictError, StoreError
 from iip.store import migrations, postgres, schema
+from iip.store.checkpoints import checkpoint
 
 DEFAULT_DB = "iip.duckdb"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -219,15 +220,19 @@ def backend(con: duckdb.DuckDBPyConnection) -> str:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: BEGIN ... COMMIT, ROLLBACK on any exception."""
+def transaction(con: duckdb.DuckDBPyConnection, *, name: str = "transaction"
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: BEGIN ... COMMIT, ROLLBACK on any exception. ``name`` labels the crash-test checkpoints
+    ``<name>:before-commit`` and ``<name>:after-commit`` (:mod:`iip.store.checkpoints`)."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        checkpoint(f"{name}:before-commit")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+    checkpoint(f"{name}:after-commit")
 
 
 def _conflict(exc: duckdb.Error) -> bool:
@@ -236,13 +241,15 @@ def _conflict(exc: duckdb.Error) -> bool:
 
 
 @contextmanager
-def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def write_transaction(con: duckdb.DuckDBPyConnection, *, name: str = "write"
+                      ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write of the service layer, all or nothing. On a DuckDB store the process's writes take turns (one
     lock: DuckDB has one writer); on PostgreSQL they run side by side, and a write that collides with a
-    concurrent one on the same rows is rolled back and reported as a conflict (HTTP 409: try again)."""
+    concurrent one on the same rows is rolled back and reported as a conflict (HTTP 409: try again). ``name``
+    labels the crash-test checkpoints."""
     if postgres.is_postgres(con):
         try:
-            with transaction(con):
+            with transaction(con, name=name):
                 yield con
         except duckdb.Error as exc:
             if _conflict(exc):
@@ -250,7 +257,7 @@ def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBP
                                     "was written, please try again") from None
             raise
         return
-    with _DUCKDB_WRITES, transaction(con):
+    with _DUCKDB_WRITES, transaction(con, name=name):
         yield con
 
 
@@ -258,7 +265,7 @@ def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBP
 def exclusive(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A transaction that no other process runs at the same time under the same ``name`` (PostgreSQL advisory
     lock; a DuckDB store has one writing process anyway): a compile's new run and series ids, say."""
-    with transaction(con):
+    with transaction(con, name=name):
         if postgres.is_postgres(con):
             postgres.advisory_lock(con, name)
         yield con

@@ -84,28 +84,46 @@ def _store_objects_and_sa_inputs(con: duckdb.DuckDBPyConnection) -> None:
             postgres.execute(con, f"CREATE INDEX IF NOT EXISTS {table}_key ON {table} ({cols})")
 
 
+def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
+    date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
+    con.execute("ALTER TABLE published_figures ADD COLUMN IF NOT EXISTS derived_from VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS outcome VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS refused BIGINT")
+
+
+def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
+    """Login throttling, approvals of microdata accounts, revision requests of released months."""
+    _run_ddl(con, schema.COLLECTION_SECURITY_DDL)
+
+
+def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``releases`` records what a vintage was built from: the published figures' as-of date (NULL: the
+    month's own workbook, or compiled data), the stored seasonal adjustment used (run id, NULL: none), and the
+    figures' vintage label (a compile run, or GSO's release month)."""
+    for column, kind in (("as_of", "DATE"), ("sa_run_id", "BIGINT"), ("figures_vintage", "VARCHAR")):
+        con.execute(f"ALTER TABLE releases ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(3, "collection security: login throttling, account approvals, revision requests",
+              _collection_security),
+    Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
+              _release_provenance),
     Migration(5, "store_objects; sa_runs.input_sha256; PostgreSQL indexes", _store_objects_and_sa_inputs),
+    Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
     if not exists(con, "schema_version"):
         return 0
-    from iip.store.connection import scalar
-
-    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
-
-
-def applied(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """The numbers of the migrations the store has had."""
-    if not exists(con, "schema_version"):
-        return set()
-    return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
@@ -117,6 +135,20 @@ def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
     return version
 
 
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The migrations recorded in the store's ``schema_version`` table (empty for a new store)."""
+    if not exists(con, "schema_version"):
+        return set()
+    return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
+    by a build that lacked migration 4 still gets 4)."""
+    done = applied_versions(con)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
     """Apply every migration the store has not had yet (by number: one merged in later with a lower number is
     applied too), each in its own transaction; returns their numbers. On PostgreSQL, processes that start at
@@ -124,13 +156,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int
     from iip.store.connection import transaction
 
     check_version(con, where=where)
-    done = applied(con)
-    todo = [m for m in MIGRATIONS if m.version not in done]
     pg = postgres.is_postgres(con)
     ran = []
-    for m in todo:
+    for m in pending(con):
         try:
-            with transaction(con):
+            with transaction(con, name="migration"):
                 if pg:
                     postgres.advisory_lock(con, "migrate")
                 _run_ddl(con, VERSION_DDL)
@@ -139,7 +169,7 @@ def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int
         except duckdb.Error:
             # another process (a second web worker starting) applied it while this one waited for the lock;
             # PostgreSQL then rejects the second record of the same version
-            if not (pg and m.version in applied(con)):
+            if not (pg and m.version in applied_versions(con)):
                 raise
             continue
         ran.append(m.version)

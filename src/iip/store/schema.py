@@ -175,6 +175,32 @@ CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 1
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
 """
 
+# --- stage: collection security (migration 3) ------------------------------------------------
+#: Added by migration 3 (not part of the baseline): login throttling, approvals of accounts with microdata
+#: access, and revision requests for released months.
+COLLECTION_SECURITY_DDL = """
+CREATE SEQUENCE IF NOT EXISTS approval_seq START 1;
+CREATE SEQUENCE IF NOT EXISTS revision_seq START 1;
+CREATE TABLE IF NOT EXISTS login_throttle (   -- failed logins per account ('user') and per address ('address')
+    key VARCHAR NOT NULL, kind VARCHAR NOT NULL, failures INTEGER NOT NULL,
+    last_failure TIMESTAMP NOT NULL, locked_until TIMESTAMP,
+    PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS account_approvals ( -- microdata access granted by account administration, pending until
+    request_id BIGINT PRIMARY KEY,             -- a national statistician (not the account itself) approves it
+    username VARCHAR NOT NULL, reason VARCHAR NOT NULL,   -- add | reset_password | enable
+    requested_by VARCHAR NOT NULL, requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    approved_by VARCHAR, approved_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS revision_requests ( -- an enterprise's change to a released month, decided by a statistician
+    revision_id BIGINT PRIMARY KEY, enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    username VARCHAR NOT NULL, channel VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    lines JSON NOT NULL,                       -- [{product_code, produced, sold, closing_stock, value}]
+    employees DOUBLE, comment VARCHAR, warnings JSON,
+    status VARCHAR NOT NULL DEFAULT 'pending', -- pending | accepted | rejected
+    decided_by VARCHAR, decided_at TIMESTAMP, decision_comment VARCHAR,
+    load_id BIGINT);                           -- the submission that wrote an accepted request
+"""
+
 #: Every table of the store, in the order they are created.
 TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
 
@@ -183,7 +209,7 @@ VIEWS = """
 CREATE OR REPLACE VIEW published_vintages AS
     SELECT f.*, pf.file,
         row_number() OVER w AS vintage,
-        CASE WHEN f.status = 'estimate' THEN 'estimate'
+        CASE WHEN f.status IN ('estimate', 'derived') THEN f.status
              WHEN count(*) FILTER (WHERE f.status <> 'estimate') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0
                   AND abs(f.value - coalesce(lag(f.value) OVER w, f.value)) > 1e-9 THEN 'revised'
              ELSE 'actual' END AS vintage_status

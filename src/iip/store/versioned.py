@@ -6,7 +6,9 @@ current + history = everything ever written. Every write is one load (table ``lo
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -14,7 +16,20 @@ from iip.store import postgres
 from iip.store.connection import scalar
 
 #: The store's id sequences (one per kind of record).
-SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
+SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
+
+
+def sha256(content: str | bytes | Path) -> str:
+    """SHA-256 (hex) of a file's bytes (``Path``, read in 1 MiB chunks), of bytes, or of text (UTF-8): the
+    content hash every load record, published file and release manifest carries."""
+    h = hashlib.sha256()
+    if isinstance(content, Path):
+        with open(content, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    else:
+        h.update(content.encode("utf-8") if isinstance(content, str) else content)
+    return h.hexdigest()
 
 
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:

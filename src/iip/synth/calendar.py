@@ -2,7 +2,7 @@
 
 Daily weight d(day) = weekday factor x holiday factor x Tet factor (x a pre-Tet boost for food and drink);
 the monthly calendar factor C(m) is the sum of d over the days of month m. Tet dates come from
-``iip.reference.tet_date`` (or the ``holidays`` package's Vietnam calendar) — never hand-coded.
+``iip.reference.tet_date`` (the ``holidays`` package's Vietnam calendar) — never hand-coded.
 """
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+
+from iip.reference.calendar import tet_date
 
 # profile: (saturday, sunday, public holiday, Tet depth, Tet core days before, core days after,
 #           ramp-in days, ramp-out days, pre-Tet boost)
@@ -23,11 +25,6 @@ PROFILES = {
 }
 
 
-@lru_cache(maxsize=64)
-def tet_date(year: int) -> dt.date:
-    """First day of the lunar new year in ``year`` (``iip.reference.tet_date``, from the holidays package)."""
-    from iip.reference import tet_date as ref_tet
-    return pd.Timestamp(ref_tet(year)).date()
 
 
 def public_holidays(years: range) -> set[dt.date]:

@@ -20,6 +20,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from iip.reference import section_of
+
 FALLBACK_LAST = "2022-12"
 # Fallback annual growth by division when the published file is absent.
 FALLBACK_GROWTH = {"05": 0.01, "06": -0.06, "19": 0.15, "24": 0.10, "26": 0.12, "27": 0.10, "29": 0.08,
@@ -27,11 +29,6 @@ FALLBACK_GROWTH = {"05": 0.01, "06": -0.06, "19": 0.15, "24": 0.10, "26": 0.12, 
 # Fallback national COVID shocks (multiplier on yoy) by month.
 FALLBACK_SHOCKS = {"2020-04": 0.9, "2021-07": 0.97, "2021-08": 0.93, "2021-09": 0.94, "2021-10": 0.98}
 
-
-def section_of(division: str) -> str:
-    """The VSIC section (B, C, D, E) of a 2-digit division."""
-    d = int(division)
-    return "B" if d <= 9 else "C" if d <= 33 else "D" if d == 35 else "E"
 
 
 def _published_path():

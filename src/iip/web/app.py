@@ -13,6 +13,7 @@ import gc
 import gzip
 import logging
 import os
+import re
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from iip.web import errors
+from iip.web import errors, security
 from iip.web.services.cache import WebCache
 
 log = logging.getLogger("iip.web")
@@ -81,26 +82,18 @@ def _warm(store, cache: WebCache) -> None:
         cache.ready = True
 
 
-def _include_collection(app: FastAPI) -> None:
-    """Mount iip.web.collection's API router and pages when that module is present and imports."""
-    try:
-        from iip.web import collection
-    except ImportError:
-        return
-    except Exception:
-        log.exception("iip.web.collection failed to import; collection pages disabled")
-        return
-    for name in ("router", "pages"):
-        r = getattr(collection, name, None)
-        if r is not None:
-            app.include_router(r)
-
-
 def create_app(
-    db_path: str | os.PathLike | None = None, *, read_only: bool = False, warm: bool = True
+    db_path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = False,
+    warm: bool = True,
+    secure_cookies: bool | None = None,
 ) -> FastAPI:
     """The web application on the store at ``db_path``: a DuckDB file or a PostgreSQL URL (default: $IIP_DB or
-    ./iip.duckdb)."""
+    ./iip.duckdb).
+
+    ``secure_cookies``: give cookies the Secure flag (True), never (False), or when the request came over
+    HTTPS (None, the default; behind a proxy, from its X-Forwarded-Proto)."""
     from iip.store import Store
 
     @asynccontextmanager
@@ -128,15 +121,19 @@ def create_app(
     app.state.db = app.state.store          # a handle with execute() / cursor(), for tests and scripts
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
+    app.state.secure_cookies = secure_cookies
     errors.install(app)
     app.add_middleware(CloseConnection)
+    app.add_middleware(security.BodyLimit)
+    app.add_middleware(security.SecurityHeaders)
     _mount_static(app)
-    from iip.web.routers import health, meta, pages, published, releases, sa, series, targets
+    from iip.web.routers import (collect_api, collect_pages, health, meta, pages, published, releases, sa, series,
+                                 targets)
 
-    for mod in (series, meta, releases, published, sa, targets, health):
+    for mod in (series, meta, releases, published, sa, targets, health, collect_api):
         app.include_router(mod.router)
     app.include_router(pages.router)
-    _include_collection(app)
+    app.include_router(collect_pages.router)
     return app
 
 
@@ -174,13 +171,16 @@ def _mount_static(app: FastAPI) -> None:
                 "Swagger UI; "
                 "the OpenAPI description is at /openapi.json",
             )
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="iip API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon.png",
         )
+        inline = tuple(re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), flags=re.S))
+        page.headers["Content-Security-Policy"] = security.content_security_policy(inline)
+        return page
 
     @app.get("/favicon.ico", include_in_schema=False)
     def _favicon():
@@ -188,6 +188,8 @@ def _mount_static(app: FastAPI) -> None:
 
 
 def app_from_environment() -> FastAPI:
-    """The application on $IIP_DB (read-only when $IIP_READ_ONLY=1): the factory each worker process of
-    ``iip serve --workers N`` calls."""
-    return create_app(os.environ.get("IIP_DB"), read_only=os.environ.get("IIP_READ_ONLY") == "1")
+    """The application on $IIP_DB (read-only when $IIP_READ_ONLY=1; $IIP_SECURE_COOKIES 1, 0 or empty): the
+    factory each worker process of ``iip serve --workers N`` calls."""
+    secure = os.environ.get("IIP_SECURE_COOKIES", "")
+    return create_app(os.environ.get("IIP_DB"), read_only=os.environ.get("IIP_READ_ONLY") == "1",
+                      secure_cookies=None if secure == "" else secure == "1")

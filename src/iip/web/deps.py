@@ -1,4 +1,4 @@
-"""Per-request resources shared by every router (including iip.web.collection).
+"""Per-request resources shared by every router (the dashboard, the API and the collection pages).
 
 The app holds the store (``app.state.store``, an :class:`iip.store.Store`), not a connection: each request gets
 its own connection with ``get_con(request)``, opened on first use (a request answered from the cache opens

@@ -15,13 +15,16 @@ import math
 
 from markupsafe import Markup, escape
 
+from iip.reference.rounding import growth_from_index
 from iip.web.i18n import fmt_number
 
 UP, DOWN, MID, GREY = (26, 152, 80), (215, 48, 39), (255, 255, 191), "#d9d9d9"
 
 
 def _pct(v):
-    return None if v is None else v - 100.0
+    """The growth a 100-based figure states: the index rounded half up to one decimal, minus 100."""
+    g = None if v is None else growth_from_index(v)
+    return None if g is None else float(g)
 
 
 def _fmt(v, lang: str, nd: int = 1, unit: str = "%") -> str:
@@ -141,10 +144,10 @@ def history(rows: list[dict], *, chart_id: str, title: str, lang: str, index_lab
     pts = [(xc(i), ya(v)) for i, v in enumerate(idx) if v is not None]
     if pts:
         p.append('<polyline class="line" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
-    for i, (r, v) in enumerate(zip(rows, idx)):
-        if v is not None:
-            tip = f"{r['period']}: {index_label} {fmt_number(v, lang, 2)}"
-            p.append(f'<circle cx="{xc(i):.1f}" cy="{ya(v):.1f}" r="3"><title>{escape(tip)}</title></circle>')
+    for i, (r, lv) in enumerate(zip(rows, idx)):
+        if lv is not None:
+            tip = f"{r['period']}: {index_label} {fmt_number(lv, lang, 2)}"
+            p.append(f'<circle cx="{xc(i):.1f}" cy="{ya(lv):.1f}" r="3"><title>{escape(tip)}</title></circle>')
     step = max(1, math.ceil(n / 9))
     for i in range(len(rows) - 1, -1, -step):  # label the latest month and every step-th before it
         x = xc(i)
@@ -218,3 +221,40 @@ def tile_map(
     grid = (f'<div class="tiles{" named" if show_names else ""}" '
             f'style="grid-template-columns:repeat({ncol},minmax(0,1fr))">{"".join(tiles)}</div>')
     return _figure(chart_id, "tilemap", title, grid + legend)
+
+
+def sparkline(points: list[tuple[str, float | None]], *, chart_id: str, title: str, lang: str,
+              highlight: str | None = None, unit: str = "") -> Markup:
+    """A small line of a unit's recent values as SVG (no axes): month i at x = X0 + i * (X1 - X0) / (n - 1),
+    y linear between the smallest and largest value; the ``highlight`` month (the flagged one) is drawn in red.
+    The first, smallest, largest and last values are labelled in the page's number format."""
+    W, H, X0, X1, Y0, Y1 = 260, 78, 6, 206, 10, 62
+    vals = [v for _, v in points if v is not None]
+    if not vals:
+        return _figure(chart_id, "spark", title, '<p class="empty">–</p>')
+    lo, hi = min(vals), max(vals)
+    span = (hi - lo) or 1.0
+    n = len(points)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return X0 + i * (X1 - X0) / max(n - 1, 1), Y1 - (v - lo) / span * (Y1 - Y0)
+
+    def label(v: float) -> str:
+        return fmt_number(v, lang, 0 if abs(v) >= 100 else 2)
+
+    pts = [(i, p, v) for i, (p, v) in enumerate(points) if v is not None]
+    out = [f'<svg class="chart-svg spark" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">']
+    out.append('<polyline class="line" points="'
+               + " ".join("{:.1f},{:.1f}".format(*xy(i, v)) for i, _, v in pts) + '"/>')
+    for i, p, v in pts:
+        x, y = xy(i, v)
+        cls = ' class="flag"' if p == highlight else ""
+        tip = f"{p}: {label(v)} {unit}".strip()
+        out.append(f'<circle{cls} cx="{x:.1f}" cy="{y:.1f}" r="{4 if cls else 2.2}"><title>{escape(tip)}</title>'
+                   "</circle>")
+    out.append(f'<text class="tick" x="{X1 + 6}" y="{Y0 + 4}">{escape(label(hi))}</text>'
+               f'<text class="tick" x="{X1 + 6}" y="{Y1 + 3}">{escape(label(lo))}</text>'
+               f'<text class="tick" x="{X0}" y="{H - 2}">{escape(points[0][0])}</text>'
+               f'<text class="tick" x="{X1}" y="{H - 2}" text-anchor="end">{escape(points[-1][0])}</text>')
+    out.append("</svg>")
+    return _figure(chart_id, "spark", title, "".join(out))

@@ -11,6 +11,7 @@ import math
 from fastapi import Request
 
 from iip.errors import OptionError
+from iip.reference.rounding import fmt, fmt_growth
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -181,15 +182,158 @@ def translator(lang: str):
 
 
 def fmt_number(v, lang: str, nd: int = 1, *, sign: bool = False) -> str:
-    """1234.56 -> '1,234.6' (en) or '1.234,6' (vi); None/NaN -> ''. ``sign`` adds '+' to positives."""
+    """1234.56 -> '1,234.6' (en) or '1.234,6' (vi), rounded half up (``iip.reference.rounding.fmt``, the one
+    rounding); None/NaN -> ''. ``sign`` adds '+' to positives."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
-    s = f"{v:+,.{nd}f}" if sign else f"{v:,.{nd}f}"
-    if lang == "vi":
-        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return s
+    return fmt(v, nd, lang=lang, sign=sign)
+
+
+def fmt_growth_number(index, lang: str, nd: int = 1) -> str:
+    """The growth a 100-based index states, as GSO writes it: the index rounded half up to ``nd`` decimals minus
+    100, signed (103.69 -> '+3.7'); None/NaN -> ''."""
+    if index is None or (isinstance(index, float) and math.isnan(index)):
+        return ""
+    return fmt_growth(index, lang=lang, decimals=nd)
 
 
 def plotly_separators(lang: str) -> str:
     """Plotly's ``separators`` layout option: decimal then thousands."""
     return ",." if lang == "vi" else ".,"
+
+
+# --- report collection pages (/collect) ----------------------------------------------------------------------
+LABELS.update({
+    "nav_collect": ("Thu thập báo cáo", "Report collection"),
+    "collect_title": ("Báo cáo sản xuất công nghiệp hằng tháng", "Monthly industrial production report"),
+    "login": ("Đăng nhập", "Log in"),
+    "logout": ("Đăng xuất", "Log out"),
+    "username": ("Tên đăng nhập", "Username"),
+    "password": ("Mật khẩu", "Password"),
+    "new_password": ("Mật khẩu mới (ít nhất 8 ký tự)", "New password (at least 8 characters)"),
+    "signed_in_as": ("Đang đăng nhập", "Signed in as"),
+    "role_enterprise": ("doanh nghiệp", "enterprise"),
+    "role_provincial": ("thống kê tỉnh", "provincial statistician"),
+    "role_national": ("thống kê trung ương", "national statistician"),
+    "role_admin": ("quản trị tài khoản", "account administrator"),
+    "role": ("Vai trò", "Role"),
+    "reports_tab": ("Báo cáo", "Reports"),
+    "review_tab": ("Kiểm tra số liệu", "Review"),
+    "accounts_tab": ("Tài khoản", "Accounts"),
+    "enterprise": ("Doanh nghiệp", "Enterprise"),
+    "enterprise_id": ("Mã doanh nghiệp", "Enterprise id"),
+    "choose": ("Chọn", "Choose"),
+    "choose_enterprise": ("Chọn doanh nghiệp để nhập báo cáo", "Choose the enterprise to report for"),
+    "report_month": ("Tháng báo cáo", "Report month"),
+    "employees": ("Số lao động ngày 1 của tháng", "Employees on the 1st of the month"),
+    "produced": ("Sản xuất", "Produced"),
+    "sold": ("Tiêu thụ", "Sold"),
+    "closing_stock": ("Tồn kho cuối tháng", "Closing stock"),
+    "sales_value": ("Giá trị tiêu thụ (triệu đồng)", "Sales value (million VND)"),
+    "value_field": ("Giá trị tiêu thụ", "Sales value"),
+    "pick_product": ("— chọn sản phẩm —", "— choose a product —"),
+    "your_products": ("Sản phẩm của doanh nghiệp", "Your products"),
+    "other_products": ("Sản phẩm khác cùng ngành", "Other products of your industry"),
+    "number_hint": ("Số thập phân dùng dấu phẩy, ví dụ 1,4 hoặc 1.234,5",
+                    "Decimals with a point, e.g. 1.4 or 1,234.5"),
+    "comment": ("Ghi chú", "Comment"),
+    "comment_hint": ("bắt buộc khi xác nhận cảnh báo", "needed to confirm warnings"),
+    "submit": ("Gửi báo cáo", "Submit the report"),
+    "submitted": ("Đã nhận báo cáo", "Report received"),
+    "result_submit": ("đã ghi", "saved"),
+    "result_correct": ("đã ghi bản sửa", "correction saved"),
+    "result_unchanged": ("không thay đổi so với lần gửi trước", "unchanged from the previous submission"),
+    "result_revision_requested": ("tháng đã công bố: đã gửi đề nghị sửa số liệu chờ thống kê duyệt",
+                                  "month already released: sent as a revision request for a statistician"),
+    "lines_changed": ("dòng mới hoặc thay đổi", "new or changed lines"),
+    "version": ("phiên bản", "version"),
+    "rejected": ("Báo cáo chưa được nhận: hãy sửa các lỗi sau", "The report was not accepted: please fix"),
+    "warnings_confirm": ("Số liệu có điểm bất thường: kiểm tra lại, rồi nhập ghi chú giải thích và gửi lại để xác nhận",
+                         "Some figures look unusual: check them, then add a comment explaining them and resubmit"),
+    "recent_submissions": ("Các lần gửi gần đây", "Recent submissions"),
+    "submitted_at": ("Thời điểm", "At"),
+    "by": ("Người gửi", "By"),
+    "action": ("Thao tác", "Action"),
+    "lines": ("Số dòng", "Lines"),
+    "your_revisions": ("Đề nghị sửa số liệu tháng đã công bố", "Revision requests for released months"),
+    "review_title": ("Giá trị bất thường cần kiểm tra", "Unusual values to review"),
+    "review_intro": ("Phát hiện bằng phương pháp Hidiroglou-Berthelot: biến động so với tháng trước khác xa các "
+                     "đơn vị cùng ngành và cùng sản phẩm.",
+                     "Found by the Hidiroglou-Berthelot method: a change on the previous month far from that of "
+                     "units with the same class and product."),
+    "nothing_to_review": ("Không có giá trị nào cần kiểm tra.", "Nothing to review."),
+    "why_flagged": ("Lý do", "Why flagged"),
+    "history_13": ("13 tháng gần nhất", "Last 13 months"),
+    "previous_month": ("Tháng trước", "Previous month"),
+    "this_month": ("Tháng này", "This month"),
+    "decision": ("Quyết định", "Decision"),
+    "corrected_value": ("Giá trị đúng", "Corrected value"),
+    "accept_value": ("Giữ nguyên", "Accept as is"),
+    "correct_value": ("Sửa", "Correct"),
+    "accept": ("Chấp nhận", "Accept"),
+    "reject": ("Từ chối", "Reject"),
+    "reason_rose": ("{var} tăng {pct}% so với tháng trước ({prev} → {value} {unit})",
+                    "{var} rose {pct}% on the previous month ({prev} → {value} {unit})"),
+    "reason_fell": ("{var} giảm {pct}% so với tháng trước ({prev} → {value} {unit})",
+                    "{var} fell {pct}% on the previous month ({prev} → {value} {unit})"),
+    "reason_above": ("mức ảnh hưởng HB {effect} cao hơn cận trên {bound} của các đơn vị cùng ngành và sản phẩm",
+                     "HB effect {effect} is above the upper bound {bound} of units with the same class and product"),
+    "reason_below": ("mức ảnh hưởng HB {effect} thấp hơn cận dưới {bound} của các đơn vị cùng ngành và sản phẩm",
+                     "HB effect {effect} is below the lower bound {bound} of units with the same class and product"),
+    "revisions_title": ("Đề nghị sửa số liệu tháng đã công bố", "Revision requests for released months"),
+    "no_revisions": ("Không có đề nghị nào đang chờ.", "No request is waiting."),
+    "requested_by": ("Người đề nghị", "Requested by"),
+    "current": ("Hiện tại", "Current"),
+    "requested": ("Đề nghị", "Requested"),
+    "status_pending": ("chờ duyệt", "pending"),
+    "status_accepted": ("đã chấp nhận", "accepted"),
+    "status_rejected": ("đã từ chối", "rejected"),
+    "accounts_title": ("Tài khoản", "Accounts"),
+    "add_account": ("Tạo tài khoản", "Create an account"),
+    "scope": ("Phạm vi", "Scope"),
+    "active": ("Hoạt động", "Active"),
+    "yes": ("có", "yes"),
+    "no": ("không", "no"),
+    "created": ("Tạo lúc", "Created"),
+    "disable": ("Khóa", "Disable"),
+    "enable": ("Mở khóa", "Re-enable"),
+    "reset_password": ("Đặt lại mật khẩu", "Reset password"),
+    "approve": ("Phê duyệt", "Approve"),
+    "awaits_approval": ("chờ thống kê trung ương phê duyệt", "awaits a national statistician's approval"),
+    "approvals_title": ("Tài khoản chờ phê duyệt quyền xem vi dữ liệu", "Accounts awaiting approval of microdata access"),
+    "approvals_intro": ("Tài khoản thống kê tỉnh và trung ương do quản trị tạo, đặt lại mật khẩu hoặc mở khóa chỉ "
+                        "dùng được sau khi một thống kê viên trung ương khác phê duyệt.",
+                        "Provincial and national accounts created, reset or re-enabled by an administrator can be "
+                        "used only once another national statistician approves them."),
+    "no_approvals": ("Không có tài khoản nào chờ phê duyệt.", "No account awaits approval."),
+    "done": ("Đã thực hiện", "Done"),
+    "approval_add": ("tạo mới", "created"),
+    "version_col": ("Phiên bản", "Version"),
+    "act_submit": ("gửi lần đầu", "first submission"),
+    "act_correct": ("sửa", "correction"),
+    "act_revision": ("sửa theo đề nghị đã duyệt", "accepted revision"),
+    "act_review_edit": ("thống kê sửa khi kiểm tra", "corrected in review"),
+    "approval_reset_password": ("đặt lại mật khẩu", "password reset"),
+    "approval_enable": ("mở khóa", "re-enabled"),
+    "province_none": ("— tỉnh (thống kê tỉnh) —", "— province (provincial statistician) —"),
+    "throttled": ("Đăng nhập sai quá nhiều lần", "Too many failed logins"),
+    "rule_required": ("chưa nhập", "is missing"),
+    "rule_numeric": ("phải là một số", "must be a number"),
+    "rule_number": ("không phải là số viết đúng cách (số thập phân dùng dấu phẩy, ví dụ 1,4)",
+                    "is not a well-written number (e.g. 1.4 or 1,234.5)"),
+    "rule_non_negative": ("không được âm", "must not be negative"),
+    "rule_finite": ("phải là số hữu hạn", "must be a finite number"),
+    "rule_integer": ("phải là số nguyên", "must be a whole number"),
+    "rule_future": ("là tháng trong tương lai", "is in the future"),
+    "rule_period": ("phải có dạng NNNN-TT, ví dụ 2024-01", "must be YYYY-MM, e.g. 2024-01"),
+    "rule_known_product": ("không có trong danh mục sản phẩm", "is not in the product list"),
+    "rule_known_enterprise": ("không có trong danh sách doanh nghiệp", "is not in the register"),
+    "rule_duplicate": ("bị nhập hai lần", "is entered twice"),
+    "rule_change": ("thay đổi nhiều so với tháng trước, ngoài mức thường thấy của doanh nghiệp",
+                    "changed much more than usual for this enterprise"),
+    "rule_stock_balance": ("tồn kho cuối tháng không khớp với tồn đầu tháng + sản xuất − tiêu thụ",
+                           "closing stock does not match opening stock + produced − sold"),
+    "rule_unit_value": ("đơn giá (giá trị / tiêu thụ) thay đổi nhiều so với tháng trước",
+                        "unit value (value / sold) moved far from last month's"),
+    "rule_shape": ("báo cáo chưa có sản phẩm nào", "the report has no product"),
+})

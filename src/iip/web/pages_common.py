@@ -1,4 +1,4 @@
-"""Template rendering shared by the dashboard pages and by iip.web.collection's pages.
+"""Template rendering shared by the dashboard pages and the report collection pages.
 
 ``render(request, "page.html", context, lang=...)`` renders a template that extends ``base.html`` with
 ``t`` (label in the page's language), ``num`` (number in the page's format), ``lang``, ``other_lang_url``
@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from iip.web.i18n import COOKIE, fmt_number, plotly_separators, translator
+from iip.web.i18n import COOKIE, fmt_growth_number, fmt_number, plotly_separators, translator
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -25,6 +25,7 @@ NAV = [
     ("/products", "nav_products"),
     ("/releases", "nav_releases"),
     ("/targets", "nav_targets"),
+    ("/collect/", "nav_collect"),
 ]
 
 
@@ -34,6 +35,7 @@ def lang_url(request: Request, lang: str) -> str:
 
 
 def render(request: Request, name: str, context: dict, *, lang: str, status_code: int = 200) -> HTMLResponse:
+    """Render ``name`` with the page's language helpers and navigation (sets the ``lang`` cookie on ?lang=)."""
     t = translator(lang)
     ctx = {
         "t": t,
@@ -41,6 +43,7 @@ def render(request: Request, name: str, context: dict, *, lang: str, status_code
         "nav": NAV,
         "path": request.url.path,
         "num": lambda v, nd=1, sign=False: fmt_number(v, lang, nd, sign=sign),
+        "growth": lambda v, nd=1: fmt_growth_number(v, lang, nd),
         "separators": plotly_separators(lang),
         "other_lang": "en" if lang == "vi" else "vi",
         "other_lang_url": lang_url(request, "en" if lang == "vi" else "vi"),

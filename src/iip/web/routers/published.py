@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
+from iip.reference import periods
 from iip.web.deps import get_con
 from iip.web.models import ErrorOut, ListOut, PublishedOut
 from iip.web.services import published as svc
@@ -24,11 +25,16 @@ def published(
     start: str | None = Query(None, alias="from", pattern=MONTHISH),
     end: str | None = Query(None, alias="to", pattern=MONTHISH),
     vintages: bool = Query(False, description="every vintage instead of the latest"),
+    as_of: str | None = Query(
+        None, description="YYYY-MM-DD: the figures as known on that date (a release month counts as known from the "
+        "first day of the next month)"
+    ),
     con=Depends(get_con),
 ):
     df = svc.figures(
         con,
         vintages=vintages,
+        as_of=periods.date(as_of, option="as_of") if as_of else None,
         source=split_list(source),
         indicator=split_list(indicator),
         area=split_list(area),
@@ -38,7 +44,7 @@ def published(
         start=start,
         end=end,
     )
-    return {"ok": True, "count": len(df), "vintages": vintages, "figures": records(df)}
+    return {"ok": True, "count": len(df), "vintages": vintages, "as_of": as_of, "figures": records(df)}
 
 
 @router.get("/files", response_model=ListOut, summary="Imported release files")
@@ -47,7 +53,15 @@ def files(con=Depends(get_con)):
     return {"ok": True, "count": len(items), "items": items}
 
 
-@router.get("/revisions", response_model=ListOut, summary="Figures revised between vintages, largest first")
-def revisions(limit: int = Query(200, ge=1, le=5000), con=Depends(get_con)):
-    items = records(svc.revisions(con, limit=limit))
+@router.get("/revisions", response_model=ListOut,
+            summary="Figures revised between their first and latest release, largest first (pp of growth for "
+                    "indices, % for product levels; unit changes apart), with names")
+def revisions(
+    limit: int = Query(200, ge=1, le=5000),
+    lang: str = Query("en", pattern="^(vi|en)$"),
+    indicator: str | None = Query(None),
+    node: str | None = Query(None),
+    con=Depends(get_con),
+):
+    items = records(svc.revisions(con, limit=limit, lang=lang, indicator=indicator, node=node))
     return {"ok": True, "count": len(items), "items": items}

@@ -4,15 +4,14 @@ relation existence, JSON-safe records."""
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 
 import duckdb
 import pandas as pd
 
 from iip.errors import OptionError
+from iip.reference.periods import month
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 INDICATORS = ("production", "consumption", "inventory")
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
 KINDS = ("raw", "sa", "trend")
@@ -78,9 +77,7 @@ def check_nodes(nodes: list[str]) -> list[str]:
 
 
 def check_period(name: str, value: str | None) -> str | None:
-    if value is not None and not PERIOD_RE.match(value):
-        raise OptionError(f"{name} must be a month YYYY-MM (got {value!r})")
-    return value
+    return None if value is None else month(value, option=name, allow_future=True)
 
 
 def check_range(start: str | None, end: str | None) -> None:

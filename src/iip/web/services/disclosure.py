@@ -1,7 +1,7 @@
 """Disclosure control for every compiled figure the web layer serves.
 
 Each frame of the ``indices`` shape (area, node, value columns) passes through :func:`protect`, which calls
-``iip.release.disclosure.apply``: suppressed cells get NaN in every value column and ``obs_status`` 'c';
+``iip.disclosure.apply``: suppressed cells get NaN in every value column and ``obs_status`` 'c';
 contributions that would reveal a suppressed parent are blanked too. The suppression table is computed once
 per compile run and kept in memory (it changes only when ``iip compile`` runs again).
 """
@@ -24,7 +24,7 @@ def _run_id(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def suppression_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Suppressed cells [area, node, status, reason] of the current compile run (cached per store and run)."""
-    from iip.release import disclosure
+    from iip import disclosure
 
     db = con.execute(
         "SELECT coalesce(path, database_name) FROM duckdb_databases() "
@@ -50,7 +50,7 @@ def protect(
 ) -> pd.DataFrame:
     """``df`` with disclosure control applied; ``obs_status`` is 'c' for a suppressed cell, else None.
     ``table``: the suppression table when the caller has it (services.cache.WebCache), else looked up."""
-    from iip.release import disclosure
+    from iip import disclosure
 
     if df.empty:
         return df.assign(obs_status=pd.Series(dtype=object))

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
+from iip.store import sha256
 from iip.web.services.common import check_period, records, relation_exists
 
 MAX_DIFF_ROWS = 500
@@ -87,7 +87,7 @@ def _hash(rel: dict, f: dict) -> str | None:
     if h:
         return str(h)
     p = _path(rel, f)
-    return hashlib.sha256(p.read_bytes()).hexdigest() if p and p.is_file() else None
+    return sha256(p) if p and p.is_file() else None
 
 
 def _csv_changes(a: Path, b: Path) -> list[dict]:

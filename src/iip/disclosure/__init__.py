@@ -9,7 +9,7 @@ Primary suppression (:func:`primary_cells`), for every compiled cell (area A, no
 * the cell's output T(A,n) = sum of w(p,A) over the products that enter its index;
 * suppress when fewer than 3 enterprises have o > 0, when the largest o > 85% of T, or the two largest > 90%.
 
-Secondary suppression (:mod:`iip.release.audit`): complementary cells until no suppressed value can be derived
+Secondary suppression (:mod:`iip.disclosure.audit`): complementary cells until no suppressed value can be derived
 from the published weighted-mean identities (hierarchy within an area, provinces within regions and VN).
 
 Public API (used by the web layer and releases):
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import IIPError
-from iip.release.audit import equations, secondary_suppression
+from iip.disclosure.audit import equations, secondary_suppression
 
 MIN_COUNT = 3
 DOMINANCE_1 = 0.85
