@@ -1,5 +1,5 @@
-"""Commands beside a running ``iip serve``, on a DuckDB file and on PostgreSQL: show, export, ingest and compile
-work while the service runs, and the service shows the new compile without a restart. A command that cannot get
+"""Commands beside a running ``iip serve``, on a DuckDB file and on PostgreSQL (two worker processes): show, export,
+ingest and compile work while the service runs, and the service shows the new compile without a restart. A command that cannot get
 a DuckDB store names the process holding it and what to do."""
 from __future__ import annotations
 
@@ -55,9 +55,11 @@ def target(request, inputs, tmp_path):
 
 @pytest.fixture()
 def server(target):
+    """``iip serve`` on the store: one worker on a DuckDB file, two worker processes on PostgreSQL."""
     port = free_port()
-    proc = subprocess.Popen([*CLI, "--db", target, "serve", "--port", str(port), "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    workers = "1" if target.endswith(".duckdb") else "2"
+    proc = subprocess.Popen([*CLI, "--db", target, "serve", "--port", str(port), "--workers", workers,
+                             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
