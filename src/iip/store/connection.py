@@ -315,11 +315,6 @@ class Store:
         """The same as :meth:`connect` (a store handle can stand where a DuckDB database handle did)."""
         return self.connect()
 
-    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
-        """Run one statement on a connection of its own (closed when its result is dropped); for tests and
-        one-off reads."""
-        return self.connect().execute(sql, parameters)
-
     def close(self) -> None:
         """Close the kept session (PostgreSQL)."""
         if self._session is not None:

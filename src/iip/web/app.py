@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from iip.web import errors, security
+from iip.web.deps import LazyConnection
 from iip.web.services.cache import WebCache
 
 log = logging.getLogger("iip.web")
@@ -105,6 +106,7 @@ def create_app(
             threading.Thread(target=app.state.cache.watch, args=(app.state.store, stop), daemon=True).start()
         yield
         stop.set()
+        app.state.db.close()
         app.state.store.close()
 
     app = FastAPI(
@@ -118,7 +120,7 @@ def create_app(
         'the shape {"ok": false, "error": ..., "status": ...}.',
     )
     app.state.store = Store(str(db_path) if db_path else None, read_only=read_only)
-    app.state.db = app.state.store          # a handle with execute() / cursor(), for tests and scripts
+    app.state.db = LazyConnection(app.state.store)   # for tests and scripts; the app never uses it
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
     app.state.secure_cookies = secure_cookies

@@ -16,8 +16,10 @@ import duckdb
 from fastapi import Request
 
 
-class RequestConnection:
-    """A request's connection to the store, opened on first use; behaves as the DuckDB connection it wraps."""
+class LazyConnection:
+    """A connection to the store opened on first use; behaves as the DuckDB connection it wraps. Each request
+    has one (``get_con``); ``app.state.db`` is one too, for tests and scripts (the app never uses it: a script
+    that does holds a DuckDB file until the app stops)."""
 
     __slots__ = ("_con", "_store")
 
@@ -33,6 +35,10 @@ class RequestConnection:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.opened(), name)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """Another connection to the same store (close it when done)."""
+        return self._store.connect()
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         return self.opened()
@@ -51,7 +57,7 @@ def get_con(request: Request) -> duckdb.DuckDBPyConnection:
     """The request's connection to the store (opened on first use, closed after the response)."""
     con = getattr(request.state, "con", None)
     if con is None:
-        con = RequestConnection(request.app.state.store)
+        con = LazyConnection(request.app.state.store)
         request.state.con = con
     return cast(duckdb.DuckDBPyConnection, con)
 
