@@ -154,6 +154,8 @@ def main() -> int:
         files = str(lake / "reports" / "period=*" / "*.parquet")
         floor, floor_mb = measured([sys.executable, "-c", CHILD["floor"], str(db), "", FLOOR.format(files=files)])
         rows_out.append((years, rows, "floor (DuckDB scan+join+group-by)", floor["seconds"], floor_mb, 1.0))
+        print(f"  {years} y floor: {floor['seconds']:.1f} s, {floor_mb / 1024:.2f} GB, {rows:,} report rows",
+              flush=True)
         levels = {}
         for engine in a.engines.split(","):
             work = lake / f"{engine}.duckdb"
@@ -162,7 +164,8 @@ def main() -> int:
             ratio = res["seconds"] / floor["seconds"]
             rows_out.append((years, rows, f"compile --engine {engine}", res["seconds"], mb, ratio))
             levels[engine] = indices_of(work)
-            print(f"  {years} y {engine}: parts {json.dumps({k: round(v, 2) for k, v in res['parts'].items()})}")
+            print(f"  {years} y {engine}: {res['seconds']:.1f} s, {mb / 1024:.2f} GB, {ratio:.2f} x floor; parts "
+                  f"{json.dumps({k: round(v, 2) for k, v in res['parts'].items()})}", flush=True)
             if engine == "duckdb":
                 bad |= ratio > 3 or mb > 2048
         if len(levels) == 2:
