@@ -98,7 +98,10 @@ TABLES = {
     "reports": "SELECT * FROM reports ORDER BY enterprise_id, period, product_code",
     "reports_history": "SELECT * FROM reports_history ORDER BY enterprise_id, period, product_code, superseded_by",
     "imputations": "SELECT * FROM imputations ORDER BY enterprise_id, period, product_code, variable",
-    "outlier_flags": "SELECT * EXCLUDE (run_at) FROM outlier_flags ORDER BY flag_id",
+    # flag_id is a surrogate numbered in the order the detection query returns its rows, which has no ORDER BY
+    # (the two engines return them in different orders): the flags are compared by what they flag
+    "outlier_flags": "SELECT * EXCLUDE (run_at, flag_id) FROM outlier_flags "
+                     "ORDER BY enterprise_id, period, product_code, variable, method",
     "labour_index": "SELECT * EXCLUDE (computed_at) FROM labour_index ORDER BY ALL",
     "loads": "SELECT load_id, kind, rows, inserted, unchanged, warnings FROM loads ORDER BY load_id",
     "published_figures": "SELECT * FROM published_figures ORDER BY ALL",
