@@ -87,9 +87,9 @@ def _store_objects_and_sa_inputs(con: duckdb.DuckDBPyConnection) -> None:
 def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
     """Disclosure cache keyed by (compile run, method): a change of the rules recomputes instead of serving a
     table made under the old ones (kept, as method '1'); audit blocks the check could not settle are stored."""
-    if not _exists(con, "disclosure", "method"):
+    if not exists(con, "disclosure", "method"):
         con.execute("ALTER TABLE disclosure ADD COLUMN method VARCHAR DEFAULT '1'")
-    if not _exists(con, "disclosure_runs", "method"):
+    if not exists(con, "disclosure_runs", "method"):
         con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v1")
         con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL, cells BIGINT,
             unsettled INTEGER NOT NULL DEFAULT 0, computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
@@ -129,11 +129,8 @@ MIGRATIONS: list[Migration] = [
               _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
-<<<<<<< HEAD
-    Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
-=======
     Migration(5, "store_objects; sa_runs.input_sha256; PostgreSQL indexes", _store_objects_and_sa_inputs),
->>>>>>> h16
+    Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
@@ -167,7 +164,7 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
     by a build that lacked migration 4 still gets 4)."""
     done = applied_versions(con)
-    return [m for m in MIGRATIONS if m.version not in done]
+    return sorted((m for m in MIGRATIONS if m.version not in done), key=lambda m: m.version)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:

@@ -18,12 +18,8 @@ import numpy as np
 import pandas as pd
 
 from iip import measures
-<<<<<<< HEAD
 from iip import disclosure
-=======
 from iip.store import scalar
-from iip.web.services import disclosure
->>>>>>> h16
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = list(measures.MEASURES)
@@ -77,15 +73,9 @@ class WebCache:
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
             return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-<<<<<<< HEAD
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchall()[0])
-        except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
-            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchall()[0][0], None)
-=======
                                      "(SELECT max(run_id) FROM sa_runs)").fetchone() or (None, None))
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
             return (scalar(con, "SELECT max(run_id) FROM compile_runs"), None)
->>>>>>> h16
 
     def _set_token(self, tok: tuple) -> None:
         with self._lock:
@@ -102,15 +92,12 @@ class WebCache:
         tok = self._read_token(con)
         self._set_token(tok)
         return tok
-<<<<<<< HEAD
-=======
 
     def watch(self, store, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds until ``stop`` is set, on a connection opened for each
         check (``store.connect()``: a DuckDB file stays free for other processes in between). A check that
         cannot get the store (another process holds it) is skipped."""
         from iip.errors import StoreError
->>>>>>> h16
 
         self._watching = True
         try:
