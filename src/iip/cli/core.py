@@ -114,6 +114,13 @@ def _compile(con, period_from=None, period_to=None, reference_year=None, *, engi
                   f"{t['read']:.2f}s, compute {t['compute']:.2f}s, write {t['write']:.2f}s)")
     for n in result.notes:
         console.print(f"  [yellow]note[/] {n}")
+    from iip import disclosure
+
+    with console.status("disclosure control of the compiled cells"):
+        protected = disclosure.result(con)   # stored with the run: readers (the service, releases) only read it
+    console.print(f"disclosure control: {len(protected.table):,} confidential cells"
+                  + (f", {len(protected.unsettled)} audit block(s) protected conservatively (iip disclosure)"
+                     if protected.unsettled else ""))
 
 
 @app.command("compile")
