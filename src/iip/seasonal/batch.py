@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from iip import reference
+from iip.pools import process_pool
 from iip.seasonal.adjust import SAResult, SeriesError, adjust
 from iip.seasonal.x13 import X13Error
 from iip.store import next_id, scalar, sha256, transaction
@@ -148,7 +149,7 @@ def iter_outcomes(items: list[tuple[Key, pd.DataFrame]], *, options: dict | None
                 return
             yield adjust_one(key, df, options)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
+    with process_pool(workers, initializer=_ignore_sigint) as pool:
         todo = iter(items)
         running: set[Future] = set()
 
