@@ -51,9 +51,21 @@ def _baseline(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    """The register's opening and closing months (active_from, active_to), the coverage of compiled cells
+    (index_coverage), the non-response the compile imputed (nonresponse) and the scope and inputs of imputation
+    runs."""
+    from iip.validation import LAYOUTS
+
+    con.execute(LAYOUTS["register"].add_columns_sql())
+    con.execute(schema.COVERAGE_DDL)
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(2, "register active_from/active_to; index_coverage; nonresponse; imputation run scope",
+              _activity_and_coverage),
 ]
 LATEST = MIGRATIONS[-1].version
 

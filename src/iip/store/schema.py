@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from iip.validation import LAYOUTS
+from iip.validation import LAYOUTS, QUANTITIES
 
 # --- stage: reference + microdata inputs (core) --------------------------------------------
 CORE_DDL = """
@@ -175,8 +175,24 @@ CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 1
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
 """
 
+# --- stage: non-response and coverage (migration 2) ---------------------------------------
+_QTY = ", ".join(f"{q} DOUBLE" for q in QUANTITIES)
+COVERAGE_DDL = f"""
+CREATE TABLE IF NOT EXISTS index_coverage (   -- coverage of each compiled (area, node) x month: shares of the
+    sid INTEGER NOT NULL,                     -- base-year weight that reported / was imputed (sid: the production
+    pid INTEGER NOT NULL,                     -- series of the area and node; the same for every indicator)
+    reported REAL NOT NULL, imputed REAL NOT NULL, run_id BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS nonresponse (      -- the expected report lines without a report, as the compile's last
+    enterprise_id VARCHAR NOT NULL,           -- imputation found them (rewritten by each imputation run)
+    period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
+    marker VARCHAR,                           -- imputation marker (FIR, BI, C, FIC); NULL: no donors (missing)
+    {_QTY}, load_id BIGINT NOT NULL);
+ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS scope VARCHAR;   -- 'window' (iip impute) | 'all' (compile)
+ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS inputs VARCHAR;  -- what the run imputed from (signature)
+"""
+
 #: Every table of the store, in the order they are created.
-TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
+TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL, COVERAGE_DDL]
 
 #: Views over the tables (no data): the vintages of published figures, the current seasonal adjustment.
 VIEWS = """
