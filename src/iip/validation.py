@@ -274,7 +274,7 @@ def _month_rules(n: str) -> list[Rule]:
              lambda t: ~_blank(t[n]) & ~text(t).re_search(MONTH_PATTERN)),
         Rule(n, "period_range", f"{n} must be a month of the years {FIRST_YEAR}-{LAST_YEAR}",
              lambda t: text(t).re_search(MONTH_PATTERN)
-             & ~text(t).substr(0, 4).cast("int32").between(FIRST_YEAR, LAST_YEAR)),
+             & ~text(t).substr(0, 4).try_cast("int32").between(FIRST_YEAR, LAST_YEAR)),
         Rule(n, "future", f"{n} is after the current month ({now}): a month that has not happened yet",
              lambda t: text(t).re_search(MONTH_PATTERN) & (text(t) > now)),
     ]

@@ -39,7 +39,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from iip.errors import Problem, ValidationError
-from iip.validation import Layout, missing_columns, pad_code
+from iip.validation import Layout, pad_code
 
 EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
 #: Rows an .xlsx or .xls input may hold (larger inputs: CSV or Parquet).
@@ -95,16 +95,18 @@ def _open_path(path: Path) -> bytes:
         raise _bad(f"cannot read the file: {exc.strerror}", name) from None
 
 
-def read_input(source: Path | bytes, layout: Layout, *, name: str | None = None, max_rows: int | None = None
-               ) -> Input:
+def read_input(source: Path | bytes, layout: Layout, *, name: str | None = None, max_rows: int | None = None,
+               header: tuple[str, ...] | None = None) -> Input:
     """Read a file (``Path``) or uploaded bytes as an input of ``layout``: see the module docstring.
-    ``name`` labels bytes in messages; ``max_rows`` bounds the data rows (any format)."""
+    ``name`` labels bytes in messages; ``max_rows`` bounds the data rows (any format); ``header``: the columns
+    that make a workbook row the header (default: the layout's required columns)."""
     label = name or (str(source) if isinstance(source, Path) else "upload")
     head = _open_path(source) if isinstance(source, Path) else source[:8]
     fmt = _signature(head)
     readers = {"xlsx": _read_xlsx, "xls": _read_xls, "parquet": _read_parquet, "text": _read_text}
+    need = header or layout.required
     try:
-        got = readers[fmt](source, layout, label, max_rows)
+        got = readers[fmt](source, layout, label, max_rows, need)
     except ValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure (corrupt zip, bad parquet...) is bad input
@@ -137,7 +139,8 @@ def _separator(line: str, layout: Layout) -> str:
     return max(SEPARATORS, key=score)
 
 
-def _read_text(source: Path | bytes, layout: Layout, label: str, max_rows: int | None) -> Input:
+def _read_text(source: Path | bytes, layout: Layout, label: str, max_rows: int | None,
+               need: tuple[str, ...]) -> Input:
     if isinstance(source, Path):
         with open(source, "rb") as f:
             sample = f.read(1 << 16)
@@ -203,11 +206,11 @@ def _cell_text(v, month: bool) -> str:
     return str(v)
 
 
-def _header_row(rows: list[tuple], layout: Layout, sheet: str, label: str) -> int | None:
-    """Position (0-based) of the first of ``rows`` that has the layout's required columns."""
+def _header_row(rows: list[tuple], need: tuple[str, ...]) -> int | None:
+    """Position (0-based) of the first of ``rows`` that has every column of ``need``."""
     for i, r in enumerate(rows):
-        cells = [_cell_text(c, False).strip().lower() for c in r]
-        if any(cells) and not missing_columns([c for c in cells if c], layout, file=label):
+        cells = {_cell_text(c, False).strip().lower() for c in r}
+        if set(need) <= cells:
             return i
     return None
 
@@ -263,13 +266,14 @@ def _zip_guard(source: Path | bytes, label: str, max_rows: int) -> None:
                                    "MB, the limit of a workbook input: use CSV or Parquet", label, rule="too_large")
 
 
-def _no_sheet(found: dict[str, str], layout: Layout, label: str) -> ValidationError:
-    need = ", ".join(layout.required)
-    seen = "; ".join(f"sheet {s!r}: {h or '(empty)'}" for s, h in found.items())
-    return _bad(f"no sheet has the expected header (columns {need}); {seen}", label, rule="column", row=1)
+def _no_sheet(found: dict[str, str], need: tuple[str, ...], label: str) -> ValidationError:
+    seen = "; ".join(f"sheet {s!r} starts with: {h or '(empty)'}" for s, h in found.items())
+    return _bad(f"no sheet has the expected header (columns {', '.join(need)}) in its first {HEADER_ROWS} rows; "
+                f"{seen}", label, rule="column", row=1)
 
 
-def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int | None) -> Input:
+def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int | None,
+               need: tuple[str, ...]) -> Input:
     import openpyxl
 
     limit = min(max_rows or WORKBOOK_MAX_ROWS, WORKBOOK_MAX_ROWS)
@@ -285,7 +289,7 @@ def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int |
                 top.append(r)
                 if len(top) >= HEADER_ROWS:
                     break
-            at = _header_row(top, layout, ws.title, label)
+            at = _header_row(top, need)
             if at is None:
                 first = next((r for r in top if any(c is not None for c in r)), ())
                 found[ws.title] = ", ".join(_cell_text(c, False) for c in first if c is not None)[:120]
@@ -293,13 +297,14 @@ def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int |
             data = itertools.chain(top[at + 1:], rows)
             table = _table_from_rows(top[at], data, layout, at + 2, label, ws.title, limit)
             return Input(table, "xlsx", ws.title, [])
-        raise _no_sheet(found, layout, label)
+        raise _no_sheet(found, need, label)
     finally:
         wb.close()
         fh.close()
 
 
-def _read_xls(source: Path | bytes, layout: Layout, label: str, max_rows: int | None) -> Input:
+def _read_xls(source: Path | bytes, layout: Layout, label: str, max_rows: int | None,
+              need: tuple[str, ...]) -> Input:
     import xlrd
 
     book = (xlrd.open_workbook(str(source), on_demand=True) if isinstance(source, Path)
@@ -315,7 +320,7 @@ def _read_xls(source: Path | bytes, layout: Layout, label: str, max_rows: int | 
 
         rows = (tuple(value(r, c) for c in range(sh.ncols)) for r in range(sh.nrows))
         top = [next(rows) for _ in range(min(HEADER_ROWS, sh.nrows))]
-        at = _header_row(top, layout, sh.name, label)
+        at = _header_row(top, need)
         if at is None:
             first = next((r for r in top if any(c is not None for c in r)), ())
             found[sh.name] = ", ".join(_cell_text(c, False) for c in first if c is not None)[:120]
@@ -323,11 +328,12 @@ def _read_xls(source: Path | bytes, layout: Layout, label: str, max_rows: int | 
         table = _table_from_rows(top[at], itertools.chain(top[at + 1:], rows), layout, at + 2, label, sh.name,
                                  limit)
         return Input(table, "xls", sh.name, [])
-    raise _no_sheet(found, layout, label)
+    raise _no_sheet(found, need, label)
 
 
 # ----------------------------------------------------------------------------------------------- parquet
-def _read_parquet(source: Path | bytes, layout: Layout, label: str, max_rows: int | None) -> Input:
+def _read_parquet(source: Path | bytes, layout: Layout, label: str, max_rows: int | None,
+                  need: tuple[str, ...]) -> Input:
     f = pq.ParquetFile(source if isinstance(source, Path) else pa.BufferReader(source))
     if max_rows is not None and f.metadata.num_rows > max_rows:
         raise _bad(f"{f.metadata.num_rows:,} rows: more than the {max_rows:,} this input may hold", label,
