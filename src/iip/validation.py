@@ -332,8 +332,8 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
                    lambda t: _not_in(t.product_code, ref["products"]))
     if kind == "register":
         return [province, vsic, Rule("active_to", "closing", "the closing month is before the opening month",
-                                     lambda t: t.active_to.cast("string").strip()
-                                     < t.active_from.cast("string").strip())]
+                                     lambda t: ~_blank(t.active_to) & ~_blank(t.active_from)
+                                     & (t.active_to.cast("string").strip() < t.active_from.cast("string").strip()))]
     if kind == "products":
         return [vsic]
     if kind == "weights":

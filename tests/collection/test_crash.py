@@ -21,7 +21,7 @@ from iip.store import connect
 pytestmark = pytest.mark.slow
 CHILD = {
     "ingest": "from iip.ingest.microdata import ingest_file; ingest_file(con, 'reports', sys.argv[2])",
-    "impute": "from iip.quality.impute import impute_store; impute_store(con, '2022-01', '2022-12')",
+    "impute": "from iip.quality.drivers.impute import impute_store; impute_store(con, '2022-01', '2022-12')",
     "compile": "from iip.compile import compile_store; compile_store(con)",
 }
 

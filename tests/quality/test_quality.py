@@ -6,7 +6,7 @@ import pytest
 
 from iip.collection.accounts import Principal
 from iip.ingest.microdata import ingest_file
-from iip.quality.impute import impute_store
+from iip.quality.drivers.impute import impute_store
 from iip.quality.labour import labour_index
 from iip.quality.outliers import accept, edit, hidiroglou_berthelot, queue
 from iip.store import connect

@@ -1,4 +1,11 @@
-"""Compile: store -> product x province x month quantities (relational, Ibis) -> indices (pure) -> store."""
+"""Compile: store -> imputation of non-response -> product x province x month quantities (relational, Ibis) ->
+indices and their coverage (pure) -> store.
+
+``compile_store`` first imputes the non-response of every month (:func:`iip.quality.drivers.impute.impute_all`:
+skipped when nothing was written since its last run); the quantities are then the reported lines plus the imputed
+ones (``impute=False``: the reported lines only, the imputed values serving the coverage figures alone). A report
+outside its enterprise's active months (register ``active_from`` .. ``active_to``) is left out.
+"""
 from __future__ import annotations
 
 import functools
@@ -11,49 +18,112 @@ import pandas as pd
 import pyarrow as pa
 
 from iip.compile.engine import CompileResult, compile_indices
-from iip.errors import IIPError
+from iip.errors import IIPError, NotFoundError, OptionError
+from iip.quality.imputation import Marker
 from iip.store import transaction
-from iip.validation import LAYOUTS
+from iip.validation import LAYOUTS, QUANTITIES
 
 __all__ = ["aggregate_reports", "compile_store", "compile_indices"]
 
 
-def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
-    """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province, from
-    the current version of every report. Keys: ``product`` = position of the product code in code order,
-    ``province`` = the province's number (code "01" -> 1), ``period``: small integers group and travel faster
-    than strings. An Ibis expression: runs on DuckDB or Spark unchanged."""
+def _keys(register: ibis.Table, products: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
+    """Products numbered in code order and enterprises with their province number and active months."""
     dim = products.select(products.product_code,
                           product=ibis.row_number().over(order_by=products.product_code).cast("int16"))
-    ent = register.select(register.enterprise_id, province=register.province.cast("int16"))
-    j = reports.join(ent, "enterprise_id").join(dim, "product_code")
+    ent = register.select(register.enterprise_id, register.active_from, register.active_to,
+                          province=register.province.cast("int16"))
+    return dim, ent
+
+
+def _active(j: ibis.Table) -> ibis.BooleanValue:
+    return ((j.active_from.isnull() | (j.period >= j.active_from))
+            & (j.active_to.isnull() | (j.period <= j.active_to)))
+
+
+def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
+    """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province, from
+    the current version of every reported line (status R) in its enterprise's active months. Keys: ``product`` =
+    position of the product code in code order, ``province`` = the province's number (code "01" -> 1),
+    ``period``: small integers group and travel faster than strings. An Ibis expression: runs on DuckDB or Spark
+    unchanged."""
+    dim, ent = _keys(register, products)
+    r = reports.filter(reports.status == Marker.RESPONSE.value)
+    j = r.join(ent, "enterprise_id").join(dim, "product_code")
+    j = j.filter(_active(j))
     return j.group_by([j.product, j.province, j.period]).aggregate(
-        produced=j.produced.sum(), sold=j.sold.sum(), closing_stock=j.closing_stock.sum())
+        **{q: j[q].sum() for q in QUANTITIES})
+
+
+def aggregate_nonresponse(nonresponse: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
+    """Per product x province x month, the imputed quantities of the expected lines without a report, how many
+    were imputed and how many could not be (``missing``). Same keys as :func:`aggregate_reports`."""
+    dim, ent = _keys(register, products)
+    j = nonresponse.join(ent, "enterprise_id").join(dim, "product_code")
+    done = j.marker.notnull()
+    return j.group_by([j.product, j.province, j.period]).aggregate(
+        **{f"i_{q}": j[q].sum() for q in QUANTITIES}, n_imputed=done.cast("int64").sum(),
+        n_missing=(~done).cast("int64").sum())
+
+
+NONRESPONSE_SCHEMA = {"enterprise_id": "string", "period": "string", "product_code": "string", "marker": "string",
+                      **{q: "float64" for q in QUANTITIES}}
 
 
 @functools.cache
-def aggregate_sql() -> str:
-    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (typed by their layouts)."""
-    reports, register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k)
-                                   for k in ("reports", "register", "products"))
-    return str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
+def aggregate_sql(nonresponse: str | None = None) -> str:
+    """The quantities of the compile as DuckDB SQL over the store's tables (typed by their layouts): the reported
+    sums (:func:`aggregate_reports`) and, with ``nonresponse`` (a table name), the imputed ones
+    (:func:`aggregate_nonresponse`) beside them."""
+    reports = ibis.table(LAYOUTS["reports"].ibis_schema(with_status=True), name="reports")
+    register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k) for k in ("register", "products"))
+    rep = str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
+    if nonresponse is None:
+        return rep
+    nr = ibis.table(NONRESPONSE_SCHEMA, name=nonresponse)
+    imp = str(ibis.to_sql(aggregate_nonresponse(nr, register, products), dialect="duckdb"))
+    keys = ("product", "province", "period")
+    return (f"WITH r AS ({rep}), n AS ({imp}) SELECT {', '.join(f'coalesce(r.{k}, n.{k}) AS {k}' for k in keys)}, "
+            + ", ".join(f"r.{q}" for q in QUANTITIES) + ", "
+            + ", ".join(f"n.i_{q}" for q in QUANTITIES) + ", n.n_imputed, n.n_missing "
+            + f"FROM r FULL OUTER JOIN n USING ({', '.join(keys)})")
 
 
 PROVINCE_NUMBERS = [f"{i:02d}" for i in range(100)]   # province number -> code
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
-    """Everything the pure engine needs, read from the store and the reference package. The quantities' keys
-    come back as categoricals built from the integer keys (no string hashing)."""
-    from iip import reference
-
-    products = con.execute("SELECT product_code, vsic FROM products ORDER BY product_code").df()
-    t = con.sql(aggregate_sql()).to_arrow_table()
+def _quantities(t: pa.Table, products: pd.DataFrame, impute: bool) -> pd.DataFrame:
+    """The engine's quantity frame from the aggregate: the quantities compiled (reported, plus imputed when
+    ``impute``), and the coverage columns (reported and imputed produced, imputed lines, missing)."""
     q = pd.DataFrame({
         "product_code": pd.Categorical.from_codes(t["product"].to_numpy(), categories=products["product_code"]),
         "province": pd.Categorical.from_codes(t["province"].to_numpy(), categories=PROVINCE_NUMBERS),
         "period": t["period"].dictionary_encode().to_pandas(),
-        **{c: t[c].to_numpy() for c in ("produced", "sold", "closing_stock")}})
+        **{c: t[c].to_numpy(zero_copy_only=False) for c in QUANTITIES}})
+    if "n_imputed" not in t.column_names:
+        return q
+    imputed = {c: t[f"i_{c}"].to_numpy(zero_copy_only=False) for c in QUANTITIES}
+    n_imp = np.nan_to_num(t["n_imputed"].to_numpy(zero_copy_only=False).astype(float))
+    produced = q["produced"].to_numpy()
+    q["reported"] = np.nan_to_num(produced)
+    q["imputed"] = np.nan_to_num(imputed["produced"])
+    q["n_imputed"] = n_imp
+    if impute:
+        for c in QUANTITIES:   # reported + imputed; NaN only where neither gives a value
+            r, i = q[c].to_numpy(), imputed[c]
+            q[c] = np.where(np.isnan(r), i, r + np.nan_to_num(i))
+        q["missing"] = np.nan_to_num(t["n_missing"].to_numpy(zero_copy_only=False).astype(float)) > 0
+    return q
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, *, nonresponse: str | None = None, impute: bool = True) -> dict:
+    """Everything the pure engine needs, read from the store and the reference package. The quantities' keys
+    come back as categoricals built from the integer keys (no string hashing). ``nonresponse``: the table (or
+    registered frame) of the expected lines without a report (:func:`iip.quality.drivers.impute.impute_all`)."""
+    from iip import reference
+
+    products = con.execute("SELECT product_code, vsic FROM products ORDER BY product_code").df()
+    t = con.sql(aggregate_sql(nonresponse)).to_arrow_table()
+    q = _quantities(t, products, impute)
     provinces = reference.provinces()
     return {
         "q": q,
@@ -66,19 +136,55 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
+def _check_months(con: duckdb.DuckDBPyConnection, period_from: str | None, period_to: str | None,
+                  reference_year: int | None) -> None:
+    """The options of a compile against the store: a range in order, within the months reported, a reference
+    year with a full year of data (each an OptionError naming the option and what it accepts)."""
+    if period_from and period_to and period_from > period_to:
+        raise OptionError(f"--from {period_from} is after --to {period_to}: give --from <= --to", option="--from")
+    first, last = con.execute("SELECT min(period), max(period) FROM reports WHERE status = 'R'").fetchone()
+    if first is None:
+        raise NotFoundError("nothing to compile: ingest register, products, weights and reports first")
+    for name, p in (("--from", period_from), ("--to", period_to)):
+        if p and not first <= p <= last:
+            raise OptionError(f"{name} {p} is outside the months reported ({first} to {last})", option=name)
+    if reference_year is not None:
+        full = [y for (y,) in con.execute(
+            "SELECT CAST(left(period, 4) AS INTEGER) y FROM reports WHERE status = 'R' GROUP BY 1 "
+            "HAVING count(DISTINCT period) = 12 ORDER BY 1").fetchall()]
+        if reference_year not in full:
+            have = f"{full[0]}-{full[-1]}" if full else "none"
+            raise OptionError(f"--reference-year {reference_year} is not a year with all 12 months reported "
+                              f"(years with 12 months: {have})", option="--reference-year")
+
+
 def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = None, period_to: str | None = None,
-                  reference_year: int | None = None) -> tuple[CompileResult, dict]:
-    """Compile from the store and replace the compiled months in ``indices`` (all months, or
-    period_from..period_to) in one transaction. Returns the result and timings."""
+                  reference_year: int | None = None, impute: bool = True, user: str | None = None
+                  ) -> tuple[CompileResult, dict]:
+    """Impute non-response (unless ``impute`` is False), compile from the store and replace the compiled months
+    (all months, or period_from..period_to) with their coverage in one transaction. Returns the result and
+    timings (imputation, read, compute, write) with the imputation's result under ``imputation``."""
+    from iip.quality.drivers.impute import impute_all
+
     t0 = time.perf_counter()
-    inputs = load_inputs(con)
+    _check_months(con, period_from, period_to, reference_year)
+    imputation, estimates = impute_all(con, write_back=impute, user=user)
+    t_imp = time.perf_counter()
+    if estimates is not None:
+        con.register("_iip_nonresponse", estimates)
+    try:
+        inputs = load_inputs(con, nonresponse="_iip_nonresponse" if estimates is not None else "nonresponse",
+                             impute=impute)
+    finally:
+        if estimates is not None:
+            con.unregister("_iip_nonresponse")
     if inputs["q"].empty:
-        raise IIPError("nothing to compile: ingest register, products, weights and reports first")
+        raise NotFoundError("nothing to compile: ingest register, products, weights and reports first")
     if inputs["weights"].empty:
-        raise IIPError("nothing to compile: no weights in the store (iip ingest weights FILE)")
+        raise NotFoundError("nothing to compile: no weights in the store (iip ingest weights FILE)")
     t1 = time.perf_counter()
     try:
-        result = compile_indices(inputs.pop("q"), reference_year=reference_year, **inputs)
+        result = compile_indices(inputs.pop("q"), reference_year=reference_year, impute=impute, **inputs)
     except ValueError as exc:
         raise IIPError(f"cannot compile: {exc}") from None
     t2 = time.perf_counter()
@@ -86,7 +192,8 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     t3 = time.perf_counter()
     months = np.array([(period_from or "") <= p <= (period_to or "9999") for p in result.periods], dtype=bool)
     n = sum(int(np.isfinite(b.x).sum(axis=0)[months].sum()) for b in result.blocks)   # index rows now served
-    return result, {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "rows": n, "cells": rows}
+    return result, {"impute": t_imp - t0, "read": t1 - t_imp, "compute": t2 - t1, "write": t3 - t2, "rows": n,
+                    "cells": rows, "imputation": imputation}
 
 
 def _stored_series(con, series: pd.DataFrame) -> tuple[np.ndarray, pa.Table]:
@@ -179,19 +286,28 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
             pid = cells["pid"].to_numpy()
             cells = cells.filter(pa.array((pid >= lo) & (pid <= hi)))
         weights = result.weight_table(sid_of)
+        coverage = result.coverage_table(sid_of, pid_of)
+        if not full:
+            cpid = coverage["pid"].to_numpy()
+            coverage = coverage.filter(pa.array((cpid >= lo) & (cpid <= hi)))
         con.register("_cells", cells)
         con.register("_weights", weights)
+        con.register("_coverage", coverage)
         select = f'SELECT sid, pid, "index", base_year, {run_id}::BIGINT AS run_id FROM _cells'
+        cov = f"SELECT sid, pid, reported, imputed, {run_id}::BIGINT AS run_id FROM _coverage"
         if full:
             con.execute("DELETE FROM index_weights")
             con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
+            con.execute("DELETE FROM index_coverage")
         else:
             con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo, hi])
             con.execute(f"INSERT INTO index_cells BY NAME {select}")
             con.execute("DELETE FROM index_weights WHERE run_id NOT IN (SELECT DISTINCT run_id FROM index_cells)")
+            con.execute("DELETE FROM index_coverage WHERE pid BETWEEN ? AND ?", [lo, hi])
+        con.execute(f"INSERT INTO index_coverage BY NAME {cov}")
         con.execute(f"INSERT INTO index_weights BY NAME SELECT sid, base_year, {run_id} AS run_id, e_parent, "
                     "e_total FROM _weights")
-        for name in ("_cells", "_weights"):
+        for name in ("_cells", "_weights", "_coverage"):
             con.unregister(name)
         rows = cells.num_rows
         con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows) "

@@ -33,6 +33,7 @@ class Block:
     trow: np.ndarray            # row of TOTAL in the same area (-1: none)
     e_parent: dict[int, np.ndarray]
     e_total: dict[int, np.ndarray]
+    coverage: dict[str, np.ndarray] | None = None   # "reported", "imputed" [row, month] (production only)
 
     @cached_property
     def same_as(self) -> np.ndarray:
@@ -88,6 +89,28 @@ class CompileResult:
         if not parts:
             return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
                              "index": pa.array([], pa.float64()), "base_year": pa.array([], pa.int16())})
+        t = pa.concat_tables(parts)
+        return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
+
+    def coverage_table(self, sid_of: np.ndarray | None = None, pid_of: np.ndarray | None = None) -> pa.Table:
+        """Coverage of every defined production cell: sid, pid, reported, imputed (shares of base-year weight,
+        :func:`coverage_shares`); the same (area, node) of the other indicators reads these."""
+        parts = []
+        n_t = len(self.periods)
+        pid_of = (np.arange(n_t) if pid_of is None else pid_of).astype(np.int32)
+        for off, b in zip(self.offsets(), self.blocks):
+            if b.coverage is None:
+                continue
+            defined = np.isfinite(b.x)
+            sid = np.arange(len(b.x)) + off
+            sid = (sid if sid_of is None else sid_of[sid]).astype(np.int32)
+            parts.append(pa.table({"sid": np.repeat(sid, defined.sum(axis=1)),
+                                   "pid": np.broadcast_to(pid_of, b.x.shape)[defined],
+                                   "reported": np.round(b.coverage["reported"][defined], 6),
+                                   "imputed": np.round(b.coverage["imputed"][defined], 6)}))
+        if not parts:
+            return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
+                             "reported": pa.array([], pa.float64()), "imputed": pa.array([], pa.float64())})
         t = pa.concat_tables(parts)
         return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
 
@@ -185,6 +208,36 @@ def fixed_base(key: np.ndarray, qc: np.ndarray, s: Structure, b: int, notes: lis
     return laspeyres(classes, wc, s.class_node, n_areas)
 
 
+def coverage_shares(qc: dict[str, np.ndarray], *, impute: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per (product, area) row and month, the shares of the quantity compiled that were reported and imputed:
+    reported = q_R / (q_R + q_I), imputed = q_I / (q_R + q_I) with q_R the reported and q_I the imputed quantity
+    (``reported``, ``imputed`` columns of ``qc``). A missing month (NaN) counts as neither (0, 0); a month with
+    nothing produced counts as reported unless imputed lines made it (``n_imputed``). Without ``impute`` the
+    imputed values are estimates of the non-respondents that the index did not use: reported = q_R / (q_R + q_I),
+    imputed = 0."""
+    r, i = qc["reported"], qc["imputed"]
+    total = r + i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rep = np.where(total > 0, r / total, np.where(qc["n_imputed"] > 0, 0.0, 1.0))
+    imp = 1.0 - rep if impute else np.zeros_like(rep)
+    gone = np.isnan(qc["produced"]) if impute else np.zeros(rep.shape, dtype=bool)
+    return np.where(gone | np.isnan(rep), 0.0, rep), np.where(gone | np.isnan(imp), 0.0, imp)
+
+
+def coverage_base(key: np.ndarray, q0_cols: np.ndarray, shares: tuple[np.ndarray, np.ndarray], qc: np.ndarray,
+                  s: "Structure", b: int) -> tuple[Level, Level]:
+    """Coverage of every node x area in base year ``b``: the products' shares (:func:`coverage_shares`) averaged
+    with the same base-year weights, products and classes as the index (Laspeyres of the shares)."""
+    q0 = base_quantities(qc, q0_cols)
+    n_areas = len(s.areas.codes)
+    scale = np.where(np.isfinite(product_relatives(q0)), 1.0, np.nan)
+    out = []
+    for share in shares:
+        classes = laspeyres(Level(key, share, np.zeros(0), scale=scale), s.product_w[b], s.product_class, n_areas)
+        out.append(laspeyres(classes, s.industry_w[b], s.class_node, n_areas))
+    return out[0], out[1]
+
+
 def align(levels: dict[int, Level]) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Put every base year's rows on the union of their keys (NaN index / zero weight where absent)."""
     keys = np.unique(np.concatenate([lv.key for lv in levels.values()]))
@@ -230,6 +283,24 @@ def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarr
     return out
 
 
+def segment_coverage(key: np.ndarray, qr: dict[str, np.ndarray], s: Structure, rows_key: np.ndarray,
+                     segment: np.ndarray, impute: bool) -> dict[str, np.ndarray]:
+    """Coverage [row, month] of the rows ``rows_key`` of a block: each month from the base year in force."""
+    shares = coverage_shares(qr, impute=impute)
+    cov = {b: coverage_base(key, s.base_cols[b], shares, qr["produced"], s, b) for b in s.base_cols}
+    out = {}
+    for k, name in enumerate(("reported", "imputed")):
+        x = np.zeros((len(rows_key), len(s.periods)))
+        for b, levels in cov.items():
+            lv = levels[k]
+            at = np.searchsorted(lv.key, rows_key)
+            hit = (at < len(lv.key)) & (lv.key[np.minimum(at, len(lv.key) - 1)] == rows_key)
+            cols = segment == b
+            x[np.ix_(hit, cols)] = lv.index[at[hit]][:, cols]
+        out[name] = np.clip(np.nan_to_num(x), 0.0, 1.0)
+    return out
+
+
 def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: str, reference_year: int,
                       notes: list[str]) -> Block:
     """One indicator's linked, re-referenced levels for its defined series, with their effective weights."""
@@ -249,7 +320,8 @@ def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: 
 def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.DataFrame, tree: pd.DataFrame,
                     region_of: dict[str, str], merged_of: dict[str, str] | None = None,
                     reference_year: int | None = None,
-                    indicators: tuple[str, ...] = ("production", "consumption", "inventory")) -> CompileResult:
+                    indicators: tuple[str, ...] = ("production", "consumption", "inventory"),
+                    impute: bool = True) -> CompileResult:
     """Every indicator x area x node x month, linked across base years and referenced to ``reference_year``
     (default: the latest base year).
 
@@ -258,6 +330,11 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     ``tree``: VSIC tree (code, level, parent). ``region_of``: province -> region code. ``merged_of``
     (optional): province -> province it joined on 1 July 2025; adds the 34 merged provinces as areas ``N<code>``,
     sums of their former provinces (exact, like regions), when the data reach July 2025.
+
+    Coverage (optional columns of ``q``): ``reported`` and ``imputed`` (the produced quantity reported and
+    imputed), ``n_imputed`` (imputed lines) and ``missing`` (true where a product x province x month is
+    missing: NaN). With them the production block carries each cell's coverage (:func:`coverage_shares`);
+    ``impute`` says whether the quantities include the imputed values.
     """
     notes: list[str] = []
     if len(q) == 0:
@@ -281,13 +358,22 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
             notes.append(f"{indicator}: no {QUANTITY[indicator]} reported, not compiled")
         else:
             todo.append(indicator)
-    qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo], products=s.products, areas=s.areas, periods=s.periods)
-    blocks = [compile_indicator(qr.key, qr.values.pop(QUANTITY[i]), s, i, reference_year or usable[-1], notes)
-              for i in todo]
+    cov_cols = [c for c in ("reported", "imputed", "n_imputed") if c in q] if "production" in todo else []
+    qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo] + cov_cols, products=s.products, areas=s.areas,
+                       periods=s.periods, missing="missing" if "missing" in q else None)
     segs = segment_columns(s.periods, list(s.base_cols))
     segment = np.zeros(len(s.periods), dtype=np.int16)
     for b, cols in segs.items():
         segment[cols] = b
+    shares = {c: qr.values.pop(c) for c in cov_cols}
+    blocks = []
+    for i in todo:
+        qc = qr.values.pop(QUANTITY[i])
+        block = compile_indicator(qr.key, qc, s, i, reference_year or usable[-1], notes)
+        if i == "production" and len(cov_cols) == 3:
+            block.coverage = segment_coverage(qr.key, {**shares, "produced": qc}, s, block.rows.flat, segment,
+                                              impute)
+        blocks.append(block)
     return _assemble(blocks, s, segment, list(dict.fromkeys(notes)))
 
 

@@ -4,20 +4,17 @@ province and ownership, in GSO's 100-based form.
 
 For a cell (a set of enterprises E) and comparison month s:  index = 100 * sum_{e in M} L_{e,t} / sum_{e in M}
 L_{e,s}, M = enterprises of E with a figure in both months (matched pairs, so entries and exits of the panel do
-not move the index). Method page: docs/methods/labour.md.
+not move the index). Pure: the store driver is :func:`iip.quality.drivers.labour.labour_store`. Method page:
+docs/methods/labour.md.
 """
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from iip.reference import section_of
 
-from iip.collection.service import write_transaction
-
 DIMENSIONS = ("total", "section", "division", "ownership", "province")
 COLUMNS = ["period", "dimension", "code", "employees", "enterprises_mom", "mom", "enterprises_yoy", "yoy"]
-
 
 
 def _ratio(cur: pd.DataFrame, base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -53,19 +50,3 @@ def labour_index(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.D
     order = {d: i for i, d in enumerate(DIMENSIONS)}
     return out[COLUMNS].sort_values(["dimension", "code"], key=lambda s: s.map(order) if s.name == "dimension"
                                     else s).reset_index(drop=True)
-
-
-def labour_store(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
-    """Compute the month's index from table ``employment`` and store it in ``labour_index`` (the month's rows
-    are replaced by the new computation in one transaction)."""
-    p = pd.Period(period, "M")
-    emp = con.execute("SELECT enterprise_id, period, employees FROM employment WHERE status = 'R' AND period IN "
-                      "(?, ?, ?)", [str(p), str(p - 1), str(p - 12)]).df()
-    reg = con.execute("SELECT enterprise_id, province, vsic, ownership FROM register").df()
-    out = labour_index(emp, reg, period)
-    with write_transaction(con):
-        con.execute("DELETE FROM labour_index WHERE period = ?", [period])
-        con.register("_lab", out)
-        con.execute(f"INSERT INTO labour_index ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _lab")
-        con.unregister("_lab")
-    return out

@@ -181,7 +181,7 @@ COVERAGE_DDL = f"""
 CREATE TABLE IF NOT EXISTS index_coverage (   -- coverage of each compiled (area, node) x month: shares of the
     sid INTEGER NOT NULL,                     -- base-year weight that reported / was imputed (sid: the production
     pid INTEGER NOT NULL,                     -- series of the area and node; the same for every indicator)
-    reported REAL NOT NULL, imputed REAL NOT NULL, run_id BIGINT NOT NULL);
+    reported DOUBLE NOT NULL, imputed DOUBLE NOT NULL, run_id BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS nonresponse (      -- the expected report lines without a report, as the compile's last
     enterprise_id VARCHAR NOT NULL,           -- imputation found them (rewritten by each imputation run)
     period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
