@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from iip.cli import app, db
-from iip.errors import IIPError
+from iip.errors import IIPError, OptionError
 
 console = Console()
 
@@ -62,15 +62,28 @@ def _sa_all(workers: int | None, transform: str) -> None:
     from iip.seasonal.batch import adjust_many, iter_summary, load_series, save_outcomes
     from iip.store import connect
 
-    con = connect(db())
+    con = connect(db(), create=False)
     items = load_series(con)
     if not items:
         raise IIPError(f"no stored series to adjust in {db()} (tables indices / published_levels are empty)")
+    done: list = []
+
+    def finished(o) -> None:
+        done.append(o)
+        bar.update(task, advance=1, description="/".join(o.key))
+
     with Progress(TextColumn("[bold]adjusting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console) as bar:
         task = bar.add_task("", total=len(items))
-        outcomes = adjust_many(items, options={"transform": transform}, workers=workers,
-                               on_done=lambda o: bar.update(task, advance=1, description="/".join(o.key)))
+        try:
+            outcomes = adjust_many(items, options={"transform": transform}, workers=workers, on_done=finished)
+        except KeyboardInterrupt:
+            bar.stop()
+            kept = (f"the {len(done)} of {len(items)} series adjusted before it were kept (batch "
+                    f"{save_outcomes(con, list(done))}); run `iip sa --all` again to adjust them all"
+                    if done else "no series had been adjusted yet: nothing was written")
+            typer.secho(f"Interrupted (Ctrl-C): {kept}.", fg="yellow", err=True)
+            raise typer.Exit(130) from None
     batch = save_outcomes(con, outcomes)
     table = Table(title=f"seasonal adjustment, batch {batch}")
     for c in ("series", "status", "model", "Tet window", "t (after)", "message"):
@@ -91,7 +104,9 @@ def sa(input: Path = typer.Option(None, "--input", help="CSV with columns period
        transform: str = typer.Option("auto", help="auto (AICc chooses log or none), log or none")) -> None:
     """Seasonally adjust with X-13ARIMA-SEATS, removing the Tet (Lunar New Year) effect."""
     if transform not in ("auto", "log", "none"):
-        raise IIPError(f"--transform must be auto, log or none, not {transform}")
+        raise OptionError.choice("--transform", transform, ("auto", "log", "none"))
+    if workers is not None and workers < 1:
+        raise OptionError(f"--workers must be a number of processes >= 1, not {workers}", option="--workers")
     if all_ == (input is not None):
         raise IIPError("give either --input FILE (with --out) or --all")
     if all_:
@@ -106,14 +121,14 @@ def _target_series(input: Path | None, area: str, node: str, indicator: str) -> 
     if input is not None:
         from iip.seasonal.io import read_series_csv
         return read_series_csv(input)
+    from iip.measures import levels
     from iip.store import connect
 
-    con = connect(db(), read_only=db().exists())
-    df = con.execute('SELECT period, "index" AS value FROM index_levels WHERE indicator = ? AND area = ? AND node = ? '
-                     "ORDER BY period", [indicator, area, node]).df()
+    with connect(db(), create=False) as con:
+        df = levels(con, indicator=indicator, area=area, node=node)
     if df.empty:
         raise IIPError(f"no compiled series {indicator}/{area}/{node} in {db()}")
-    return df
+    return df.rename(columns={"index": "value"})[["period", "value"]]
 
 
 @app.command("target")
@@ -125,11 +140,22 @@ def target(area: str = typer.Option("VN", "--area", help="Area code (VN, region 
            as_of: str = typer.Option(None, "--as-of", help="Use data up to this month (YYYY-MM) only"),
            sims: int = typer.Option(20000, "--sims", help="Simulated forecast paths")) -> None:
     """Growth needed in the rest of the year to reach an annual target, and the chance of reaching it."""
+    from iip import summary
+    from iip.reference.periods import FIRST_YEAR, LAST_YEAR, month
     from iip.seasonal import adjust, target_path
 
+    summary.check_view(area=area, node=node, indicator=indicator, levels=("total", "section", "division", "group",
+                                                                          "class"))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise OptionError(f"--year must be a year between {FIRST_YEAR} and {LAST_YEAR}, not {year}", option="--year")
+    if sims < 100:
+        raise OptionError(f"--sims must be at least 100 simulated paths, not {sims}", option="--sims")
+    as_of = month(as_of, option="--as-of") if as_of else None
     df = _target_series(input, area, node, indicator)
     if as_of:
         df = df[df["period"].astype(str) <= as_of]
+        if df.empty:
+            raise OptionError(f"--as-of {as_of} is before the first month of the series", option="--as-of")
     last = pd.Period(str(df["period"].max()), "M")
     lead = max((pd.Period(f"{year}-12", "M") - last).n, 1)
     if lead > 36:
@@ -138,8 +164,9 @@ def target(area: str = typer.Option("VN", "--area", help="Area code (VN, region 
         res = adjust(df, name=f"{indicator}/{area}/{node}", maxlead=max(lead, 12))
     log = res.report["model"]["transform"] == "log"
     t = target_path(res.series, res.forecast, year=year, target_pct=target_pct, log=log, n_sims=sims)
-    console.print(f"{indicator}/{area}/{node} {year}: target +{target_pct}% ; data to {t['last_observed']} "
-                  f"({t['months_observed']} months, year to date {_f(t['ytd_growth_pct'])}%)")
+    seen = (f"data to {t['last_observed']} ({t['months_observed']} months of {year}, year to date "
+            f"{_f(t['ytd_growth_pct'])}%)" if t["last_observed"] else f"no month of {year} observed yet (data to {last})")
+    console.print(f"{indicator}/{area}/{node} {year}: target {target_pct:+}%; {seen}", highlight=False)
     if t["required_avg_yoy_pct"] is not None:
         console.print(f"  needed in the remaining months: average yoy {_f(t['required_avg_yoy_pct'])}%")
         console.print(f"  forecast annual growth {_f(t['forecast_growth_pct'])}% "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from iip.cli import app, db
-from iip.errors import IIPError
 
 
 @app.command("serve")
@@ -24,16 +23,10 @@ def serve(
 
     from iip.web.app import create_app
 
-    path = db()
-    if read_only and not path.exists():
-        raise IIPError(
-            f"store {path} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)"
-        )
-    import duckdb
+    from iip.store import connect
 
-    try:
-        application = create_app(path, read_only=read_only)
-    except duckdb.IOException as exc:  # another process holds the store (DuckDB allows one writer process)
-        raise IIPError(f"cannot open {path}: {exc}") from None
+    path = db()
+    connect(path, read_only=True).close()  # a missing, locked or newer store: a StoreError naming it, not a new store
+    application = create_app(path, read_only=read_only)
     typer.echo(f"iip serving {path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level=log_level)

@@ -118,6 +118,13 @@ def province_areas(period: str) -> list[str]:
     return sorted(MERGED_PREFIX + c for c in _provinces_2025()["code"])
 
 
+def area_codes() -> list[str]:
+    """Every area a compile produces: VN, the six regions, the 63 provinces (GSO 2-digit codes) and the 34
+    provinces merged on 1 July 2025 (``N`` + code)."""
+    return ["VN", *_regions()["region_code"], *sorted(_provinces()["code"]),
+            *sorted(MERGED_PREFIX + c for c in _provinces_2025()["code"])]
+
+
 def province_names(lang: str = "vi") -> dict[str, str]:
     """Area code -> name of every province area, old (``01``) and merged (``N01``), in ``lang`` (vi|en)."""
     col = "name_vi" if lang == "vi" else "name_en"

@@ -39,6 +39,10 @@ class ReleaseData:
     provinces: pd.DataFrame
     history: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: (reported, imputed) shares of the national base-year weight; ``provisional``: released before enough
+    #: reports arrived (iip.summary.month_status), said in the text.
+    coverage: tuple[float | None, float | None] = (None, None)
+    provisional: bool = False
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {k: getattr(self, k) for k in ("national", "quarter", "products", "consumption", "inventory",

@@ -13,13 +13,25 @@ from iip.reference.periods import month_add
 from iip.store import next_id
 
 
+def check_parameters(*, variable: str = "produced", U: float = 0.5, A: float = 0.05, C: float = 7.0) -> None:
+    """The HB parameters in their ranges (U in 0..1, A >= 0, C > 0) and a known variable: an OptionError naming
+    the option otherwise."""
+    if variable not in VARIABLES:
+        raise OptionError.choice("--variable", variable, VARIABLES)
+    if not 0 <= U <= 1:
+        raise OptionError(f"--u (the size exponent U) must be between 0 and 1, not {U}", option="--u")
+    if not A >= 0:
+        raise OptionError(f"--a (the minimum spread A) must be >= 0, not {A}", option="--a")
+    if not C > 0:
+        raise OptionError(f"--c (the width C) must be > 0, not {C}", option="--c")
+
+
 def detect_store(con: duckdb.DuckDBPyConnection, period: str, *, variable: str = "produced", U: float = 0.5,
                  A: float = 0.05, C: float = 7.0, user: str | None = None) -> pd.DataFrame:
     """Flag reported lines of ``period`` against the previous month within strata class x product (national: a
     product's reporters form one stratum) and append new flags; a line version already flagged is not flagged
     again."""
-    if variable not in VARIABLES:
-        raise OptionError(f"--variable must be one of {', '.join(VARIABLES)}, not {variable!r}", option="--variable")
+    check_parameters(variable=variable, U=U, A=A, C=C)
     prev = month_add(period, -1)
     df = con.execute(f"""SELECT c.enterprise_id, c.product_code, c.{variable} AS current, q.{variable} AS previous,
             c.load_id AS report_load_id, p.vsic || '|' || c.product_code AS stratum

@@ -31,8 +31,7 @@ def valid_areas() -> frozenset[str]:
     (``N`` + code, compiled once data reach July 2025)."""
     from iip import reference
 
-    merged = ["N" + c for c in reference.provinces_2025()["code"]]
-    return frozenset(["VN", *reference.regions()["region_code"], *reference.provinces()["code"], *merged])
+    return frozenset(reference.area_codes())
 
 
 def is_province(area: str) -> bool:
@@ -52,7 +51,7 @@ def split_list(values: list[str] | None) -> list[str]:
 
 def check_choice(name: str, value: str, allowed) -> str:
     if value not in allowed:
-        raise OptionError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        raise OptionError.choice(name, value, allowed)
     return value
 
 
