@@ -21,7 +21,7 @@ from iip import measures
 from iip.web.services import disclosure
 from iip.web.services.common import relation_exists
 
-RAW_VALUES = list(measures.MEASURES)
+RAW_VALUES = [*measures.MEASURES, *measures.COVERAGE]
 ADJUSTED = ("sa", "trend")   # the adjusted level series served
 
 
@@ -145,7 +145,8 @@ class WebCache:
         for (indicator,) in con.execute("SELECT DISTINCT indicator FROM index_series ORDER BY 1").fetchall():
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?)",
+                "contrib_ytd, contrib_total_yoy, coverage_reported, coverage_imputed "
+                "FROM indices_where(indicator_is := ?)",
                 [indicator],
             ).df()
             for area, g in self.protect(con, df).groupby("area", sort=True):
@@ -165,7 +166,8 @@ class WebCache:
         def load():
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?, area_is := ?)",
+                "contrib_ytd, contrib_total_yoy, coverage_reported, coverage_imputed "
+                "FROM indices_where(indicator_is := ?, area_is := ?)",
                 [indicator, area],
             ).df()
             return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}

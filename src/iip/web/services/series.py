@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import NotFoundError, OptionError
+from iip.measures import COVERAGE
 from iip.web.services.cache import Series, WebCache
 from iip.web.services.common import (
     INDICATORS,
@@ -75,6 +76,7 @@ class Piece:
     periods: np.ndarray
     values: np.ndarray
     status: np.ndarray
+    coverage: dict[str, np.ndarray] | None = None   # kind raw: coverage_reported / coverage_imputed
 
 
 def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
@@ -108,6 +110,7 @@ def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> l
                             s.periods[w],
                             np.where(np.isfinite(v), v, np.nan),
                             s.status[w],
+                            {c: s.values[c][w] for c in COVERAGE} if kind == "raw" else None,
                         )
                     )
     if not out:
@@ -148,5 +151,7 @@ def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> 
             d["area_name"] = names.get("areas", {}).get(p.area)
             d["node_name"] = names.get("nodes", {}).get(p.node)
         d.update(periods=p.periods.tolist(), values=vals, obs_status=[s or None for s in p.status.tolist()])
+        if p.coverage is not None:
+            d.update({c: [None if math.isnan(v) else round(v, 4) for v in x.tolist()] for c, x in p.coverage.items()})
         out.append(d)
     return out
