@@ -26,7 +26,7 @@ from typing import Callable, Literal
 
 import ibis.expr.types as ir
 
-from iip.errors import Problem, Severity
+from iip.errors import OptionError, Problem, Severity
 from iip.reference.periods import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN, current_month
 
 OWNERSHIP = ("state", "nonstate", "fdi")
@@ -258,6 +258,11 @@ def _finite(col: ir.Value) -> ir.BooleanValue:
     return ~(x.isnan() | x.isinf())
 
 
+def _fraction(col: ir.Value) -> ir.BooleanValue:
+    """True where the number has a fractional part (no cast to an integer: NaN and infinity stay harmless)."""
+    return (_num(col) % 1) != 0
+
+
 def _not_in(col: ir.Value, codes) -> ir.BooleanValue:
     """True where a non-blank value is not among ``codes`` (a list, or an Ibis column for a semi-join)."""
     return ~_blank(col) & ~col.cast("string").strip().isin(codes)
@@ -291,13 +296,12 @@ def _number_rules(c: Column) -> list[Rule]:
         return rules + [
             Rule(n, "year", f"{n} must be a year between {FIRST_YEAR} and {LAST_YEAR}",
                  lambda t: _finite(t[n]) & (_num(t[n]) >= 0) & ~_num(t[n]).between(FIRST_YEAR, LAST_YEAR)),
-            Rule(n, "integer", f"{n} must be a whole number", lambda t: _finite(t[n])
-                 & (_num(t[n]) != _num(t[n]).floor()))]
+            Rule(n, "integer", f"{n} must be a whole number", lambda t: _finite(t[n]) & _fraction(t[n]))]
     rules.append(Rule(n, "ceiling", f"{n} is implausibly large (at least {c.ceiling:.0e}): check the unit",
                       lambda t: _finite(t[n]) & (_num(t[n]) >= c.ceiling)))
     if c.whole:
         rules.append(Rule(n, "integer", f"{n} must be a whole number",
-                          lambda t: _finite(t[n]) & (_num(t[n]) != _num(t[n]).floor())))
+                          lambda t: _finite(t[n]) & _fraction(t[n])))
     return rules
 
 
@@ -348,7 +352,7 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
         return [enterprise, product]
     if kind == "employment":
         return [enterprise]
-    raise ValueError(kind)
+    raise OptionError.choice("kind", kind, (*LAYOUTS, "submission"))
 
 
 def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = LIMIT) -> tuple[list[Problem], int]:

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from iip.compile.engine import CompileResult, compile_indices
-from iip.errors import IIPError, NotFoundError, OptionError
+from iip.errors import NotFoundError, OptionError
 from iip.quality.imputation import Marker
 from iip.store import transaction
 from iip.validation import LAYOUTS, QUANTITIES
@@ -183,10 +183,7 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     if inputs["weights"].empty:
         raise NotFoundError("nothing to compile: no weights in the store (iip ingest weights FILE)")
     t1 = time.perf_counter()
-    try:
-        result = compile_indices(inputs.pop("q"), reference_year=reference_year, impute=impute, **inputs)
-    except ValueError as exc:
-        raise IIPError(f"cannot compile: {exc}") from None
+    result = compile_indices(inputs.pop("q"), reference_year=reference_year, impute=impute, **inputs)
     t2 = time.perf_counter()
     rows = write_indices(con, result, period_from=period_from, period_to=period_to, reference_year=reference_year)
     t3 = time.perf_counter()

@@ -15,6 +15,7 @@ import pyarrow as pa
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership,
                                    product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
+from iip.errors import MethodError
 from iip.reference import MERGER_PERIOD
 from iip.reference.periods import month_range
 
@@ -348,7 +349,8 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     for b in sorted(set(base_years) - set(usable)):
         notes.append(f"base year {b} has weights but its 12 months are not all in the reports: not used")
     if not usable:
-        raise ValueError("no base year with weights is fully covered by the reports")
+        raise MethodError("cannot compile: no base year with weights is fully covered by the reports (a base year "
+                          "needs its 12 months reported; ingest them, or weights of a covered year)")
     if periods[-1] < MERGER_PERIOD:
         merged_of = None  # the 34 merged provinces exist from July 2025: only compiled when the data reach it
     s = structure(periods, products, weights, tree, region_of, usable, merged_of)

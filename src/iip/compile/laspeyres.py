@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from iip.errors import MethodError
 from iip.reference.geography import MERGED_PREFIX
 from iip.validation import INDICATOR_QUANTITY
 
@@ -154,7 +155,7 @@ def base_quantities(qc: np.ndarray, base_cols: np.ndarray) -> np.ndarray:
     """q0 = mean of the 12 monthly quantities of the base year (last axis: months); a missing month (NaN) is
     left out of the mean (NaN when all 12 are missing)."""
     if int(base_cols.sum()) != 12:
-        raise ValueError(f"the base year is not fully covered by the data ({int(base_cols.sum())} months)")
+        raise MethodError(f"the base year is not fully covered by the data ({int(base_cols.sum())} of 12 months)")
     base = qc[..., base_cols]
     q0 = base.sum(axis=-1) / 12.0
     gaps = np.isnan(q0)

@@ -23,6 +23,8 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from iip.errors import ValidationError
+
 
 class Marker(str, Enum):
     """Where a value comes from (the ONS Statistical Methods Library's markers), stored as its code."""
@@ -204,7 +206,8 @@ def ratio_of_means(df: pd.DataFrame, *, id: str = "id", period: str = "period", 
     n_t = int(allr["t"].max()) - t0 + 1
     cells = id_codes[len(allr) - len(cur):] * n_t + (cur["t"].to_numpy() - t0)
     if np.bincount(cells, minlength=len(ids) * n_t).max(initial=0) > 1:
-        raise ValueError("more than one record per contributor and period")
+        raise ValidationError.one("more than one record per contributor and period", rule="duplicate_key",
+                                  field=id)
     g = _Grid(id_codes, allr["t"].to_numpy(), len(ids), t0, n_t)
     gcodes, gcats = pd.factorize(allr["group"].to_numpy())
     g.put(g.row, g.col, val=allr["x"].to_numpy(), aux=allr["a"].to_numpy(), mark=allr["mark"].to_numpy(),
