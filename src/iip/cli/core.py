@@ -181,8 +181,8 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
     if df.empty:
         raise NotFoundError(f"no {indicator} indices for node {node} in area {area}, {period}")
     df = df.assign(reported=100 * df["coverage_reported"], imputed=100 * df["coverage_imputed"])
-    print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]}) "
-                        f"-- {coverage_note(con, period)}",
+    console.print(f"{period} {coverage_note(con, period)} (national)", highlight=False)
+    print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})",
                     {"index": "index", "mom": "mom", "yoy": "yoy", "ytd": "ytd", "contrib pp": "contrib_total_yoy",
                      "rep %": "reported", "imp %": "imputed"}, lang=lang)
     print_diffusion(summary.division_diffusion(df),

@@ -50,7 +50,8 @@ def as_response(exc: BaseException) -> JSONResponse:
         return fail(422, "the submission has warnings: resubmit with a comment to confirm it", exc.problems,
                     needs_confirmation=True)
     if isinstance(exc, ValidationError):
-        return fail(422, "the submission was rejected", exc.problems)
+        noun = "problem" if exc.total == 1 else "problems"
+        return fail(422, f"the submission was rejected: {exc.total:,} {noun}", exc.problems, total=exc.total)
     if isinstance(exc, IIPError):
         return fail(exc.http_status, str(exc))
     log.exception("collection API error")
