@@ -17,6 +17,15 @@ from typer.core import TyperGroup
 
 from iip.errors import IIPError
 
+def _passes_through(exc: BaseException) -> bool:
+    """Exits and usage errors of the command-line library (click, or typer's own copy of it): they print their
+    own message and exit code."""
+    if isinstance(exc, (typer.Exit, typer.Abort, click.exceptions.ClickException, click.exceptions.Exit,
+                        click.exceptions.Abort)):
+        return True
+    return hasattr(exc, "exit_code") and hasattr(exc, "show")
+
+
 INTERRUPTED = ("Interrupted (Ctrl-C). Every write of iip is all or nothing: the store keeps what was committed "
                "before the interruption and nothing of the step that was running.")
 
@@ -32,8 +41,6 @@ class _Group(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
         except IIPError as exc:
             raise _fail(str(exc)) from None
         except KeyboardInterrupt:
@@ -43,7 +50,7 @@ class _Group(TyperGroup):
             what = f" {exc.filename}" if exc.filename else ""
             raise _fail(f"cannot use{what}: {exc.strerror or exc}") from None
         except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
-            if os.environ.get("IIP_DEBUG"):
+            if os.environ.get("IIP_DEBUG") or _passes_through(exc):
                 raise
             raise _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
                         "(set IIP_DEBUG=1 for the details and report it)") from None
