@@ -144,9 +144,18 @@ def test_export_needs_a_store_a_compile_and_a_known_extension(tmp_path):
 
 def test_demo_runs_the_main_job(tmp_path):
     out = invoke("--db", tmp_path / "demo.duckdb", "demo", "--out", tmp_path / "demo")
+    text = " ".join(out.split())
     assert "TOTAL" in out and "Provinces: IIP rose" in out and "Biggest contributors" in out
     assert {p.name for p in (tmp_path / "demo").iterdir()} >= {"register.csv", "products.csv", "weights.csv",
-                                                              "reports.parquet"}
-    # running it again changes no data: every record is unchanged
+                                                              "reports.parquet", "employment.parquet"}
+    # synth -> ingest -> impute -> compile: the headline is the latest month that is not provisional
+    con = connect(tmp_path / "demo.duckdb")
+    from iip import summary
+    st = summary.month_status(con)
+    last, final = st["period"].iloc[-1], summary.latest_period(con)
+    con.close()
+    assert st["provisional"].iloc[-1] and final == st["period"].iloc[-2]
+    assert f"IIP production, VN, {final}" in text and f"{last} is provisional" in text and "imputed" in text
+    # running it again changes no data: every record is unchanged, nothing to impute again
     again = invoke("--db", tmp_path / "demo.duckdb", "demo", "--out", tmp_path / "demo")
-    assert "0 new or changed" in again
+    assert "0 new or changed" in again and "nothing new since the last run" in " ".join(again.split())

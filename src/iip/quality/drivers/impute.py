@@ -3,10 +3,11 @@ within strata province x class x product, falling back on the product nationally
 pairs; no donors at all leaves the value missing. Method page: docs/methods/imputation.md.
 
 Which report lines are expected (:func:`spans_sql`): a line (enterprise x product) is expected in every month
-from its first report to the end of the data, while its enterprise is active (register ``active_from`` ..
-``active_to``: after its closing month a unit counts 0, it is not a non-respondent); a line whose last report is
-more than ``lookback`` months before the end of the data has stopped and is expected up to its last report
-only. Auxiliary variable (construction): employees on the 1st of the month (nearest known month).
+from its start to its end while its enterprise is active (register ``active_from`` .. ``active_to``: after its
+closing month a unit counts 0, it is not a non-respondent). Its start is the enterprise's opening month (or the
+first month of the data) when its first report comes within ``lookback`` months of it, else its first report (a
+product begun later); its end is the last month of the data when its last report is within ``lookback`` months
+of it, else its last report (a line that has stopped). Auxiliary variable (construction): employees on the 1st of the month (nearest known month).
 
 Two drivers: :func:`impute_store` imputes a window of months (``iip impute``); :func:`impute_all` imputes every
 month for ``iip compile`` and keeps the result in table ``nonresponse`` (one row per expected line without a
@@ -68,16 +69,18 @@ def spans_sql(lookback: int) -> str:
         WHERE r.status = '{_R}' AND (g.active_from IS NULL OR r.period >= g.active_from)
           AND (g.active_to IS NULL OR r.period <= g.active_to)),
     lines AS (SELECT enterprise_id, product_code, min(pid) AS first_r, max(pid) AS last_r FROM act GROUP BY ALL),
-    last AS (SELECT max(pid) AS last FROM act)
-    SELECT (row_number() OVER (ORDER BY l.enterprise_id, l.product_code) - 1)::INTEGER AS line,
-           l.enterprise_id, l.product_code, g.province, p.vsic,
-           (dense_rank() OVER (ORDER BY g.province, p.vsic, l.product_code) - 1)::INTEGER AS stratum,
-           (dense_rank() OVER (ORDER BY l.product_code) - 1)::INTEGER AS product,
-           greatest(l.first_r, coalesce(iip_pid(g.active_from), 0))::INTEGER AS span_from,
-           least(CASE WHEN last.last - l.last_r <= {int(lookback)} THEN last.last ELSE l.last_r END,
-                 coalesce(iip_pid(g.active_to), 1 << 30))::INTEGER AS span_to
-    FROM lines l CROSS JOIN last JOIN register g ON g.enterprise_id = l.enterprise_id
-    JOIN products p ON p.product_code = l.product_code"""
+    ends AS (SELECT min(pid) AS first, max(pid) AS last FROM act),
+    spans AS (SELECT l.*, g.province, g.active_to,
+                     greatest(coalesce(iip_pid(g.active_from), ends.first), ends.first) AS start, ends.last
+              FROM lines l CROSS JOIN ends JOIN register g ON g.enterprise_id = l.enterprise_id)
+    SELECT (row_number() OVER (ORDER BY s.enterprise_id, s.product_code) - 1)::INTEGER AS line,
+           s.enterprise_id, s.product_code, s.province, p.vsic,
+           (dense_rank() OVER (ORDER BY s.province, p.vsic, s.product_code) - 1)::INTEGER AS stratum,
+           (dense_rank() OVER (ORDER BY s.product_code) - 1)::INTEGER AS product,
+           (CASE WHEN s.first_r - s.start <= {int(lookback)} THEN s.start ELSE s.first_r END)::INTEGER AS span_from,
+           least(CASE WHEN s.last - s.last_r <= {int(lookback)} THEN s.last ELSE s.last_r END,
+                 coalesce(iip_pid(s.active_to), 1 << 30))::INTEGER AS span_to
+    FROM spans s JOIN products p ON p.product_code = s.product_code"""
 
 
 def _panel(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> pd.DataFrame:
@@ -239,10 +242,13 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
 
 
 def inputs_signature(con: duckdb.DuckDBPyConnection, lookback: int) -> str:
-    """What an imputation of every month depends on, as one text: the store's last load (every write to reports,
-    register, products or employment is a load) and the lookback."""
-    last = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchone()[0]
-    return f"load {last}; lookback {lookback}"
+    """What an imputation of every month depends on, as one text: for each input table the last load that wrote
+    one of its current rows and how many rows it has (a no-op ingest changes neither), and the lookback."""
+    parts = []
+    for table in ("reports", "register", "products", "employment"):
+        last, n = con.execute(f"SELECT coalesce(max(load_id), 0), count(*) FROM {table}").fetchone()
+        parts.append(f"{table} {last}/{n}")
+    return "; ".join(parts) + f"; lookback {lookback}"
 
 
 def data_months(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
