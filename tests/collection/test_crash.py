@@ -1,6 +1,7 @@
 """kill -9 during ingest, imputation or compile leaves the store as it was before (or fully written), and a
-rerun completes it; a further rerun changes nothing. The child is killed at ~60% of the operation's measured
-duration, i.e. while it is writing."""
+rerun completes it; a further rerun changes nothing. The child is killed at a named point it signals
+(:mod:`iip.store.checkpoints`): after writing everything but before COMMIT (the store must be as before), and
+right after COMMIT (the store must be fully written) -- never at a fraction of a measured run time."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,28 +17,38 @@ import pytest
 
 from iip.ingest.microdata import ingest_file
 from iip.store import connect
+from iip.store.checkpoints import ANNOUNCE, PAUSE_AT
 
 pytestmark = pytest.mark.slow
 CHILD = {
     "ingest": "from iip.ingest.microdata import ingest_file; ingest_file(con, 'reports', sys.argv[2])",
     "impute": "from iip.quality.drivers.impute import impute_store; impute_store(con, '2022-01', '2022-12')",
+    "impute_all": "from iip.quality.drivers.impute import impute_all; impute_all(con)",
     "compile": "from iip.compile import compile_store; compile_store(con)",
 }
 
 
-def run_child(op: str, db: Path, arg: str = "", kill_after: float | None = None) -> float:
+def run_child(op: str, db: Path, arg: str = "", kill_at: str | None = None) -> None:
+    """Run one operation in a child process; with ``kill_at`` (a checkpoint name) kill -9 it there."""
     code = f"import sys; from iip.store import connect; con = connect(sys.argv[1]); {CHILD[op]}; con.close()"
-    t = time.perf_counter()
+    env = {k: v for k, v in os.environ.items() if k != PAUSE_AT}
+    if kill_at:
+        env[PAUSE_AT] = kill_at
     p = subprocess.Popen([sys.executable, "-c", code, str(db), arg], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    if kill_after is None:
+                         stderr=subprocess.PIPE, env=env)
+    if kill_at is None:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-2000:]
-    else:
-        time.sleep(kill_after)
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-    return time.perf_counter() - t
+        return
+    assert p.stderr is not None
+    seen = []
+    for line in iter(p.stderr.readline, b""):   # the child stops itself once it has announced the point
+        seen.append(line.decode(errors="replace"))
+        if line.decode().strip() == f"{ANNOUNCE} {kill_at}":
+            break
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=60)
+    assert seen and seen[-1].strip() == f"{ANNOUNCE} {kill_at}", f"never reached {kill_at}: {''.join(seen)[-2000:]}"
 
 
 def counts(db: Path) -> dict:
@@ -69,21 +79,22 @@ def base(tmp_path_factory):
 
 
 def _check(op, d, db_before, arg=""):
-    full, killed = d / f"{op}_full.duckdb", d / f"{op}_killed.duckdb"
+    full = d / f"{op}_full.duckdb"
     shutil.copy(db_before, full)
-    shutil.copy(db_before, killed)
     before = counts(db_before)
-    took = run_child(op, full, arg)
+    run_child(op, full, arg)
     after = counts(full)
     assert after != before, "the operation changed nothing: the test would prove nothing"
-    run_child(op, killed, arg, kill_after=0.6 * took)
-    state = counts(killed)
-    assert state in (before, after), f"half-written store after kill -9: {state} (before {before}, after {after})"
-    run_child(op, killed, arg)
-    assert counts(killed) == after or op == "impute" and _same_data(counts(killed), after)
-    again = counts(killed)
-    run_child(op, killed, arg)
-    assert _same_data(counts(killed), again)
+    for point, expected in ((f"{op}:before-commit", before), (f"{op}:after-commit", after)):
+        killed = d / f"{op}_killed.duckdb"
+        shutil.copy(db_before, killed)
+        run_child(op, killed, arg, kill_at=point)
+        assert counts(killed) == expected, f"store after kill -9 at {point}: {counts(killed)} (expected {expected})"
+        run_child(op, killed, arg)   # a rerun completes (or, after the commit, repeats) the operation
+        assert _same_data(counts(killed), after)
+        again = counts(killed)
+        run_child(op, killed, arg)
+        assert _same_data(counts(killed), again)
     return after
 
 
@@ -97,4 +108,5 @@ def test_kill_during_ingest_impute_compile(base):
     _check("ingest", d, db, str(d / "reports.parquet"))
     ingested = d / "ingest_full.duckdb"
     _check("impute", d, ingested)
-    _check("compile", d, d / "impute_full.duckdb")
+    _check("impute_all", d, d / "impute_full.duckdb")     # the compile's own imputation, its own transaction
+    _check("compile", d, d / "impute_all_full.duckdb")    # then the compile has nothing left to impute

@@ -3,6 +3,7 @@ compiled with the real engine (base year 2020). Built once per session; tests th
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,13 +15,14 @@ from iip.store import connect
 PROVINCES = ["01", "22", "26", "48", "74", "79"]
 CLASSES = ["0510", "1010", "1020", "1050", "1103", "2410", "3511"]
 FIRST, LAST = "2020-01", "2023-12"
+OWNERSHIP = ("state", "nonstate", "fdi")
 
 
 def months(first: str = FIRST, last: str = LAST) -> list[str]:
     return [p.strftime("%Y-%m") for p in pd.period_range(first, last, freq="M")]
 
 
-def make_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
+def make_tables(seed: int = 7, last: str = LAST) -> dict[str, pd.DataFrame]:
     """register, products, weights, reports (with a status column: a few base-year rows imputed)."""
     rng = np.random.default_rng(seed)
     products = pd.DataFrame([(f"P{c}{s}", f"Sản phẩm {c}{s}", f"Product {c}{s}", "tấn", c)
@@ -34,12 +36,12 @@ def make_tables(seed: int = 7) -> dict[str, pd.DataFrame]:
             for _ in range(n):
                 k += 1
                 e = f"E{k:03d}"
-                reg.append((e, f"Công ty {k}", pv, c, "nonstate"))
+                reg.append((e, f"Công ty {k}", pv, c, OWNERSHIP[k % 3]))
                 makes[e] = [f"P{c}a"] + ([f"P{c}b"] if rng.random() < .5 else [])
     register = pd.DataFrame(reg, columns=["enterprise_id", "name", "province", "vsic", "ownership"])
     size = {e: float(rng.lognormal(3, 1.2)) for e in makes}
     rows = []
-    ms = months()
+    ms = months(last=last)
     for e, ps in makes.items():
         trend = rng.normal(0.004, 0.01)
         for p in ps:
@@ -87,11 +89,32 @@ def store_path(tmp_path_factory, tables):
     return path
 
 
+@pytest.fixture(scope="session")
+def store_2025(tmp_path_factory):
+    """The same enterprises with data to August 2025: the compile adds the 34 merged provinces (N<code>)."""
+    path = tmp_path_factory.mktemp("release2025") / "s.duckdb"
+    build_store(path, make_tables(last="2025-08")).close()
+    return path
+
+
+def private_copy(store: Path, tmp_path: Path):
+    """A writable connection to a private copy of a session store (closed by the caller)."""
+    p = tmp_path / "s.duckdb"
+    shutil.copy(store, p)
+    return connect(p)
+
+
 @pytest.fixture()
 def con(store_path, tmp_path):
     """A private writable copy of the session store."""
-    p = tmp_path / "s.duckdb"
-    shutil.copy(store_path, p)
-    c = connect(p)
+    c = private_copy(store_path, tmp_path)
+    yield c
+    c.close()
+
+
+@pytest.fixture()
+def con25(store_2025, tmp_path):
+    """A private writable copy of the store with data to August 2025."""
+    c = private_copy(store_2025, tmp_path)
     yield c
     c.close()

@@ -34,7 +34,9 @@ def _progress() -> Progress:
 
 
 def _fmt(v, nd: int = 2) -> str:
-    return "" if v is None or v != v else f"{v:.{nd}f}"
+    """A table figure rounded half up (``iip.reference.rounding.fmt``); empty when missing."""
+    from iip.reference.rounding import fmt
+    return "" if v is None or v != v else fmt(v, nd)
 
 
 def _pct(v) -> str:
@@ -189,7 +191,8 @@ def print_headline(con, period: str, *, area: str = "VN", indicator: str = "prod
                     summary.province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
     if area == "VN":
         top = summary.top_contributors(con, period, indicator=indicator, lang=lang)
-        parts = [f"{r.node} {r.name} {r.contrib_total_yoy:+.1f} pp" for r in top.itertuples()]
+        from iip.reference.rounding import fmt
+        parts = [f"{r.node} {r.name} {fmt(r.contrib_total_yoy, 1, sign=True)} pp" for r in top.itertuples()]
         console.print("Biggest contributors to the yoy change: " + "; ".join(parts))
 
 

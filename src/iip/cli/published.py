@@ -69,12 +69,18 @@ def import_sdmx_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False
 @export_app.command("published")
 def export_published_cmd(out: Path = typer.Option(..., "--out", help="CSV file to write."),
                          latest: bool = typer.Option(False, "--latest", help="Only the newest vintage of each figure."),
+                         as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD: only what was known on that "
+                                                   "date, the newest vintage of each figure (a release month counts "
+                                                   "as known from the first day of the next month)."),
                          provenance: bool = typer.Option(False, "--provenance", help="Add sheet, cell, vintage columns.")):
     """Export published figures (every vintage): release,source,indicator,area,node,label,period,measure,
     status,value,unit (source = the workbook's file name)."""
-    from iip.ingest.published import export_published
-    n = export_published(_con(), out, latest=latest, provenance=provenance)
-    console.print(f"{n} rows -> {out}")
+    from iip.published.vintages import export_frame
+    from iip.reference.periods import date
+    when = date(as_of, option="--as-of") if as_of else None
+    df = export_frame(_con(), latest=latest, as_of=when, provenance=provenance)
+    df.to_csv(out, index=False)
+    console.print(f"{len(df)} rows -> {out}" + (f" (as known on {when.isoformat()})" if when else ""))
 
 
 @export_app.command("revisions")

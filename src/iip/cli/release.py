@@ -16,21 +16,26 @@ console = Console()
 def release(period: str = typer.Option(..., "--period", help="Month to release, YYYY-MM."),
             source: str = typer.Option("compiled", "--source", help="compiled | published"),
             lang: str = typer.Option("vi,en", "--lang", help="Narrative languages: vi, en or vi,en."),
+            as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD (with --source published): the figures as "
+                                      "known on that date, each its newest vintage (default: the month's own GSO "
+                                      "workbook). A release month counts as known from the first day of the next "
+                                      "month."),
             out: Path = typer.Option(..., "--out", help="Output folder; the release goes to OUT/<period>/v<N>/."),
             provisional: bool = typer.Option(False, "--provisional", help="Release a provisional month (less than "
                                              "80% of the weight reported); the text says so.")):
     """Write the monthly release (workbook, narrative, charts, SDMX) as a new immutable vintage."""
-    from iip.reference.periods import month
+    from iip.reference.periods import date, month
     from iip.release.package import write_release
     from iip.store import connect
 
     period = month(period, option="--period")
+    when = date(as_of, option="--as-of") if as_of else None
     with connect(db(), create=False) as con, console.status(f"Building the {source} release of {period}..."):
         r = write_release(con, period, out, source=source, langs=tuple(x.strip() for x in lang.split(",") if x),
-                          provisional=provisional)
+                          as_of=when, provisional=provisional)
     note = " -- PROVISIONAL (said in the text)" if r.provisional else ""
-    console.print(f"release {r.period} ({r.source}) vintage v{r.vintage}: {len(r.files)} files in {r.directory}"
-                  f"{note}", highlight=False)
+    console.print(f"release {r.period} ({r.source}{', as of ' + when.isoformat() if when else ''}) vintage "
+                  f"v{r.vintage}: {len(r.files)} files in {r.directory}{note}", highlight=False)
     if r.changed is not None:
         console.print(f"  {r.changed} figure(s) changed from the previous vintage (diff.md)")
     console.print(f"  content hash {r.content_hash[:16]}")
@@ -44,7 +49,9 @@ def releases(period: str = typer.Option(None, "--period", help="Only this month.
 
     with connect(db(), create=False) as con:
         df = list_releases(con, period)
-    t = Table("id", "period", "source", "vintage", "created", "directory")
+    t = Table("id", "period", "source", "as of", "vintage", "created", "directory")
     for r in df.itertuples():
-        t.add_row(str(r.release_id), r.period, r.source, f"v{r.vintage}", str(r.created_at)[:19], r.directory)
+        as_of = "" if r.as_of is None or r.as_of != r.as_of else str(r.as_of)[:10]
+        t.add_row(str(r.release_id), r.period, r.source, as_of, f"v{r.vintage}", str(r.created_at)[:19],
+                  r.directory)
     console.print(t)

@@ -14,7 +14,9 @@ WRITE_LOCK = threading.RLock()
 
 
 @contextmanager
-def write_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Hold the write lock and run the block in one transaction (ROLLBACK on any exception)."""
-    with WRITE_LOCK, transaction(con):
+def write_transaction(con: duckdb.DuckDBPyConnection, *, name: str = "write"
+                      ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold the write lock and run the block in one transaction (ROLLBACK on any exception); ``name`` labels its
+    crash-test checkpoints."""
+    with WRITE_LOCK, transaction(con, name=name):
         yield con

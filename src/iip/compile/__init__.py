@@ -267,7 +267,7 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
     pid_of = period_ids(result.periods)
     lo = int(period_ids([period_from])[0]) if period_from else -1
     hi = int(period_ids([period_to])[0]) if period_to else 10**9
-    with transaction(con):
+    with transaction(con, name="compile"):
         run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
         full = period_from is None and period_to is None
         if not full:
@@ -318,7 +318,7 @@ def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
     rates are derived as for compiled series, contributions need compiled weights and stay empty.
     Returns the rows written."""
     df = df.reset_index(drop=True)
-    with transaction(con):
+    with transaction(con, name="compile"):
         unshare_levels(con)
         cells = pd.DataFrame({"sid": series_ids(con, df), "pid": period_ids(df["period"]),
                               "index": df["index"].astype(float), "run_id": run_id})

@@ -179,7 +179,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, 
     found.problems = [problem_where(p, got) for p in found.problems]
     found.raise_errors(str(path))
     warnings = warnings_only(found.problems)
-    with transaction(con):
+    with transaction(con, name="ingest"):
         load_id = next_load_id(con)
         inserted, unchanged = upsert(con, df, kind, load_id)
         record_load(con, load_id=load_id, kind=kind, file=str(path), sha256=sha256(path), rows=_len(df),

@@ -20,9 +20,6 @@ from iip.store import next_id, sha256, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
             "value", "unit", "sheet", "cell", "table_kind"]
-EXPORT_COLS = ["release", "source", "indicator", "area", "node", "label", "period", "measure", "status",
-               "value", "unit"]
-PROVENANCE_COLS = ["sheet", "cell", "vintage"]
 SUFFIXES = (".xls", ".xlsx")
 
 
@@ -127,24 +124,6 @@ def write_figures(con, file_id: int, df: pd.DataFrame) -> None:
         return
     frame = df.assign(file_id=file_id)[["file_id", *FIG_COLS]]  # noqa: F841 (read by duckdb)
     con.execute("INSERT INTO published_figures SELECT * FROM frame")
-
-
-def published_frame(con, *, latest: bool = False, provenance: bool = False) -> pd.DataFrame:
-    """Published figures for export (columns EXPORT_COLS, + sheet, cell, vintage with ``provenance``):
-    every vintage (default) or only the newest of each."""
-    view = "published_latest" if latest else "published_vintages"
-    df = con.execute(f"""
-        SELECT release, CASE WHEN source = 'IMF-NSDP' THEN source ELSE file END AS source, indicator, area, node,
-               label, period, measure, vintage_status AS status, value, unit, sheet, cell, vintage
-        FROM {view} ORDER BY indicator, area, node, measure, period, release, vintage""").df()
-    return df[EXPORT_COLS + (PROVENANCE_COLS if provenance else [])]
-
-
-def export_published(con, out: str | os.PathLike, *, latest: bool = False, provenance: bool = False) -> int:
-    """Write published figures to CSV (columns EXPORT_COLS [+ PROVENANCE_COLS]); returns the row count."""
-    df = published_frame(con, latest=latest, provenance=provenance)
-    df.to_csv(out, index=False)
-    return len(df)
 
 
 def national_csv(con, *, start: str = "2012-01", end: str = "2022-12") -> pd.DataFrame:

@@ -6,6 +6,8 @@ The formulas are SQL, in ``indices.sql`` beside this module (installed in the st
 * :func:`indices` -- every measure of compiled series: index, mom, yoy, ytd and the contributions;
 * :func:`levels` -- the compiled levels alone (fast);
 * :func:`growth_of` -- mom, yoy and ytd of any other level series (seasonally adjusted, published levels);
+* :func:`contributions_of` -- contributions of parts to their whole's growth (ownership sectors,
+  :mod:`iip.compile.ownership`);
 * :func:`period_growth` -- quarters, half-years and years; :func:`direction_counts` -- diffusion.
 
 mom(t) = 100 I(t)/I(t-1); yoy(t) = 100 I(t)/I(t-12); ytd(t) = 100 sum(I, Jan..t)/sum(I, Jan..t a year earlier);
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import OptionError
+from iip.reference.periods import month_numbers
 
 #: The measure columns of :func:`indices` (and of the store's view ``indices``), in order.
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
@@ -90,6 +93,27 @@ def formulas() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _apply_macro(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, key: Sequence[str], inputs: dict[str, str],
+                 macro: str, outputs: tuple[str, ...]) -> pd.DataFrame:
+    """Run the growth.sql table macro ``macro`` on ``frame``'s series (one per distinct ``key``; months from column
+    ``period``; macro input column <- frame column per ``inputs``) and return ``frame`` with ``outputs`` added."""
+    key = list(key)
+    out = frame.reset_index(drop=True).copy()
+    sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
+    pid = month_numbers(out["period"].astype(str))
+    t = pd.DataFrame({"sid": sid, "pid": pid, "row": np.arange(len(out)),
+                      **{name: out[col].astype(float).to_numpy() for name, col in inputs.items()}})
+    con.register("_iip_series", t)
+    try:
+        g = con.execute(f"SELECT t.row, {', '.join('g.' + c for c in outputs)} FROM {macro}(_iip_series) g "
+                        "JOIN _iip_series t USING (sid, pid) ORDER BY t.row").df()
+    finally:
+        con.unregister("_iip_series")
+    for c in outputs:
+        out[c] = g[c].to_numpy(dtype=float) if len(g) == len(out) else np.nan
+    return out
+
+
 def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str] = (),
               value: str = "value") -> pd.DataFrame:
     """mom, yoy and ytd of the level series in ``frame`` (columns ``key`` identifying each series, ``period``
@@ -99,22 +123,20 @@ def growth_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key
     if con is None:
         with formulas() as own:
             return growth_of(own, frame, key=key, value=value)
-    key = list(key)
-    out = frame.reset_index(drop=True).copy()
-    sid = (pd.MultiIndex.from_frame(out[key]).factorize()[0] if key else np.zeros(len(out), dtype=np.int64))
-    period = out["period"].astype(str)
-    pid = period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
-    lv = pd.DataFrame({"sid": sid, "pid": pid.to_numpy(), "index": out[value].astype(float).to_numpy(),
-                       "row": np.arange(len(out))})
-    con.register("_iip_levels", lv)
-    try:
-        g = con.execute("SELECT l.row, g.mom, g.yoy, g.ytd FROM level_growth(_iip_levels) g "
-                        "JOIN _iip_levels l USING (sid, pid) ORDER BY l.row").df()
-    finally:
-        con.unregister("_iip_levels")
-    for c in ("mom", "yoy", "ytd"):
-        out[c] = g[c].to_numpy(dtype=float) if len(g) == len(out) else np.nan
-    return out
+    return _apply_macro(con, frame, key, {"index": value}, "level_growth", ("mom", "yoy", "ytd"))
+
+
+def contributions_of(con: duckdb.DuckDBPyConnection | None, frame: pd.DataFrame, *, key: Sequence[str],
+                     part: str = "part", whole: str = "whole") -> pd.DataFrame:
+    """Contributions of parts to their whole's growth, by the SQL table macro ``part_contributions`` (growth.sql):
+    contrib_yoy(t) = 100 (part(t) - part(t-12)) / whole(t-12), contrib_ytd the same with sums over January..t.
+    ``frame``: columns ``key`` (the part), ``period`` YYYY-MM, ``part`` (its level in the whole's units; the parts
+    of a month add up to ``whole``) and ``whole``. Returns ``frame`` with contrib_yoy and contrib_ytd added."""
+    if con is None:
+        with formulas() as own:
+            return contributions_of(own, frame, key=key, part=part, whole=whole)
+    return _apply_macro(con, frame, key, {"part": part, "whole": whole}, "part_contributions",
+                        ("contrib_yoy", "contrib_ytd"))
 
 
 def period_growth(tidy: pd.DataFrame, *, freq: str = "Q", value: str = "index") -> pd.DataFrame:

@@ -24,3 +24,14 @@ SELECT a.sid, a.pid, a."index", growth(a."index", m1."index") AS mom, growth(a."
        growth(a.s_i, y1.s_i) AS ytd
 FROM ys a LEFT JOIN ys m1 ON m1.sid = a.sid AND m1.pid = a.pid - 1 LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12;
 
+
+-- Contributions of parts to the growth of the whole they add up to (e.g. ownership sectors in TOTAL):
+-- t has columns sid (the part), pid, part (the part's level, already weighted: the parts of a month sum to whole)
+-- and whole. contrib_yoy = 100 (part(t) - part(t-12)) / whole(t-12); contrib_ytd the same with sums over Jan..t.
+-- The parts' contributions add up exactly to the whole's yoy - 100 (and ytd - 100).
+CREATE OR REPLACE MACRO part_contributions(t) AS TABLE
+WITH ys AS (SELECT sid, pid, part, whole, ytd_sum(part, sid, pid) AS s_p, ytd_sum(whole, sid, pid) AS s_w
+            FROM query_table(t))
+SELECT a.sid, a.pid, contribution(a.part, y1.part, y1.whole) AS contrib_yoy,
+       contribution(a.s_p, y1.s_p, y1.s_w) AS contrib_ytd
+FROM ys a LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12;

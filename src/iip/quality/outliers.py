@@ -2,7 +2,7 @@
 
 For unit i with current x_i and previous y_i (both > 0): r_i = x_i / y_i, r_med the stratum median;
 s_i = 1 - r_med / r_i if r_i < r_med else r_i / r_med - 1; effect E_i = s_i * max(x_i, y_i)^U.
-With E_Q1, E_med, E_Q3 the quartiles of E in the stratum, d_low = max(E_med - E_Q1, |A * E_med|),
+With E_Q1, E_med, E_Q3 the quartiles of E in the stratum (Banff's definition, :func:`quartile`), d_low = max(E_med - E_Q1, |A * E_med|),
 d_high = max(E_Q3 - E_med, |A * E_med|): flag when E_i < E_med - C * d_low or E_i > E_med + C * d_high.
 Method page: docs/methods/outliers.md. The store driver of detection is
 :func:`iip.quality.drivers.outliers.detect_store`. Flags are append-only; accept and edit decisions go through the audit
@@ -23,6 +23,12 @@ from iip.validation import QUANTITIES
 VARIABLES = QUANTITIES
 
 
+def quartile(values: np.ndarray, q: float) -> float:
+    """The q-quantile of ``values`` as Statistics Canada's Banff computes it for HB (the Weibull plotting position,
+    SAS PCTLDEF=4): position h = (n + 1) q in the sorted values, interpolated linearly."""
+    return float(np.quantile(values, q, method="weibull"))
+
+
 def hidiroglou_berthelot(df: pd.DataFrame, *, current: str = "current", previous: str = "previous",
                          group: str = "group", U: float = 0.5, A: float = 0.05, C: float = 7.0,
                          min_units: int = 5) -> pd.DataFrame:
@@ -38,8 +44,8 @@ def hidiroglou_berthelot(df: pd.DataFrame, *, current: str = "current", previous
     out["effect"] = s * np.maximum(x, y) ** U
     out.loc[~ok, "effect"] = np.nan
     g = out.loc[ok].groupby(group)["effect"]
-    q1, qm, q3, n = (g.transform(f).reindex(out.index) for f in
-                     (lambda e: e.quantile(0.25), "median", lambda e: e.quantile(0.75), "size"))
+    q1, qm, q3 = (g.transform(lambda e, q=q: quartile(e.to_numpy(), q)).reindex(out.index) for q in (0.25, 0.5, 0.75))
+    n = g.transform("size").reindex(out.index)
     d_low = np.maximum(qm - q1, (A * qm).abs())
     d_high = np.maximum(q3 - qm, (A * qm).abs())
     out["lower"], out["upper"] = qm - C * d_low, qm + C * d_high

@@ -31,6 +31,7 @@ from iip.reference.geography import (
     province_area_pattern,
     province_areas,
     province_names,
+    province_table,
     province_to_region,
     province_units,
     provinces,
@@ -55,6 +56,7 @@ __all__ = [
     "province_area_pattern",
     "province_areas",
     "province_names",
+    "province_table",
     "province_to_region",
     "province_units",
     "provinces",
@@ -86,6 +88,7 @@ _TRUE = {"true", "1", "yes", "y", "x", "có", "co"}
 @lru_cache(maxsize=1)
 def _vsic() -> pd.DataFrame:
     df = _read("vsic2018.csv", ("code", "level", "parent", "name_vi", "name_en"))
+    assert df is not None, "vsic2018.csv ships with iip"
     df["parent"] = df["parent"].replace("", None)
     return df
 
@@ -218,7 +221,7 @@ def _check_products(df: pd.DataFrame, name: str, classes: set[str], seen: set[st
 @lru_cache(maxsize=1)
 def _products() -> pd.DataFrame:
     classes = set(_vsic().loc[_vsic()["level"] == "class", "code"])
-    frames, problems, seen = [], [], set()
+    frames, problems, seen = [], [], set[str]()
     for name in ("products.csv", "products_extra.csv"):
         df = _read(name, ("product_code", "name_vi", "unit", "vsic"))
         if df is None:

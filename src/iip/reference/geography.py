@@ -125,6 +125,18 @@ def area_codes() -> list[str]:
             *sorted(MERGED_PREFIX + c for c in _provinces_2025()["code"])]
 
 
+
+def province_table(period: str) -> pd.DataFrame:
+    """The province areas of ``period`` as one table [area, name_vi, name_en, region, tile_row, tile_col]: the 63
+    provinces (area = old code, GSO region) before July 2025, the 34 merged ones (area ``N<code>``) from then on."""
+    cols = ["area", "name_vi", "name_en", "region", "tile_row", "tile_col"]
+    if province_units(period) == "63":
+        old = _provinces()
+        return old.assign(area=old["code"], region=old["region_code"])[cols].sort_values("area").reset_index(drop=True)
+    new = _provinces_2025()
+    return new.assign(area=MERGED_PREFIX + new["code"])[cols].sort_values("area").reset_index(drop=True)
+
+
 def province_names(lang: str = "vi") -> dict[str, str]:
     """Area code -> name of every province area, old (``01``) and merged (``N01``), in ``lang`` (vi|en)."""
     col = "name_vi" if lang == "vi" else "name_en"

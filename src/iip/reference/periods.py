@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+import numpy as np
 import pandas as pd
 
 from iip.errors import OptionError
@@ -70,6 +71,12 @@ def to_period(period: str) -> pd.Period:
 def month_number(period: str) -> int:
     """12 * year + month - 1 (the store's ``pid``): consecutive months differ by 1, a year by 12."""
     return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def month_numbers(periods: object) -> np.ndarray:
+    """:func:`month_number` of many months at once (a Series, list or array of 'YYYY-MM'), as int64."""
+    text = pd.Series(periods, dtype="string") if not isinstance(periods, pd.Series) else periods.astype("string")
+    return (text.str[:4].astype("int64") * 12 + text.str[5:7].astype("int64") - 1).to_numpy(dtype=np.int64)
 
 
 def month_of_number(number: int) -> str:

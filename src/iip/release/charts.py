@@ -1,7 +1,7 @@
 """Release charts (matplotlib, Agg backend), each saved as PNG and SVG: headline raw vs seasonally adjusted,
 contributions by section, division ranking, and provinces as a tile-grid map of Vietnam coloured by yoy
 (tile coordinates from ``iip.reference.provinces()``: tile_row, tile_col; no external map tiles).
-Suppressed cells are drawn grey and labelled 'c'."""
+Suppressed cells are drawn grey and labelled 'c'. Growth labels use GSO's rounding (``fmt_growth``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,14 +13,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from iip.reference.rounding import fmt_growth  # noqa: E402
 from iip.release.data import ReleaseData  # noqa: E402
 
 T = {"vi": {"head": "IIP toàn ngành (2020 = 100)", "raw": "Chỉ số gốc", "sa": "Đã điều chỉnh mùa vụ",
-            "nosa": "Chưa có chuỗi điều chỉnh mùa vụ (iip sa)", "contrib": "Đóng góp vào tăng trưởng so với cùng kỳ "
+            "nosa": "Chưa có chuỗi điều chỉnh mùa vụ (iip sa)", "yoy": "So với cùng kỳ (%)",
+            "head_yoy": "IIP toàn ngành so với cùng kỳ năm trước (%), số liệu công bố", "contrib": "Đóng góp vào tăng trưởng so với cùng kỳ "
             "(điểm %)", "rank": "Tăng trưởng so với cùng kỳ theo ngành cấp II (%)", "map": "IIP theo địa phương: "
             "so với cùng kỳ (%)"},
      "en": {"head": "Total IIP (2020 = 100)", "raw": "Raw", "sa": "Seasonally adjusted",
-            "nosa": "No seasonally adjusted series stored (iip sa)", "contrib": "Contributions to yoy growth (points)",
+            "nosa": "No seasonally adjusted series stored (iip sa)", "yoy": "Year on year (%)",
+            "head_yoy": "Total IIP, year on year (%), as published", "contrib": "Contributions to yoy growth (points)",
             "rank": "Year-on-year growth by division (%)", "map": "IIP by province: year on year (%)"}}
 
 
@@ -35,14 +38,21 @@ def _save(fig, out: Path, name: str) -> list[Path]:
 
 
 def headline(d: ReleaseData, out: Path, lang: str) -> list[Path]:
-    t, h = T[lang], d.history
+    """Compiled: TOTAL's index with the stored seasonally adjusted series; published: TOTAL's yoy as known."""
+    t = T[lang]
+    h = d.history[d.history["code"] == "TOTAL"] if not d.history.empty else d.history
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(h["period"], h["value"], marker="o", ms=3, label=t["raw"])
-    if "sa" in h and h["sa"].notna().any():
-        ax.plot(h["period"], h["sa"], lw=2, label=t["sa"])
-    else:
-        ax.text(0.01, 0.02, t["nosa"], transform=ax.transAxes, fontsize=8, color="grey")
-    ax.set_title(t["head"])
+    if "index" in h:
+        ax.plot(h["period"], h["index"], marker="o", ms=3, label=t["raw"])
+        if "sa" in h and h["sa"].notna().any():
+            ax.plot(h["period"], h["sa"], lw=2, label=t["sa"])
+        else:
+            ax.text(0.01, 0.02, t["nosa"], transform=ax.transAxes, fontsize=8, color="grey")
+        ax.set_title(t["head"])
+    elif "yoy" in h:
+        ax.plot(h["period"], h["yoy"] - 100, marker="o", ms=3, label=t["yoy"])
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(t["head_yoy"])
     ax.set_xticks(range(0, len(h), 3))
     ax.set_xticklabels(h["period"].iloc[::3], rotation=45, fontsize=8)
     ax.legend(fontsize=8)
@@ -52,6 +62,8 @@ def headline(d: ReleaseData, out: Path, lang: str) -> list[Path]:
 def contributions(d: ReleaseData, out: Path, lang: str) -> list[Path]:
     t = T[lang]
     n = d.national[d.national["level"] == "section"]
+    if n["contrib_total_yoy"].isna().all():
+        return []   # published releases: GSO publishes no contributions
     fig, ax = plt.subplots(figsize=(6, 3))
     vals = n["contrib_total_yoy"].fillna(0.0)
     ax.barh(n[f"name_{lang}"].str.slice(0, 40), vals, color=np.where(vals >= 0, "#2b8cbe", "#e34a33"))
@@ -79,21 +91,19 @@ def ranking(d: ReleaseData, out: Path, lang: str) -> list[Path]:
 
 
 def tile_map(d: ReleaseData, out: Path, lang: str) -> list[Path]:
-    from iip import reference
-
-    t = T[lang]
-    p = reference.provinces()[["code", "name_vi", "name_en", "tile_row", "tile_col"]]
-    p = p.merge(d.provinces[["code", "yoy", "obs_status"]], on="code", how="left")
+    """The province areas of the release's geography (63 or 34, with their own tile coordinates) coloured by yoy."""
+    t, p = T[lang], d.provinces
     r, c = p["tile_row"].astype(int), p["tile_col"].astype(int)
     fig, ax = plt.subplots(figsize=(5, 9))
-    g = (p["yoy"] - 100).to_numpy(dtype=float)
+    g = (p["yoy"].astype(float) - 100).to_numpy()
     lim = np.nanmax(np.abs(g)) if np.isfinite(g).any() else 1.0
+    lim = lim if lim > 0 else 1.0
     cmap = plt.get_cmap("RdBu")
     for i in range(len(p)):
         ok = np.isfinite(g[i]) and p["obs_status"].iloc[i] != "c"
         color = cmap(0.5 + 0.5 * g[i] / lim) if ok else "lightgrey"
         ax.add_patch(plt.Rectangle((c.iloc[i], -r.iloc[i]), 0.95, 0.95, color=color))
-        label = p["code"].iloc[i] + ("\n" + (f"{g[i]:+.1f}" if ok else "c"))
+        label = p["code"].iloc[i] + "\n" + (fmt_growth(p["yoy"].iloc[i], lang=lang) if ok else "c")
         ax.text(c.iloc[i] + 0.47, -r.iloc[i] + 0.47, label, ha="center", va="center", fontsize=5)
     ax.set_xlim(c.min() - 0.2, c.max() + 1.2)
     ax.set_ylim(-r.max() - 0.2, -r.min() + 1.2)

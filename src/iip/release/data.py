@@ -1,36 +1,70 @@
-"""The tables of a monthly release, read from the store (compiled indices with disclosure control applied, or
-the published GSO figures). Everything the workbook, narrative, charts and SDMX show comes from here.
+"""The tables of a monthly release, read from the store: compiled indices with disclosure control applied, or GSO's
+published figures as of a vintage (:mod:`iip.release.published`). Everything the workbook, narrative, charts and
+SDMX show comes from here, and every figure keeps its source and vintage (:data:`FIGURES`, ``provenance``).
 
 Tables (pandas, one row per node / product / province; growth in GSO's 100-based form):
 
-* ``national``: TOTAL, sections, divisions (GSO order) — index, mom, yoy, ytd, contrib_total_yoy, contrib_ytd,
-  obs_status;
-* ``quarter``: the quarter's yoy by node at quarter ends (``iip.measures.period_growth``), else empty;
-* ``products``: main products — unit, quantity in the month, Jan..month quantity, yoy and ytd (100-based);
-* ``consumption``, ``inventory``: manufacturing divisions' consumption (yoy, ytd) and inventory (mom, yoy) indices;
-* ``provinces``: TOTAL by province (yoy, ytd, obs_status) — compiled data only;
-* ``history``: VN TOTAL index for the last 25 months, with the seasonally adjusted series when the seasonal stage
-  has stored one (``sa_current``), else ``sa`` NaN.
+* ``national``: TOTAL, sections, divisions (GSO order) -- index, mom, yoy, ytd, contrib_total_yoy, contrib_ytd,
+  obs_status; published releases add prev_yoy (the previous month's yoy as the release revises it);
+* ``quarter``: the quarter's yoy by node at quarter ends, else empty;
+* ``products``: main products -- unit, quantity in the month (and the previous month's, published), Jan..month
+  quantity, yoy and ytd_yoy;
+* ``consumption``, ``inventory``: manufacturing's consumption (mom, yoy, ytd) and inventory (mom, yoy) indices;
+* ``provinces``: the province areas of the month's geography (63 before July 2025, 34 from, by
+  ``iip.reference.province_table``): TOTAL yoy and ytd, manufacturing (C) mfg_yoy and mfg_ytd -- compiled only;
+* ``labour``: the labour-usage index (mom, yoy) of TOTAL, sections and ownership where the store has it;
+* ``ownership``: each ownership's contribution (points) to TOTAL's yoy and ytd (``iip.compile.ownership``);
+* ``history``: national levels over the last 25 months (compiled: TOTAL, sections and divisions, with the stored
+  seasonal adjustment of TOTAL; published: TOTAL's yoy as known at the release).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from iip import measures
-from iip.errors import IIPError, NotFoundError
-from iip.summary import tree_rows
+from iip import measures, reference
+from iip.errors import IIPError, MethodError, NotFoundError, OptionError
+from iip.reference.periods import month, month_add
+from iip.summary import province_diffusion, tree_rows
 
 SOURCES = ("compiled", "published")
+TABLES = ("national", "quarter", "products", "consumption", "inventory", "provinces", "labour", "ownership",
+          "history")
+#: Per table: its key column and, per value column, the figure it holds: (measure, period) with period 0 = the
+#: release month, -1 = the month before, "Q" = the quarter ending in the month. ``history`` is long (a period
+#: column) and handled apart.
+FIGURES: dict[str, tuple[str, dict[str, tuple[str, int | str]]]] = {
+    "national": ("code", {"index": ("index", 0), "prev_yoy": ("yoy", -1), "mom": ("mom", 0), "yoy": ("yoy", 0),
+                          "ytd": ("ytd", 0), "contrib_total_yoy": ("contrib_total_yoy", 0),
+                          "contrib_ytd": ("contrib_ytd", 0)}),
+    "quarter": ("code", {"q_yoy": ("yoy", "Q")}),
+    "products": ("product_code", {"prev_month": ("level", -1), "month": ("level", 0), "ytd": ("ytd_level", 0),
+                                  "yoy": ("yoy", 0), "ytd_yoy": ("ytd", 0)}),
+    "consumption": ("code", {"mom": ("mom", 0), "yoy": ("yoy", 0), "ytd": ("ytd", 0)}),
+    "inventory": ("code", {"mom": ("mom", 0), "yoy": ("yoy", 0)}),
+    "provinces": ("code", {"yoy": ("yoy", 0), "ytd": ("ytd", 0), "mfg_yoy": ("mfg_yoy", 0),
+                           "mfg_ytd": ("mfg_ytd", 0)}),
+    "labour": ("code", {"mom": ("mom", 0), "yoy": ("yoy", 0)}),
+    "ownership": ("code", {"contrib_yoy": ("contrib_yoy", 0), "contrib_ytd": ("contrib_ytd", 0)}),
+}
+PROVENANCE = ["table", "code", "column", "source", "vintage", "figure_status"]
+LABOUR_COLUMNS = ["code", "dimension", "mom", "yoy"]
+OWNERSHIP_COLUMNS = ["code", "contrib_yoy", "contrib_ytd", "obs_status"]
+
+
+def empty(columns: list[str]) -> pd.DataFrame:
+    """A table with ``columns`` and no rows (what the store does not hold)."""
+    return pd.DataFrame(columns=columns)
 
 
 @dataclass
 class ReleaseData:
     period: str
-    source: str
+    source: str                    # the release's source option: compiled | published
     national: pd.DataFrame
     quarter: pd.DataFrame
     products: pd.DataFrame
@@ -38,6 +72,16 @@ class ReleaseData:
     inventory: pd.DataFrame
     provinces: pd.DataFrame
     history: pd.DataFrame
+    labour: pd.DataFrame = field(default_factory=lambda: empty(LABOUR_COLUMNS))
+    ownership: pd.DataFrame = field(default_factory=lambda: empty(OWNERSHIP_COLUMNS))
+    #: per figure (table, code, column): source (compiled | GSO), vintage, figure_status (estimate | actual |
+    #: compiled); figures without a row take ``figure_source`` / ``vintage`` / "compiled"
+    provenance: pd.DataFrame = field(default_factory=lambda: empty(PROVENANCE))
+    figure_source: str = "compiled"
+    vintage: str = ""
+    as_of: dt.date | None = None
+    diffusion: dict[str, dict] = field(default_factory=dict)   # measure -> summary.province_diffusion(...)
+    sa_run: int | None = None
     notes: list[str] = field(default_factory=list)
     #: (reported, imputed) shares of the national base-year weight; ``provisional``: released before enough
     #: reports arrived (iip.summary.month_status), said in the text.
@@ -45,62 +89,51 @@ class ReleaseData:
     provisional: bool = False
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {k: getattr(self, k) for k in ("national", "quarter", "products", "consumption", "inventory",
-                                               "provinces", "history")}
+        return {k: getattr(self, k) for k in TABLES}
 
 
-def check_period(period: str) -> str:
-    try:
-        p = pd.Period(period, freq="M")
-    except (ValueError, TypeError):
-        raise IIPError(f"--period must be YYYY-MM, not {period!r}") from None
-    if p.strftime("%Y-%m") != period:
-        raise IIPError(f"--period must be YYYY-MM, not {period!r}")
-    return period
+def figure_period(period: str, spec: int | str) -> str:
+    """The period a table column refers to (:data:`FIGURES`): the month, the month before, or its quarter."""
+    if spec == "Q":
+        return f"{period[:4]}-Q{(int(period[5:7]) + 2) // 3}"
+    return month_add(period, int(spec))
 
 
-def _compiled_month(con, period: str, indicator: str, *, area: str | None = None, node: str | None = None,
-                    where: str = "true") -> pd.DataFrame:
+def _with_disclosure(con, df: pd.DataFrame) -> pd.DataFrame:
     from iip import disclosure
-
-    df = con.execute(f"""SELECT * FROM indices_where(indicator_is := ?, area_is := ?, node_is := ?,
-                                                     period_from := ?, period_to := ?) WHERE {where}""",
-                     [indicator, area, node, period, period]).df()
     return disclosure.apply(con, df)
 
 
 def national_compiled(con, period: str, indicator: str = "production") -> pd.DataFrame:
-    df = _compiled_month(con, period, indicator, area="VN")
+    df = _with_disclosure(con, measures.indices(con, indicator=indicator, area="VN", period_from=period,
+                                                period_to=period, columns=(*measures.KEY, *measures.MEASURES, "run_id")))
     if df.empty:
         raise NotFoundError(f"no compiled {indicator} indices for {period}: run `iip compile` (or pick a month the "
                             "store holds)")
-    t = tree_rows()
-    return t.merge(df.drop(columns=["indicator", "area", "period", "run_id"]), left_on="code", right_on="node",
-                   how="inner").drop(columns="node").reset_index(drop=True)
+    return tree_rows().merge(df.drop(columns=["indicator", "area", "period"]), left_on="code", right_on="node",
+                             how="inner").drop(columns="node").reset_index(drop=True)
 
 
 def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
     """The quarter's yoy (sum of the 3 months over the same months a year earlier) at quarter ends."""
-    y, m = int(period[:4]), int(period[5:])
+    m = int(period[5:])
     if m % 3:
         return pd.DataFrame(columns=["code", "q_yoy"])
-    first = f"{y - 1}-{m - 2:02d}"
-    df = con.execute("""SELECT indicator, area, node, period, "index" FROM index_levels WHERE indicator = 'production'
-                        AND area = 'VN' AND period BETWEEN ? AND ?""", [first, period]).df()
+    df = measures.levels(con, indicator="production", area="VN", period_from=month_add(period, -14),
+                         period_to=period)
     q = measures.period_growth(df, freq="Q")
-    q = q[q["period"] == f"{y}-Q{m // 3}"][["node", "yoy"]].rename(columns={"node": "code", "yoy": "q_yoy"})
-    supp = set(national.loc[national["obs_status"] == "c", "code"])
-    q.loc[q["code"].isin(supp), "q_yoy"] = np.nan
+    q = q[q["period"] == figure_period(period, "Q")][["node", "yoy"]].rename(columns={"node": "code",
+                                                                                      "yoy": "q_yoy"})
+    q.loc[q["code"].isin(national.loc[national["obs_status"] == "c", "code"]), "q_yoy"] = np.nan
     return q.reset_index(drop=True)
 
 
 def products_compiled(con, period: str) -> pd.DataFrame:
     """Main products' national output: month, Jan..month, and their yoy (100-based), from the reports.
     A product made by fewer than 3 enterprises is marked 'c' (its output would be one firm's)."""
-    from iip import reference
+    from iip.disclosure import MIN_COUNT
 
-    y = period[:4]
-    prev = f"{int(y) - 1}{period[4:]}"
+    y, prev = period[:4], month_add(period, -12)
     df = con.execute("""
         SELECT product_code, month, ytd, growth(month, month_prev) AS yoy, growth(ytd, ytd_prev) AS ytd_yoy,
                enterprises FROM (
@@ -111,87 +144,135 @@ def products_compiled(con, period: str) -> pd.DataFrame:
             sum(produced) FILTER (WHERE period BETWEEN ? AND ?) AS ytd_prev,
             count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
         FROM reports GROUP BY product_code)""",
-                     [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
+                     [period, prev, f"{y}-01", period, prev[:4] + "-01", prev, period]).df()
     cat = reference.products()
     main = cat[cat["main"]][["product_code", "name_vi", "name_en", "unit", "unit_en", "gso_order"]]
     out = main.merge(df, on="product_code", how="inner")
     if out.empty:  # a store whose product codes are not the catalogue's: take the store's products
         names = con.execute("SELECT product_code, name_vi, name_en, unit, unit AS unit_en FROM products").df()
         out = names.merge(df, on="product_code").nlargest(20, "enterprises").assign(gso_order=pd.NA)
-    out["obs_status"] = np.where(out["enterprises"] < 3, "c", "")
+    out["obs_status"] = np.where(out["enterprises"] < MIN_COUNT, "c", "")
     out.loc[out["obs_status"] == "c", ["month", "ytd", "yoy", "ytd_yoy"]] = np.nan
     out = out.sort_values(["gso_order", "product_code"], na_position="last")
     return out.drop(columns=["enterprises"]).reset_index(drop=True)
 
 
 def companion_compiled(con, period: str, indicator: str) -> pd.DataFrame:
-    df = _compiled_month(con, period, indicator, area="VN",
-                         where="node = 'C' OR (length(node) = 2 AND node BETWEEN '10' AND '33')")
-    t = tree_rows(("section", "division"))
-    return t.merge(df[["node", "index", "mom", "yoy", "ytd", "obs_status"]], left_on="code", right_on="node"
-                   ).drop(columns="node").reset_index(drop=True)
+    nodes = ["C", *(f"{d:02d}" for d in range(10, 34))]
+    df = _with_disclosure(con, measures.indices(con, indicator=indicator, area="VN", period_from=period,
+                                                period_to=period, nodes=nodes))
+    return tree_rows(("section", "division")).merge(df[["node", "index", "mom", "yoy", "ytd", "obs_status"]],
+                                                    left_on="code", right_on="node").drop(columns="node"
+                                                                                          ).reset_index(drop=True)
 
 
 def provinces_compiled(con, period: str) -> pd.DataFrame:
-    from iip import reference
+    """TOTAL and manufacturing (C) yoy / ytd of every province area of ``period``'s geography."""
+    areas = reference.province_table(period)
+    df = _with_disclosure(con, measures.indices(con, indicator="production", period_from=period, period_to=period,
+                                                areas=list(areas["area"]), nodes=["TOTAL", "C"]))
+    tot = df[df["node"] == "TOTAL"][["area", "index", "yoy", "ytd", "obs_status"]]
+    mfg = df[df["node"] == "C"][["area", "yoy", "ytd", "obs_status"]].rename(
+        columns={"yoy": "mfg_yoy", "ytd": "mfg_ytd", "obs_status": "mfg_status"})
+    out = areas.merge(tot, on="area").merge(mfg, on="area", how="left")
+    out["mfg_status"] = out["mfg_status"].fillna("")
+    return out.rename(columns={"area": "code"}).reset_index(drop=True)
 
-    df = _compiled_month(con, period, "production", node="TOTAL",
-                         where="regexp_matches(area, '^[0-9]{2}$')")
-    p = reference.provinces()[["code", "name_vi", "name_en", "region_code", "tile_row", "tile_col"]]
-    out = p.merge(df[["area", "index", "yoy", "ytd", "obs_status"]], left_on="code", right_on="area", how="inner")
-    return out.drop(columns="area").reset_index(drop=True)
 
-
-def history(con, period: str, *, source: str, months: int = 25) -> pd.DataFrame:
-    first = (pd.Period(period, "M") - (months - 1)).strftime("%Y-%m")
-    if source == "compiled":
-        h = con.execute("""SELECT period, "index" AS value FROM index_levels WHERE indicator = 'production'
-                           AND area = 'VN' AND node = 'TOTAL' AND period BETWEEN ? AND ? ORDER BY period""",
-                        [first, period]).df()
-    else:
-        h = con.execute("""SELECT period, value FROM published_levels WHERE indicator = 'production' AND area = 'VN'
-                           AND node = 'TOTAL' AND period BETWEEN ? AND ? ORDER BY period""", [first, period]).df()
+def stored_adjustment(con, period: str, first: str, *, source: str) -> tuple[pd.DataFrame, int | None]:
+    """The seasonal stage's stored adjustment of VN TOTAL (view ``sa_current``) for first..period and its run id;
+    (empty, None) when none is stored. A release never runs X-13 itself."""
     try:
-        sa = con.execute("""SELECT period, sa FROM sa_current WHERE indicator = 'production' AND area = 'VN'
-                            AND node = 'TOTAL' AND source = ? AND period BETWEEN ? AND ?""",
+        sa = con.execute("""SELECT period, sa, run_id FROM sa_current WHERE indicator = 'production' AND area = 'VN'
+                            AND node = 'TOTAL' AND source = ? AND period BETWEEN ? AND ? ORDER BY period""",
                          [source, first, period]).df()
     except duckdb.Error:
-        sa = pd.DataFrame(columns=["period", "sa"])
-    if sa.empty and source == "compiled":
-        sa = adjust_on_the_fly(con, period)
-    return h.merge(sa, on="period", how="left")
+        return pd.DataFrame(columns=["period", "sa"]), None
+    run = int(sa["run_id"].iloc[0]) if len(sa) else None
+    return sa[["period", "sa"]], run
 
 
-def adjust_on_the_fly(con, period: str) -> pd.DataFrame:
-    """No stored adjustment (``iip sa --all`` not run): adjust the national TOTAL up to ``period`` now with the
-    same X-13 + Tet model; an empty frame if the series is too short or X-13 fails (the chart then says so)."""
-    from iip.errors import IIPError
-    from iip.seasonal import adjust
+def history_compiled(con, period: str, months: int = 25) -> tuple[pd.DataFrame, int | None]:
+    """National levels (TOTAL, sections, divisions) of the last ``months`` months, disclosure applied, with the
+    stored seasonally adjusted TOTAL (``sa``; NaN when none is stored) and that adjustment's run id."""
+    first = month_add(period, 1 - months)
+    nodes = list(tree_rows()["code"])
+    lv = _with_disclosure(con, measures.levels(con, indicator="production", area="VN", period_from=first,
+                                               period_to=period, nodes=nodes))
+    sa, run = stored_adjustment(con, period, first, source="compiled")
+    h = lv.rename(columns={"node": "code"})[["code", "period", "index", "obs_status"]]
+    h = h.merge(sa.assign(code="TOTAL"), on=["code", "period"], how="left")
+    return h.sort_values(["code", "period"]).reset_index(drop=True), run
 
-    full = con.execute("""SELECT period, "index" AS value FROM index_levels WHERE indicator = 'production'
-                          AND area = 'VN' AND node = 'TOTAL' AND period <= ? ORDER BY period""", [period]).df()
+
+def labour_compiled(con, period: str) -> pd.DataFrame:
+    """The labour-usage index of ``period`` (table ``labour_index``, the latest computation): TOTAL, sections and
+    ownership; empty when ``iip labour`` has not been run for the month."""
     try:
-        res = adjust(full, name="VN_TOTAL")
-    except (IIPError, ValueError, RuntimeError, OSError):
-        return pd.DataFrame(columns=["period", "sa"])
-    if isinstance(res, str):
-        return pd.DataFrame(columns=["period", "sa"])
-    return res.series[["period", "sa"]]
+        df = con.execute("""SELECT dimension, code, mom, yoy FROM labour_index WHERE period = ? AND dimension IN
+                            ('total', 'section', 'ownership')
+                            QUALIFY computed_at = max(computed_at) OVER ()""", [period]).df()
+    except duckdb.Error:
+        return empty(LABOUR_COLUMNS)
+    return df[LABOUR_COLUMNS]
+
+
+def ownership_compiled(con, period: str, notes: list[str]) -> pd.DataFrame:
+    """Each ownership's contribution to TOTAL's growth; withheld (with a note) when an ownership has fewer
+    enterprises reporting than the disclosure rule's minimum (the others would then reveal it)."""
+    from iip.compile.ownership import ownership_contributions
+    from iip.disclosure import MIN_COUNT
+
+    try:
+        df = ownership_contributions(con, period)
+    except (NotFoundError, MethodError) as exc:
+        notes.append(f"ownership contributions not computed: {exc}")
+        return empty(OWNERSHIP_COLUMNS)
+    n = con.execute("""SELECT g.ownership, count(DISTINCT r.enterprise_id) FROM reports r JOIN register g
+                       USING (enterprise_id) WHERE r.period = ? AND r.status = 'R' GROUP BY 1""", [period]).fetchall()
+    few = [o for o, k in n if k < MIN_COUNT]
+    status = "c" if few else ""
+    if few:
+        notes.append(f"ownership contributions withheld: fewer than {MIN_COUNT} enterprises report in "
+                     f"{', '.join(sorted(map(str, few)))}")
+        df[["contrib_yoy", "contrib_ytd"]] = np.nan
+    return df.rename(columns={"ownership": "code"})[["code", "contrib_yoy", "contrib_ytd"]].assign(obs_status=status)
+
+
+def diffusion(con, period: str) -> dict[str, dict]:
+    """Provinces up / down (``summary.province_diffusion``): the month's yoy, and the ytd from February."""
+    out = {"yoy": province_diffusion(con, period, measure="yoy")}
+    if int(period[5:7]) > 1:
+        out["ytd"] = province_diffusion(con, period, measure="ytd")
+    return out
 
 
 def load_compiled(con: duckdb.DuckDBPyConnection, period: str) -> ReleaseData:
     nat = national_compiled(con, period)
-    return ReleaseData(period, "compiled", nat, quarter_compiled(con, period, nat), products_compiled(con, period),
-                       companion_compiled(con, period, "consumption"), companion_compiled(con, period, "inventory"),
-                       provinces_compiled(con, period), history(con, period, source="compiled"))
+    run = int(nat["run_id"].dropna().max()) if nat["run_id"].notna().any() else None
+    hist, sa_run = history_compiled(con, period)
+    notes = [f"compiled data: compile run {run}",
+             f"seasonally adjusted TOTAL: stored adjustment, run {sa_run}" if sa_run is not None else
+             "seasonally adjusted TOTAL: none stored for this period (run `iip sa --all`); the release does not "
+             "run X-13 itself"]
+    return ReleaseData(period, "compiled", nat.drop(columns="run_id"), quarter_compiled(con, period, nat),
+                       products_compiled(con, period), companion_compiled(con, period, "consumption"),
+                       companion_compiled(con, period, "inventory"), provinces_compiled(con, period), hist,
+                       labour=labour_compiled(con, period), ownership=ownership_compiled(con, period, notes),
+                       vintage=f"compile run {run}", diffusion=diffusion(con, period), sa_run=sa_run, notes=notes)
 
 
-def load(con: duckdb.DuckDBPyConnection, period: str, *, source: str = "compiled") -> ReleaseData:
-    """All release tables for ``period`` from ``source`` (compiled | published)."""
-    check_period(period)
+def load(con: duckdb.DuckDBPyConnection, period: str, *, source: str = "compiled",
+         as_of: dt.date | None = None) -> ReleaseData:
+    """All release tables for ``period`` from ``source`` (compiled | published; ``as_of``: published figures as
+    known on that date, docs/methods/release.md)."""
+    month(period, option="--period")
     if source == "compiled":
+        if as_of is not None:
+            raise OptionError("--as-of applies to --source published (the store keeps one compiled vintage: the "
+                              "release's compile run is recorded instead)", option="--as-of")
         return load_compiled(con, period)
     if source == "published":
         from iip.release.published import load_published
-        return load_published(con, period)
+        return load_published(con, period, as_of=as_of)
     raise IIPError(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")

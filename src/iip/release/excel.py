@@ -18,7 +18,9 @@ def headers(period: str) -> dict[str, str]:
     """GSO's column headers for the month ``period``."""
     y, m = int(period[:4]), int(period[5:])
     py, pm = (y, m - 1) if m > 1 else (y - 1, 12)
-    return {"mom": f"Tháng {m} năm {y} so với tháng {pm} năm {py} (%)",
+    return {"prev_yoy": f"Tháng {pm} năm {py} (chính thức) so với cùng kỳ năm trước (%)",
+            "prev_month": f"Thực hiện tháng {pm} năm {py}",
+            "mom": f"Tháng {m} năm {y} so với tháng {pm} năm {py} (%)",
             "yoy": f"Tháng {m} năm {y} so với cùng kỳ năm trước (%)",
             "ytd": f"{m} tháng năm {y} so với cùng kỳ năm trước (%)",
             "q_yoy": f"Quý {ROMAN[(m + 2) // 3]} năm {y} so với cùng kỳ năm trước (%)",
@@ -60,7 +62,7 @@ class _Book:
                 v = r.get(col)
                 if isinstance(v, str):
                     ws.write(i, j, v, self.text)
-                elif r.get("obs_status") == "c":
+                elif r.get("mfg_status" if col.startswith("mfg_") else "obs_status") == "c":
                     ws.write(i, j, "c", self.c_b if b else self.c)
                 elif v is None or pd.isna(v):
                     ws.write_blank(i, j, None)
@@ -76,7 +78,8 @@ def write_workbook(d: ReleaseData, path: Path) -> Path:
     y, m = int(d.period[:4]), int(d.period[5:])
     b = _Book(path)
     nat = d.national.merge(d.quarter, on="code", how="left") if not d.quarter.empty else d.national
-    cols = [("mom", h["mom"]), ("yoy", h["yoy"])] + ([("ytd", h["ytd"])] if m > 1 else [])
+    cols = [("prev_yoy", h["prev_yoy"])] if nat.get("prev_yoy", pd.Series(dtype=float)).notna().any() else []
+    cols += [("mom", h["mom"]), ("yoy", h["yoy"])] + ([("ytd", h["ytd"])] if m > 1 else [])
     if not d.quarter.empty:
         cols.append(("q_yoy", h["q_yoy"]))
     if nat["contrib_total_yoy"].notna().any():
@@ -85,7 +88,10 @@ def write_workbook(d: ReleaseData, path: Path) -> Path:
             label="name_vi", bold=nat["level"].isin(["total", "section"]), indent=nat["level"] == "division")
     if not d.products.empty:
         pr = d.products.assign(label=d.products["name_vi"])
-        pcols = [("unit", "Đơn vị tính"), ("month", f"Ước tính tháng {m} năm {y}"),
+        est = "Ước tính tháng" if d.source == "published" else "Tháng"
+        pcols = [("prev_month", h["prev_month"])] if pr.get("prev_month", pd.Series(dtype=float)).notna().any() \
+            else []
+        pcols = [("unit", "Đơn vị tính"), *pcols, ("month", f"{est} {m} năm {y}"),
                  ("ytd", f"Cộng dồn {m} tháng năm {y}"), ("yoy", h["yoy"]), ("ytd_yoy", h["ytd"])]
         b.sheet("San pham", f"Sản lượng một số sản phẩm công nghiệp chủ yếu tháng {m} năm {y}", "", pcols, pr,
                 label="label")
@@ -101,7 +107,9 @@ def write_workbook(d: ReleaseData, path: Path) -> Path:
     if not d.provinces.empty:
         pv = d.provinces
         b.sheet("Dia phuong", f"Chỉ số sản xuất công nghiệp tháng {m} năm {y} phân theo địa phương",
-                "Đơn vị tính: %", [("yoy", h["yoy"])] + ([("ytd", h["ytd"])] if m > 1 else []), pv,
+                "Đơn vị tính: %", [("yoy", h["yoy"])] + ([("ytd", h["ytd"])] if m > 1 else [])
+                + [("mfg_yoy", f"Chế biến, chế tạo: {h['yoy']}")] + ([("mfg_ytd", f"Chế biến, chế tạo: {h['ytd']}")]
+                                                                      if m > 1 else []), pv,
                 label="name_vi")
     b.wb.close()
     return path

@@ -12,6 +12,7 @@ import duckdb
 
 from iip.errors import StoreError
 from iip.store import migrations, schema
+from iip.store.checkpoints import checkpoint
 
 DEFAULT_DB = "iip.duckdb"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -78,8 +79,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         raise _open_error(exc, p) from None
     try:
         if read_only:
-            version = migrations.check_version(con, where=str(p))
-            if version < migrations.LATEST:
+            migrations.check_version(con, where=str(p))
+            if migrations.pending(con):
                 install_objects(con, temporary=True)
         else:
             migrations.migrate(con, where=str(p))
@@ -91,12 +92,16 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: BEGIN ... COMMIT, ROLLBACK on any exception."""
+def transaction(con: duckdb.DuckDBPyConnection, *, name: str = "transaction"
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: BEGIN ... COMMIT, ROLLBACK on any exception. ``name`` labels the crash-test checkpoints
+    ``<name>:before-commit`` and ``<name>:after-commit`` (:mod:`iip.store.checkpoints`)."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        checkpoint(f"{name}:before-commit")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+    checkpoint(f"{name}:after-commit")

@@ -61,20 +61,31 @@ def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.COVERAGE_DDL)
 
 
+def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``releases`` records what a vintage was built from: the published figures' as-of date (NULL: the
+    month's own workbook, or compiled data), the stored seasonal adjustment used (run id, NULL: none), and the
+    figures' vintage label (a compile run, or GSO's release month)."""
+    for column, kind in (("as_of", "DATE"), ("sa_run_id", "BIGINT"), ("figures_vintage", "VARCHAR")):
+        con.execute(f"ALTER TABLE releases ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
     Migration(2, "register active_from/active_to; index_coverage; nonresponse; imputation run scope",
               _activity_and_coverage),
+    Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
+              _release_provenance),
 ]
-LATEST = MIGRATIONS[-1].version
+LATEST = max(m.version for m in MIGRATIONS)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
     if not _exists(con, "schema_version"):
         return 0
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
@@ -86,16 +97,28 @@ def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
     return version
 
 
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The migrations recorded in the store's ``schema_version`` table (empty for a new store)."""
+    if not _exists(con, "schema_version"):
+        return set()
+    return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
+    by a build that lacked migration 4 still gets 4)."""
+    done = applied_versions(con)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
     """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
     from iip.store.connection import transaction
 
-    version = check_version(con, where=where)
+    check_version(con, where=where)
     applied = []
-    for m in MIGRATIONS:
-        if m.version <= version:
-            continue
-        with transaction(con):
+    for m in pending(con):
+        with transaction(con, name="migration"):
             con.execute(VERSION_DDL)
             m.apply(con)
             con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])

@@ -5,6 +5,7 @@ change (value - 100)."""
 
 from __future__ import annotations
 
+from iip.reference.rounding import TABLE_DECIMALS, growth_from_index
 from iip.web.i18n import plotly_separators
 
 UP, DOWN, GREY = "#1a9850", "#d73027", "#bdbdbd"
@@ -25,7 +26,9 @@ def _layout(lang: str, **kw) -> dict:
 
 
 def _pct(v):
-    return None if v is None else round(v - 100.0, 3)
+    """Growth as a table shows it: the index rounded half up to two decimals, minus 100."""
+    g = None if v is None else growth_from_index(v, TABLE_DECIMALS)
+    return None if g is None else float(g)
 
 
 def growth_bars(

@@ -15,13 +15,16 @@ import math
 
 from markupsafe import Markup, escape
 
+from iip.reference.rounding import growth_from_index
 from iip.web.i18n import fmt_number
 
 UP, DOWN, MID, GREY = (26, 152, 80), (215, 48, 39), (255, 255, 191), "#d9d9d9"
 
 
 def _pct(v):
-    return None if v is None else v - 100.0
+    """The growth a 100-based figure states: the index rounded half up to one decimal, minus 100."""
+    g = None if v is None else growth_from_index(v)
+    return None if g is None else float(g)
 
 
 def _fmt(v, lang: str, nd: int = 1, unit: str = "%") -> str:
@@ -141,10 +144,10 @@ def history(rows: list[dict], *, chart_id: str, title: str, lang: str, index_lab
     pts = [(xc(i), ya(v)) for i, v in enumerate(idx) if v is not None]
     if pts:
         p.append('<polyline class="line" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
-    for i, (r, v) in enumerate(zip(rows, idx)):
-        if v is not None:
-            tip = f"{r['period']}: {index_label} {fmt_number(v, lang, 2)}"
-            p.append(f'<circle cx="{xc(i):.1f}" cy="{ya(v):.1f}" r="3"><title>{escape(tip)}</title></circle>')
+    for i, (r, lv) in enumerate(zip(rows, idx)):
+        if lv is not None:
+            tip = f"{r['period']}: {index_label} {fmt_number(lv, lang, 2)}"
+            p.append(f'<circle cx="{xc(i):.1f}" cy="{ya(lv):.1f}" r="3"><title>{escape(tip)}</title></circle>')
     step = max(1, math.ceil(n / 9))
     for i in range(len(rows) - 1, -1, -step):  # label the latest month and every step-th before it
         x = xc(i)

@@ -11,6 +11,7 @@ import math
 from fastapi import Request
 
 from iip.errors import OptionError
+from iip.reference.rounding import fmt, fmt_growth
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -182,13 +183,19 @@ def translator(lang: str):
 
 
 def fmt_number(v, lang: str, nd: int = 1, *, sign: bool = False) -> str:
-    """1234.56 -> '1,234.6' (en) or '1.234,6' (vi); None/NaN -> ''. ``sign`` adds '+' to positives."""
+    """1234.56 -> '1,234.6' (en) or '1.234,6' (vi), rounded half up (``iip.reference.rounding.fmt``, the one
+    rounding); None/NaN -> ''. ``sign`` adds '+' to positives."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
-    s = f"{v:+,.{nd}f}" if sign else f"{v:,.{nd}f}"
-    if lang == "vi":
-        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return s
+    return fmt(v, nd, lang=lang, sign=sign)
+
+
+def fmt_growth_number(index, lang: str, nd: int = 1) -> str:
+    """The growth a 100-based index states, as GSO writes it: the index rounded half up to ``nd`` decimals minus
+    100, signed (103.69 -> '+3.7'); None/NaN -> ''."""
+    if index is None or (isinstance(index, float) and math.isnan(index)):
+        return ""
+    return fmt_growth(index, lang=lang, decimals=nd)
 
 
 def plotly_separators(lang: str) -> str:

@@ -169,6 +169,7 @@ class PublishedOut(BaseModel):
     ok: Literal[True] = True
     count: int
     vintages: bool
+    as_of: str | None = None
     figures: list[PublishedFigure]
 
 

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from iip.web.i18n import COOKIE, fmt_number, plotly_separators, translator
+from iip.web.i18n import COOKIE, fmt_growth_number, fmt_number, plotly_separators, translator
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -41,6 +41,7 @@ def render(request: Request, name: str, context: dict, *, lang: str, status_code
         "nav": NAV,
         "path": request.url.path,
         "num": lambda v, nd=1, sign=False: fmt_number(v, lang, nd, sign=sign),
+        "growth": lambda v, nd=1: fmt_growth_number(v, lang, nd),
         "separators": plotly_separators(lang),
         "other_lang": "en" if lang == "vi" else "vi",
         "other_lang_url": lang_url(request, "en" if lang == "vi" else "vi"),

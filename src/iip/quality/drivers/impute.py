@@ -231,7 +231,7 @@ def impute_store(con: duckdb.DuckDBPyConnection, period_from: str, period_to: st
     if period_to < period_from:
         raise OptionError(f"--to {period_to} is before --from {period_from}", option="--to")
     lines, detail, expected = compute(con, period_from, period_to, lookback=lookback)
-    with write_transaction(con):
+    with write_transaction(con, name="impute"):
         load_id = next_load_id(con)
         written = write(con, lines, load_id)
         retired = retire_stale(con, lines, load_id, period_from=period_from, period_to=period_to)
@@ -277,7 +277,7 @@ def impute_all(con: duckdb.DuckDBPyConnection, *, lookback: int = LOOKBACK, user
     if not write_back:
         return _result(lines, expected, load_id=None, written=0, retired=0, period_from=first, period_to=last), \
             lines
-    with write_transaction(con):
+    with write_transaction(con, name="impute_all"):
         load_id = next_load_id(con)
         written = write(con, lines, load_id)
         retired = retire_stale(con, lines, load_id, period_from=first, period_to=last)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
+from iip.reference import periods
 from iip.web.deps import get_con
 from iip.web.models import ErrorOut, ListOut, PublishedOut
 from iip.web.services import published as svc
@@ -24,11 +25,16 @@ def published(
     start: str | None = Query(None, alias="from", pattern=MONTHISH),
     end: str | None = Query(None, alias="to", pattern=MONTHISH),
     vintages: bool = Query(False, description="every vintage instead of the latest"),
+    as_of: str | None = Query(
+        None, description="YYYY-MM-DD: the figures as known on that date (a release month counts as known from the "
+        "first day of the next month)"
+    ),
     con=Depends(get_con),
 ):
     df = svc.figures(
         con,
         vintages=vintages,
+        as_of=periods.date(as_of, option="as_of") if as_of else None,
         source=split_list(source),
         indicator=split_list(indicator),
         area=split_list(area),
@@ -38,7 +44,7 @@ def published(
         start=start,
         end=end,
     )
-    return {"ok": True, "count": len(df), "vintages": vintages, "figures": records(df)}
+    return {"ok": True, "count": len(df), "vintages": vintages, "as_of": as_of, "figures": records(df)}
 
 
 @router.get("/files", response_model=ListOut, summary="Imported release files")

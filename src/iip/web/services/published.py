@@ -4,66 +4,25 @@ These figures are already public, so they are served as imported (no disclosure 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
-from iip.errors import OptionError
+from iip.published import vintages as _vintages
 from iip.web.services.common import relation_exists
 
-COLUMNS = [
-    "release",
-    "source",
-    "indicator",
-    "area",
-    "node",
-    "label",
-    "period",
-    "measure",
-    "status",
-    "value",
-    "unit",
-    "vintage",
-    "vintage_status",
-    "file",
-]
-MAX_ROWS = 50_000
-
-
-def _filters(params: dict) -> tuple[str, list]:
-    where, par = [], []
-    for col in ("source", "indicator", "area", "node", "measure", "release", "status"):
-        vals = params.get(col)
-        if vals:
-            where.append(f"{col} IN ({', '.join('?' * len(vals))})")
-            par += list(vals)
-    if params.get("start"):
-        where.append("period >= ?")
-        par.append(params["start"])
-    if params.get("end"):
-        where.append("period <= ?")
-        par.append(params["end"])
-    return (" WHERE " + " AND ".join(where)) if where else "", par
+COLUMNS = _vintages.COLUMNS[:-2]  # the API leaves out sheet and cell
+MAX_ROWS = _vintages.MAX_ROWS
 
 
 def figures(
-    con: duckdb.DuckDBPyConnection, *, vintages: bool = False, limit: int = MAX_ROWS, **params
+    con: duckdb.DuckDBPyConnection, *, vintages: bool = False, as_of: dt.date | None = None, limit: int = MAX_ROWS,
+    **params
 ) -> pd.DataFrame:
-    """Published figures (latest vintage, or every vintage when ``vintages``); empty when none are imported."""
-    view = "published_vintages" if vintages else "published_latest"
-    if not relation_exists(con, view):
-        return pd.DataFrame(columns=COLUMNS)
-    where, par = _filters(params)
-    n = con.execute(f"SELECT count(*) FROM {view}{where}", par).fetchone()[0]
-    if n > limit:
-        raise OptionError(
-            f"{n:,} published figures match: narrow the query (indicator, area, node, measure, "
-            f"from, to) to at most {limit:,}"
-        )
-    cols = ", ".join(COLUMNS)
-    return con.execute(
-        f"SELECT {cols} FROM {view}{where} ORDER BY source, indicator, area, node, measure, period, vintage",
-        par,
-    ).df()
+    """Published figures: the newest vintage of each, every vintage (``vintages``), or what was known on
+    ``as_of`` (``iip.published.vintages.figures``, the one read function); empty when none are imported."""
+    return _vintages.figures(con, vintages=vintages, as_of=as_of, limit=limit, **params)[COLUMNS]
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
