@@ -19,6 +19,7 @@ from iip.errors import IIPError, NotFoundError, OptionError
 from iip.measures import COVERAGE, KEY, direction_counts, period_growth
 from iip.reference import province_area_pattern, section_of
 from iip.reference.periods import period_freq
+from iip.store import scalar
 from iip.validation import INDICATOR_QUANTITY
 
 INDICATORS = tuple(INDICATOR_QUANTITY)
@@ -102,7 +103,7 @@ def export_indices(con: duckdb.DuckDBPyConnection, out: Path, *, extra: bool = F
     under the final name. Returns the rows written."""
     cols = EXPORT_COLUMNS + (EXPORT_EXTRA if extra else []) + list(COVERAGE)
     out = export_path(out)
-    if con.execute("SELECT count(*) FROM index_cells").fetchone()[0] == 0:
+    if not scalar(con, "SELECT count(*) FROM index_cells"):
         raise NotFoundError("no compiled indices in the store: run `iip compile` first")
     sel = ", ".join(f'"{c}"' for c in cols)
     q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
@@ -110,7 +111,7 @@ def export_indices(con: duckdb.DuckDBPyConnection, out: Path, *, extra: bool = F
     fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        n = con.execute(f"COPY ({q}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' {fmt}").fetchone()[0]
+        n = scalar(con, f"COPY ({q}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' {fmt}")
         tmp.replace(out)
     except (OSError, duckdb.IOException, duckdb.PermissionException) as exc:
         try:

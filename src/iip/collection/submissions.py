@@ -21,7 +21,7 @@ from iip.errors import ForbiddenError, Problem, ValidationError, warnings_only
 from iip.ingest import microdata
 from iip.ingest.files import read_input
 from iip.reference.periods import month_add
-from iip.store import next_load_id, record_load, sha256
+from iip.store import next_load_id, record_load, scalar, sha256
 from iip.validation import LAYOUTS, SUBMISSION
 
 REPORT_COLUMNS = list(LAYOUTS["reports"].columns)
@@ -203,8 +203,8 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
               warnings: list[Problem], action: str | None = None) -> SubmissionResult:
     """Write one enterprise x month inside the caller's write transaction."""
     e, period = g["enterprise_id"].iloc[0], g["period"].iloc[0]
-    existed = con.execute("SELECT count(*) FROM reports WHERE enterprise_id = ? AND period = ? AND status = 'R'",
-                          [e, period]).fetchone()[0] > 0
+    existed = bool(scalar(con, "SELECT count(*) FROM reports WHERE enterprise_id = ? AND period = ? AND status = 'R'",
+                          [e, period]))
     load_id = next_load_id(con)
     rep = g[REPORT_COLUMNS].astype(object).where(g[REPORT_COLUMNS].notna(), None)
     inserted, unchanged = microdata.upsert(con, rep, "reports", load_id)   # a report equal to an imputed value

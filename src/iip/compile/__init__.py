@@ -20,7 +20,7 @@ import pyarrow as pa
 from iip.compile.engine import CompileResult, compile_indices
 from iip.errors import NotFoundError, OptionError
 from iip.quality.imputation import Marker
-from iip.store import transaction
+from iip.store import row, scalar, transaction
 from iip.validation import LAYOUTS, QUANTITIES
 
 __all__ = ["aggregate_reports", "compile_store", "compile_indices"]
@@ -142,7 +142,7 @@ def _check_months(con: duckdb.DuckDBPyConnection, period_from: str | None, perio
     year with a full year of data (each an OptionError naming the option and what it accepts)."""
     if period_from and period_to and period_from > period_to:
         raise OptionError(f"--from {period_from} is after --to {period_to}: give --from <= --to", option="--from")
-    first, last = con.execute("SELECT min(period), max(period) FROM reports WHERE status = 'R'").fetchone()
+    first, last = row(con, "SELECT min(period), max(period) FROM reports WHERE status = 'R'", width=2)
     if first is None:
         raise NotFoundError("nothing to compile: ingest register, products, weights and reports first")
     for name, p in (("--from", period_from), ("--to", period_to)):
@@ -268,12 +268,12 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
     lo = int(period_ids([period_from])[0]) if period_from else -1
     hi = int(period_ids([period_to])[0]) if period_to else 10**9
     with transaction(con, name="compile"):
-        run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
+        run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs"))
         full = period_from is None and period_to is None
         if not full:
             unshare_levels(con)
         sid_of = series_ids(con, result.series, shared=full)
-        stored = con.execute("SELECT count(*) FROM index_series").fetchone()[0]
+        stored = scalar(con, "SELECT count(*) FROM index_series")
         if full and stored > len(sid_of):  # series left out of this compile lose their cells: no shared levels
             con.execute("UPDATE index_series SET level_sid = NULL WHERE level_sid IS NOT NULL "
                         "AND sid <> ALL (SELECT unnest($1::INTEGER[]))", [sid_of.tolist()])

@@ -18,7 +18,7 @@ import pyarrow as pa
 from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
 from iip.ingest.files import Input, problem_where, read_input
-from iip.store import next_load_id, record_load, sha256, transaction, versioned_upsert
+from iip.store import next_load_id, record_load, scalar, sha256, transaction, versioned_upsert
 
 KINDS = tuple(v.LAYOUTS)
 _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
@@ -96,9 +96,9 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
         totals["error"] += n_dup
         problems.sort(key=lambda p: (not p.is_error, p.row or 0))
         if kind == "reports" and not totals["error"]:
-            extra = industry_tree_warnings(con, name, file=file) + activity_warnings(con, name, file=file)
+            extra, n_extra = report_warnings(con, name, file=file)
             problems += extra
-            totals["warning"] += len(extra)
+            totals["warning"] += n_extra
     finally:
         con.unregister(name)
     return Findings(problems, totals["error"], totals["warning"])
@@ -114,29 +114,35 @@ def with_columns(df, columns) -> pa.Table:
     return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
 
 
-def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
-                           ) -> list[Problem]:
-    """Warn where a reported product's class lies outside the enterprise's division (its industry tree)."""
-    rows = con.execute(f"""
-        SELECT s._row, s.product_code, p.vsic, r.vsic FROM {staged} s
-        JOIN products p ON p.product_code = trim(s.product_code)
-        JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
-        WHERE left(p.vsic, 2) <> left(r.vsic, 2) ORDER BY s._row LIMIT {limit}""").fetchall()
-    return [Problem(f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})", file=file,
-                    row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in rows]
-
-
-def activity_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
-                      ) -> list[Problem]:
-    """Warn where a report's month lies outside its enterprise's active months (register ``active_from`` ..
-    ``active_to``): the compile leaves such a report out."""
-    rows = con.execute(f"""
-        SELECT s._row, trim(s.period), r.active_from, r.active_to FROM {staged} s
-        JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
-        WHERE trim(s.period) < r.active_from OR trim(s.period) > r.active_to ORDER BY s._row LIMIT {limit}""").fetchall()
-    return [Problem(f"{r[1]} is outside the enterprise's active months ({r[2] or '...'} to {r[3] or '...'}): "
+def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
+                    ) -> tuple[list[Problem], int]:
+    """Warnings of a reports file, in one pass over it: a product whose class lies outside the enterprise's
+    division (its industry tree), and a month outside the enterprise's active months (register ``active_from`` ..
+    ``active_to``: the compile leaves such a report out). Returns the first ``limit`` of each and their total."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_flagged AS
+        SELECT s._row, trim(s.product_code) AS product, trim(s.period) AS period, p.vsic AS product_class,
+               r.vsic AS class, r.active_from, r.active_to,
+               coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false) AS tree,
+               coalesce(trim(s.period) < r.active_from OR trim(s.period) > r.active_to, false) AS inactive
+        FROM {staged} s JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
+        LEFT JOIN products p ON p.product_code = trim(s.product_code)
+        WHERE coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false)
+           OR coalesce(trim(s.period) < r.active_from OR trim(s.period) > r.active_to, false)""")
+    try:
+        total = int(scalar(con, "SELECT count(*) FILTER (WHERE tree) + count(*) FILTER (WHERE inactive) "
+                                "FROM _iip_flagged") or 0)
+        tree = con.execute(f"SELECT _row, product, product_class, class FROM _iip_flagged WHERE tree "
+                           f"ORDER BY _row LIMIT {limit}").fetchall()
+        inactive = con.execute(f"SELECT _row, period, active_from, active_to FROM _iip_flagged WHERE inactive "
+                               f"ORDER BY _row LIMIT {limit}").fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _iip_flagged")
+    out = [Problem(f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})", file=file,
+                   row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in tree]
+    out += [Problem(f"{r[1]} is outside the enterprise's active months ({r[2] or '...'} to {r[3] or '...'}): "
                     "the compile leaves it out", file=file, row=int(r[0]), field="period", rule="inactive",
-                    severity="warning") for r in rows]
+                    severity="warning") for r in inactive]
+    return sorted(out, key=lambda p: p.row or 0), total
 
 
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, load_id: int) -> tuple[int, int]:

@@ -29,11 +29,23 @@ def sha256(content: str | bytes | Path) -> str:
     return h.hexdigest()
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence | None = None):
+    """The first column of the first row of a query (None when it returns no row)."""
+    row = con.execute(sql, list(args or [])).fetchone()
+    return None if row is None else row[0]
+
+
+def row(con: duckdb.DuckDBPyConnection, sql: str, args: Sequence | None = None, *, width: int = 1) -> tuple:
+    """The first row of a query (``width`` Nones when it returns none)."""
+    got = con.execute(sql, list(args or [])).fetchone()
+    return tuple(got) if got is not None else (None,) * width
+
+
 def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """The next value of one of the store's id sequences."""
     if sequence not in SEQUENCES:
         raise KeyError(sequence)
-    return int(con.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+    return int(scalar(con, f"SELECT nextval('{sequence}')"))
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -63,7 +75,7 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
         names = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
-        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchone()[0])
+        return int(scalar(con, "SELECT count(*) FROM _iip_changed"))
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
 
@@ -76,7 +88,7 @@ def retire(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequ
     caller's transaction; returns the number of rows retired."""
     match = ("EXISTS (SELECT 1 FROM " + source + " x WHERE " + " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
              + (f" AND ({only})" if only else ""))
-    n = int(con.execute(f"SELECT count(*) FROM {table} c WHERE {match}").fetchone()[0])
+    n = int(scalar(con, f"SELECT count(*) FROM {table} c WHERE {match}"))
     if n:
         con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
                     f"FROM {table} c WHERE {match}")

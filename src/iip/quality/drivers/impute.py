@@ -30,7 +30,7 @@ from iip.collection.service import write_transaction
 from iip.errors import OptionError
 from iip.quality.imputation import COUNTS, LINKS, Marker, ratio_of_means
 from iip.reference.periods import month_number, month_of_number
-from iip.store import next_load_id, record_load, retire, sha256, versioned_upsert
+from iip.store import next_load_id, record_load, retire, row, scalar, sha256, versioned_upsert
 from iip.validation import LAYOUTS, QUANTITIES
 
 REPORTS = LAYOUTS["reports"]
@@ -246,15 +246,15 @@ def inputs_signature(con: duckdb.DuckDBPyConnection, lookback: int) -> str:
     one of its current rows and how many rows it has (a no-op ingest changes neither), and the lookback."""
     parts = []
     for table in ("reports", "register", "products", "employment"):
-        last, n = con.execute(f"SELECT coalesce(max(load_id), 0), count(*) FROM {table}").fetchone()
+        last, n = row(con, f"SELECT coalesce(max(load_id), 0), count(*) FROM {table}", width=2)
         parts.append(f"{table} {last}/{n}")
     return "; ".join(parts) + f"; lookback {lookback}"
 
 
 def data_months(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(first, last) month with a reported line, or None."""
-    row = con.execute(f"SELECT min(period), max(period) FROM reports WHERE status = '{_R}'").fetchone()
-    return None if row is None or row[0] is None else (row[0], row[1])
+    first, last = row(con, f"SELECT min(period), max(period) FROM reports WHERE status = '{_R}'", width=2)
+    return None if first is None else (first, last)
 
 
 def impute_all(con: duckdb.DuckDBPyConnection, *, lookback: int = LOOKBACK, user: str | None = None,
@@ -269,9 +269,8 @@ def impute_all(con: duckdb.DuckDBPyConnection, *, lookback: int = LOOKBACK, user
     first, last = months
     signature = inputs_signature(con, lookback)
     if write_back:
-        done = con.execute("SELECT inputs FROM imputation_runs WHERE scope = 'all' ORDER BY load_id DESC LIMIT 1"
-                           ).fetchone()
-        if done is not None and done[0] == signature:
+        done = scalar(con, "SELECT inputs FROM imputation_runs WHERE scope = 'all' ORDER BY load_id DESC LIMIT 1")
+        if done == signature:
             return ImputeResult(None, first, last, 0, 0, 0, 0, 0, skipped=True), None
     lines, detail, expected = compute(con, first, last, lookback=lookback)
     if not write_back:
