@@ -1,6 +1,14 @@
-"""Web benchmark: /api/series under a fixed request rate, and the overview page's render time in Chromium.
+"""Web benchmark: /api/series under a fixed request rate, and the overview page's render time in Chromium;
+or (--uploads N) the server's memory under N anonymous uploads of --upload-mb MB each.
 
     python benchmarks/web.py --db STORE.duckdb [--rate 200] [--seconds 60] [--page-runs 5]
+    python benchmarks/web.py --uploads 10 [--upload-mb 200] [--db STORE.duckdb]
+
+Upload mode: the server's resident memory (VmRSS of the `iip serve` process) is printed before and after N
+uploads sent at once, half declaring their length (Content-Length: the server must answer 413 without reading),
+half streamed without one (chunked: the server must answer 401 before reading the body). Each client streams
+zeros until the server answers or closes; the bytes it managed to send are printed. Exits 1 if memory (after, or
+at its peak) grew by more than 50 MB or any upload was accepted. Without --db an empty store is used (nothing to read).
 
 Without --db a demo store is built first (`iip demo`, ~20 s). The server is `iip serve` in a subprocess on a free
 loopback port. The load generator is asyncio + httpx: request i is *scheduled* at t0 + i/rate whatever happened
@@ -202,14 +210,93 @@ def page_times(base: str, runs: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process, MB (``VmRSS``; ``VmHWM``: its peak so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def anonymous_upload(port: int, size: int, *, chunked: bool, step: int = 1 << 16) -> tuple[str, int]:
+    """POST ``size`` bytes to the upload endpoint without a token; stop when the server answers or closes.
+    Returns (the status line or how the connection ended, bytes of body sent)."""
+    import select
+
+    head = (f"POST /api/collect/reports/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: multipart/form-data; boundary=B\r\n"
+            + ("Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {size}\r\n\r\n"))
+    part = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n"
+    block = b"0" * step
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head.encode())
+        while sent < size:
+            readable, writable, _ = select.select([s], [s], [], 30)
+            if readable:
+                break
+            if not writable:
+                return "timeout", sent
+            data = part if sent == 0 else block if sent + step < size else b"\r\n--B--\r\n"
+            frame = f"{len(data):x}\r\n".encode() + data + b"\r\n" if chunked else data
+            try:
+                s.sendall(frame)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(data)
+        try:
+            first = s.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace")
+        except (ConnectionResetError, OSError):
+            first = ""
+    return first or "closed", sent
+
+
+def uploads_mode(db: Path, n: int, mb: int) -> int:
+    """Server memory before and after ``n`` simultaneous anonymous uploads of ``mb`` MB."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    proc = start_server(db, port)
+    try:
+        time.sleep(1.0)
+        before = rss_mb(proc.pid)
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            res = list(pool.map(lambda i: anonymous_upload(port, mb << 20, chunked=bool(i % 2)), range(n)))
+        took = time.perf_counter() - t
+        time.sleep(0.5)
+        after, peak = rss_mb(proc.pid), rss_mb(proc.pid, "VmHWM")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    for i, (status, sent) in enumerate(res):
+        kind = "chunked, no length" if i % 2 else "Content-Length"
+        print(f"upload {i + 1:2d} ({mb} MB, {kind:18s}): {status!r} after {sent / 2**20:,.2f} MB sent")
+    print(f"{n} anonymous {mb} MB uploads in {took:.2f} s; server RSS before {before:,.1f} MB, after {after:,.1f} MB "
+          f"({after - before:+,.1f} MB), peak {peak:,.1f} MB")
+    accepted = [r for r in res if " 200 " in r[0]]
+    bad = max(after, peak) - before > 50 or bool(accepted)
+    print("FAIL" if bad else "PASS", "(targets: memory grows < 50 MB, no upload accepted)")
+    return 1 if bad else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path)
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--page-runs", type=int, default=5)
+    ap.add_argument("--uploads", type=int, default=0, help="upload mode: this many anonymous uploads")
+    ap.add_argument("--upload-mb", type=int, default=200)
     a = ap.parse_args()
     db = a.db
+    if a.uploads:
+        if db is None:
+            from iip.store import connect
+
+            db = Path(tempfile.mkdtemp(prefix="iip-upload-bench-")) / "empty.duckdb"
+            connect(db).close()
+        return uploads_mode(db, a.uploads, a.upload_mb)
     if db is None:
         tmp = Path(tempfile.mkdtemp(prefix="iip-web-bench-"))
         db = tmp / "s.duckdb"

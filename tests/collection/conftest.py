@@ -1,11 +1,11 @@
-"""A small store with two enterprises in two provinces, one user per role, and a client for the collection API
-(the real app from iip.web.app when it exists, else the routers on a bare FastAPI)."""
+"""A small store with three enterprises in two provinces, one user per role, and a client for the collection API
+(the real app from iip.web.app)."""
 from __future__ import annotations
 
 import shutil
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from iip.collection import accounts
@@ -50,28 +50,10 @@ def build_store(path):
 
 
 def make_app(path) -> FastAPI:
-    try:
-        from iip.web.app import create_app
-    except ImportError:
-        create_app = None
-    if create_app is not None:
-        return create_app(path)
-    from iip.web import collection
-    from iip.web.deps import close_con
+    """The real web application on the store at ``path`` (no warm-up thread)."""
+    from iip.web.app import create_app
 
-    app = FastAPI()
-    app.state.db = connect(path)
-
-    @app.middleware("http")
-    async def _close(request: Request, call_next):
-        try:
-            return await call_next(request)
-        finally:
-            close_con(request)
-
-    app.include_router(collection.router)
-    app.include_router(collection.pages)
-    return app
+    return create_app(path, warm=False)
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +98,18 @@ def tokens(client) -> dict:
 
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def csrf(client, url: str = "/collect/login") -> str:
+    """The CSRF token of a page's forms (the page also sets this browser's nonce cookie)."""
+    import re
+
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get(url).text)
+    assert m, f"no CSRF token on {url}"
+    return m.group(1)
+
+
+def page_login(client, username: str, password: str = PASSWORD):
+    """Log in through the login page (with its CSRF token); returns the response (303 on success)."""
+    return client.post("/collect/login", data={"username": username, "password": password, "csrf": csrf(client)},
+                       follow_redirects=False)

@@ -1,6 +1,8 @@
 """Store-level imputation, HB outliers and the labour-usage index, checked against values worked out by hand."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -8,7 +10,10 @@ from iip.collection.accounts import Principal
 from iip.ingest.microdata import ingest_file
 from iip.quality.drivers.impute import impute_store
 from iip.quality.labour import labour_index
-from iip.quality.outliers import accept, edit, hidiroglou_berthelot, queue
+from iip.collection.review import accept, edit, queue
+from iip.errors import OptionError
+from iip.quality.drivers.outliers import detect_store
+from iip.quality.outliers import hidiroglou_berthelot
 from iip.store import connect
 
 
@@ -91,3 +96,36 @@ def test_labour_index_matched_pairs():
     assert out.loc[("ownership", "fdi"), "mom"] == pytest.approx(80.0)
     assert out.loc[("section", "D"), "enterprises_mom"] == 0 and pd.isna(out.loc[("section", "D"), "mom"])
     assert set(out.loc["province"].index) == {"01", "79"}
+
+
+def test_detect_store_flags_the_odd_unit_once(tmp_path):
+    """Eight steel makers; seven change by -1%..+2% on the month, one triples: only that one is flagged, with the
+    values of its reports, and a second run flags nothing new."""
+    c = connect(tmp_path / "hb.duckdb")
+    jan = {"A": 100, "B": 200, "C": 150, "D": 120, "E": 80, "G": 110, "H": 130, "F": 90}
+    feb = {"A": 101, "B": 198, "C": 153, "D": 120, "E": 81, "G": 111, "H": 130, "F": 270}
+    files = {"register": "enterprise_id,name,province,vsic,ownership\n"
+                         + "".join(f"{e},{e},01,2410,state\n" for e in jan),
+             "products": "product_code,name_vi,name_en,unit,vsic\nSTEEL,t,s,t,2410\n",
+             "reports": "enterprise_id,period,product_code,produced,sold,closing_stock\n"
+                        + "".join(f"{e},2024-01,STEEL,{v},{v},0\n" for e, v in jan.items())
+                        + "".join(f"{e},2024-02,STEEL,{v},{v},0\n" for e, v in feb.items())}
+    for k, text in files.items():
+        (tmp_path / f"{k}.csv").write_text(text)
+        ingest_file(c, k, tmp_path / f"{k}.csv")
+    load = c.execute("SELECT load_id FROM reports WHERE enterprise_id = 'F' AND period = '2024-02'").fetchone()[0]
+    new = detect_store(c, "2024-02", variable="produced", user="t")
+    assert new["enterprise_id"].tolist() == ["F"]
+    row = c.execute("SELECT enterprise_id, period, product_code, variable, value, previous, ratio, stratum, "
+                    "report_load_id, method FROM outlier_flags").fetchall()
+    assert row == [("F", "2024-02", "STEEL", "produced", 270.0, 90.0, pytest.approx(3.0), "2410|STEEL", load, "HB")]
+    # r_med = median of the 8 ratios = (111/110 + 1.01) / 2; E_F = (3 / r_med - 1) * 270 ** 0.5
+    effect = c.execute("SELECT effect FROM outlier_flags").fetchone()[0]
+    assert effect == pytest.approx((3 / ((111 / 110 + 1.01) / 2) - 1) * 270 ** 0.5)
+    assert detect_store(c, "2024-02", variable="produced").empty
+    assert c.execute("SELECT count(*) FROM outlier_flags").fetchone()[0] == 1
+    audit = c.execute("SELECT detail FROM audit_log WHERE action = 'outliers' ORDER BY audit_id").fetchall()
+    assert [json.loads(d)["new"] for (d,) in audit] == [1, 0] and json.loads(audit[0][0])["tested"] == 8
+    with pytest.raises(OptionError, match="variable must be one of"):
+        detect_store(c, "2024-02", variable="value")
+    c.close()

@@ -52,6 +52,9 @@ def test_formatting_in_vietnamese_and_english():
 def test_numbers_as_people_type_them():
     assert parse_number("1,4", lang="vi") == 1.4 and parse_number("1.234,5", lang="vi") == 1234.5
     assert parse_number("+1,234.5", lang="en") == 1234.5
+    for text, lang in (("1.4", "vi"), ("1,4", "en"), ("1234.5", "vi")):   # a misplaced separator: refused
+        with pytest.raises(ValidationError):
+            parse_number(text, lang=lang)
     with pytest.raises(ValidationError, match="sold"):
         parse_number("abc", lang="vi", field="sold")
 

@@ -230,14 +230,22 @@ ERROR_CASES = [
     ("GET", "/?lang=fr", 422),
     ("GET", "/provinces/99", 404),
     ("GET", "/api/series?area=" + "0" * 500, 422),
+    ("GET", "/api/collect/me", 401),
+    ("GET", "/api/collect/labour?period=2021-01", 401),
+    ("POST", "/api/collect/reports/upload", 401),
+    ("POST", "/api/collect/login", 422),
+    ("GET", "/api/collect/nope", 404),
 ]
 
 
 def check_error_shape(r, status):
+    """The one error shape: ok, error, status; a 422 of rejected input also lists its problems."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"ok", "error", "status"}
+    assert set(body) - {"problems", "needs_confirmation"} == {"ok", "error", "status"}
+    if "problems" in body:
+        assert status == 422 and body["problems"] and all(p["message"] for p in body["problems"])
     assert body["ok"] is False and body["status"] == status
     assert isinstance(body["error"], str) and body["error"]
     assert "Traceback" not in r.text and 'File "' not in r.text

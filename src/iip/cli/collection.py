@@ -1,4 +1,5 @@
-"""CLI commands of collection and data quality: users add|list|disable, impute, outliers, labour."""
+"""CLI commands of collection and data quality: users add|list|disable|enable|reset-password, impute, outliers,
+labour."""
 from __future__ import annotations
 
 import sys
@@ -31,10 +32,7 @@ def users_add(username: str = typer.Argument(...),
     from iip.collection.accounts import add_user
     from iip.store import connect
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     with connect(db()) as con:
         p = add_user(con, username, password, role, enterprise_id=enterprise, province=province, by="cli")
     console.print(f"[green]added[/] {p.username} ({p.role}{', ' + p.enterprise_id if p.enterprise_id else ''}"
@@ -67,6 +65,37 @@ def users_disable(username: str = typer.Argument(...)) -> None:
     with connect(db(), create=False) as con:
         disable_user(con, username, by="cli")
     console.print(f"[green]disabled[/] {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(...)) -> None:
+    """Re-enable an account and clear its failed logins (on the server: no approval needed)."""
+    from iip.collection.accounts import enable_user
+    from iip.store import connect
+
+    with connect(db()) as con:
+        enable_user(con, username, by="cli")
+    console.print(f"[green]enabled[/] {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: str = typer.Argument(...),
+                         password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                             help="Read the new password from stdin")) -> None:
+    """Set a new password (asked twice, or read from stdin); the account's tokens are revoked."""
+    from iip.collection.accounts import reset_password
+    from iip.store import connect
+
+    password = _password(password_stdin)
+    with connect(db()) as con:
+        reset_password(con, username, password, by="cli")
+    console.print(f"[green]password reset[/] for {username}; its sessions are closed")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @app.command()

@@ -17,8 +17,24 @@ def serve(
         help="Open the store read-only (no writes at all; data-collection pages then cannot save)",
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+    secure_cookies: bool | None = typer.Option(
+        None,
+        "--secure-cookies/--no-secure-cookies",
+        help="Mark the collection pages' cookies Secure (HTTPS only). Default: Secure when the request came "
+        "over HTTPS, directly or through a trusted proxy's X-Forwarded-Proto",
+    ),
+    proxy_headers: bool = typer.Option(
+        True,
+        "--proxy-headers/--no-proxy-headers",
+        help="Trust X-Forwarded-Proto and X-Forwarded-For from --forwarded-allow-ips (a reverse proxy doing "
+        "HTTPS): the scheme decides Secure cookies, the address login throttling",
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1", "--forwarded-allow-ips", help="Comma-separated proxy addresses whose X-Forwarded-* is trusted"
+    ),
 ) -> None:
-    """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs) and the dashboard (/)."""
+    """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs), the dashboard (/) and the report
+    collection pages (/collect)."""
     import uvicorn
 
     from iip.web.app import create_app
@@ -27,6 +43,7 @@ def serve(
 
     path = db()
     connect(path, read_only=True).close()  # a missing, locked or newer store: a StoreError naming it, not a new store
-    application = create_app(path, read_only=read_only)
+    application = create_app(path, read_only=read_only, secure_cookies=secure_cookies)
     typer.echo(f"iip serving {path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(application, host=host, port=port, log_level=log_level)
+    uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips)

@@ -24,7 +24,8 @@ def log(con: duckdb.DuckDBPyConnection, *, username: str | None, role: str | Non
 def entries(con: duckdb.DuckDBPyConnection, *, enterprise_ids: list[str] | None = None,
             province: str | None = None, limit: int = 500) -> pd.DataFrame:
     """Audit records, newest first; restricted to ``enterprise_ids`` or to enterprises of ``province``."""
-    where, args = [], []
+    where: list[str] = []
+    args: list = []
     if enterprise_ids is not None:
         where.append("a.enterprise_id IN (SELECT unnest(?))")
         args.append(list(enterprise_ids))

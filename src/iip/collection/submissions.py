@@ -4,6 +4,8 @@ A submission is one enterprise x month: products (produced, sold, closing stock,
 employees on the 1st of the month. Writes reuse :func:`iip.ingest.microdata.upsert`: a changed line becomes the
 new current version of ``reports`` and the old one moves to ``reports_history`` with ``superseded_by`` = this
 submission's load id; an identical resubmission writes nothing. Everything happens in one write transaction.
+An enterprise's change to a released month is not written: it becomes a revision request
+(:mod:`iip.collection.revisions`) that a statistician decides.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from iip.collection import audit, rules
+from iip.collection import audit, revisions, rules
 from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
 from iip.errors import ForbiddenError, Problem, ValidationError, warnings_only
@@ -37,6 +39,8 @@ NUMBERS = SUBMISSION.numeric
 #: The header an upload must have (an enterprise's own id may be left out: it is the signed-in one).
 UPLOAD_HEADER = ("period", "product_code", "produced")
 MAX_LINES = 2000
+#: What an uploaded workbook may unpack to: a month's report never needs more (a zip bomb is refused unpacked).
+MAX_UNPACKED = 16 * 2**20
 
 
 class NeedsConfirmation(ValidationError):
@@ -45,18 +49,22 @@ class NeedsConfirmation(ValidationError):
 
 @dataclass
 class SubmissionResult:
+    """What one enterprise x month of a submission did."""
+
     enterprise_id: str
     period: str
     load_id: int | None
-    action: str                      # submit | correct | unchanged
+    action: str                      # submit | correct | unchanged | revision_requested | revision | review_edit
     inserted: int
     unchanged: int
     warnings: list[Problem] = field(default_factory=list)
+    revision_id: int | None = None   # the revision request stored instead (a released month)
 
     def as_dict(self) -> dict:
+        """Plain dict for JSON."""
         return {"enterprise_id": self.enterprise_id, "period": self.period, "load_id": self.load_id,
                 "action": self.action, "inserted": self.inserted, "unchanged": self.unchanged,
-                "warnings": [w.as_dict() for w in self.warnings]}
+                "revision_id": self.revision_id, "warnings": [w.as_dict() for w in self.warnings]}
 
 
 def _text(v) -> str:
@@ -99,7 +107,8 @@ def frame_from_upload(data: bytes, filename: str, principal: Principal) -> pd.Da
     if suffix not in (".csv", ".xlsx", ".xls"):
         raise ValidationError([rules.problem("file", "file", "upload a .csv, .xlsx or .xls file", severity="error",
                                              file=filename)], file=filename)
-    got = read_input(data, SUBMISSION, name=filename, max_rows=MAX_LINES, header=UPLOAD_HEADER)
+    got = read_input(data, SUBMISSION, name=filename, max_rows=MAX_LINES, header=UPLOAD_HEADER,
+                     max_unpacked=MAX_UNPACKED)
     df = got.table.to_pandas()
     for c in TEXT_COLUMNS:
         df[c] = df[c].map(_text) if c in df.columns else ""
@@ -241,12 +250,18 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
 def submit(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, channel: str,
            comment: str | None = None, file: str | None = None, action: str | None = None
            ) -> list[SubmissionResult]:
-    """Check and write a text frame of lines (one or more enterprise x months), all or nothing."""
+    """Check and write a text frame of lines (one or more enterprise x months), all or nothing. An enterprise's
+    lines for a released month are stored as a revision request instead (action ``revision_requested``)."""
     lines, warnings = check(con, principal, df, file=file, comment=comment)
     results = []
     with write_transaction(con):
+        closed = revisions.locked(con, principal, lines["period"].unique())
         for (e, p), g in lines.groupby(["enterprise_id", "period"], sort=True):
             mine = [w for w in warnings if w.row is None or w.row in set(g["_row"])]
+            if p in closed:
+                rid = revisions.store_request(con, principal, g, channel=channel, comment=comment, warnings=mine)
+                results.append(SubmissionResult(e, p, None, "revision_requested", 0, 0, mine, revision_id=rid))
+                continue
             results.append(write_one(con, principal, g, channel=channel, comment=comment, warnings=mine,
                                      action=action))
     return results

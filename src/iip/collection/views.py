@@ -9,8 +9,7 @@ import pandas as pd
 
 from iip.collection import audit
 from iip.collection.accounts import Principal
-from iip.errors import ForbiddenError
-from iip.errors import NotFoundError
+from iip.errors import ForbiddenError, NotFoundError
 
 
 def scope_sql(principal: Principal, alias: str = "x") -> tuple[str, list]:
@@ -28,13 +27,13 @@ def scope_sql(principal: Principal, alias: str = "x") -> tuple[str, list]:
 def require_enterprise(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_id: str) -> None:
     """ForbiddenError when the enterprise is outside the caller's scope (404 is not used: no probing)."""
     cond, args = scope_sql(principal, "r")
-    ok = con.execute(f"SELECT count(*) FROM register r WHERE r.enterprise_id = ? AND {cond}",
-                     [enterprise_id, *args]).fetchone()[0]
-    if not ok:
+    ok = con.execute(f"SELECT 1 FROM register r WHERE r.enterprise_id = ? AND {cond}",
+                     [enterprise_id, *args]).fetchone()
+    if ok is None:
         raise ForbiddenError(f"you may not read or change enterprise {enterprise_id!r}")
 
 
-def reports(con, principal: Principal, *, enterprise_id: str | None = None, period: str | None = None,
+def reports(con: duckdb.DuckDBPyConnection, principal: Principal, *, enterprise_id: str | None = None, period: str | None = None,
             limit: int = 1000) -> pd.DataFrame:
     """Current report lines in scope, optionally for one enterprise and/or month."""
     cond, args = scope_sql(principal)
@@ -67,7 +66,29 @@ def detail(con, principal: Principal, enterprise_id: str, period: str) -> dict:
             "employment": records(emp), "submissions": records(subs)}
 
 
+def catalogue(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_id: str) -> pd.DataFrame:
+    """The products an enterprise reports: those it has reported before (``own`` true) and the others of its
+    industry class, with names and units; ordered own first, then by Vietnamese name."""
+    require_enterprise(con, principal, enterprise_id)
+    return con.execute("""WITH own AS (
+            SELECT DISTINCT product_code FROM reports WHERE enterprise_id = $1
+            UNION SELECT DISTINCT product_code FROM reports_history WHERE enterprise_id = $1)
+        SELECT p.product_code, p.name_vi, p.name_en, p.unit, p.product_code IN (SELECT product_code FROM own) AS own
+        FROM products p
+        WHERE p.product_code IN (SELECT product_code FROM own)
+           OR p.vsic = (SELECT vsic FROM register WHERE enterprise_id = $1)
+        ORDER BY own DESC, p.name_vi""", [enterprise_id]).df()
+
+
+def enterprises(con: duckdb.DuckDBPyConnection, principal: Principal, *, limit: int = 2000) -> pd.DataFrame:
+    """Enterprises in the caller's scope (id, name, province), by id."""
+    cond, args = scope_sql(principal, "x")
+    return con.execute(f"SELECT x.enterprise_id, x.name, x.province FROM register x WHERE {cond} "
+                       f"ORDER BY x.enterprise_id LIMIT {int(limit)}", args).df()
+
+
 def submissions(con, principal: Principal, *, limit: int = 50) -> pd.DataFrame:
+    """The latest submissions in the caller's scope."""
     cond, args = scope_sql(principal)
     return con.execute(f"SELECT x.load_id, x.enterprise_id, x.period, x.username, x.action, x.submitted_at, "
                        f"x.lines, x.inserted, x.comment FROM submissions x WHERE {cond} "
@@ -75,14 +96,16 @@ def submissions(con, principal: Principal, *, limit: int = 50) -> pd.DataFrame:
 
 
 def audit_entries(con, principal: Principal, *, limit: int = 500) -> pd.DataFrame:
+    """Audit records in the caller's scope: admins see account administration and logins (failed ones
+    included), national everything, provincial its province's enterprises, an enterprise its own."""
     if principal.role == "admin":
         df = audit.entries(con, limit=limit)
-        return df[df["action"].str.startswith("user_")]
+        return df[df["action"].str.startswith(("user_", "login"))]
     if principal.role == "national":
         return audit.entries(con, limit=limit)
     if principal.role == "provincial":
         return audit.entries(con, province=principal.province, limit=limit)
-    return audit.entries(con, enterprise_ids=[principal.enterprise_id], limit=limit)
+    return audit.entries(con, enterprise_ids=[principal.enterprise_id or ""], limit=limit)
 
 
 def records(df: pd.DataFrame) -> list[dict]:

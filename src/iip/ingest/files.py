@@ -15,8 +15,11 @@ What it does for the habits of people who prepare files in Excel:
   a thousands-comma column; a column with only ``1,400``-like values (1400 or 1.4?) is left for the rules to
   refuse;
 * duplicate column names are an error; special files (FIFOs, devices, folders) are refused before they are opened;
-* rows are counted while reading (openpyxl in read-only mode), so a workbook that expands to millions of rows
-  stops at ``max_rows``; a sheet whose XML expands beyond :data:`MAX_SHEET_BYTES` is refused before parsing.
+* rows are counted while reading: a workbook's rows in its decompressed XML before any parsing (blank rows count
+  towards a looser limit, :data:`EMPTY_ROW_FACTOR` x ``max_rows``), then its data rows as openpyxl streams them in
+  read-only mode; a text file's rows batch by batch. A workbook that expands to millions of rows (a zip bomb) stops
+  at the limit in a fraction of a second; a sheet whose XML expands beyond :data:`MAX_SHEET_BYTES`, or a workbook
+  that unpacks to more than ``max_unpacked`` (uploads), is refused before parsing.
 
 Every problem is a :class:`iip.errors.ValidationError` naming the file (and sheet) and what to do.
 """
@@ -49,6 +52,8 @@ MAX_SHEET_BYTES = 256 * 1024 * 1024
 SIGNATURES = {b"PK\x03\x04": "xlsx", b"\xd0\xcf\x11\xe0": "xls", b"PAR1": "parquet"}
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 HEADER_ROWS = 10
+#: Blank rows (formatting left in a sheet) count towards a looser limit than data rows: this many times max_rows.
+EMPTY_ROW_FACTOR = 5
 
 
 @dataclass
@@ -64,6 +69,24 @@ class Input:
 
 def _bad(message: str, file: str, *, rule: str = "file", sheet: str | None = None, **where) -> ValidationError:
     return ValidationError([Problem(message, file=file, sheet=sheet, rule=rule, **where)], file=file)
+
+
+def _too_many(limit: int, file: str, sheet: str | None = None) -> ValidationError:
+    return _bad(f"at most {limit:,} rows in this input: split the file (or use CSV or Parquet)", file, sheet=sheet,
+                rule="too_many_rows")
+
+
+def check_header(names, *, file: str, sheet: str | None = None) -> None:
+    """A ValidationError when a column name appears twice (names compared trimmed and lower-case)."""
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(names, start=1):
+        name = str(raw if raw is not None else "").strip().lower()
+        if not name or name == "_row":
+            continue
+        if name in seen:
+            raise _bad(f"column names must be unique: {name!r} is the name of columns {seen[name]} and {i}", file,
+                       sheet=sheet, rule="duplicate_column", row=1, field=name)
+        seen[name] = i
 
 
 def _signature(head: bytes) -> str:
@@ -96,16 +119,19 @@ def _open_path(path: Path) -> bytes:
 
 
 def read_input(source: Path | bytes, layout: Layout, *, name: str | None = None, max_rows: int | None = None,
-               header: tuple[str, ...] | None = None) -> Input:
+               header: tuple[str, ...] | None = None, max_unpacked: int | None = None) -> Input:
     """Read a file (``Path``) or uploaded bytes as an input of ``layout``: see the module docstring.
     ``name`` labels bytes in messages; ``max_rows`` bounds the data rows (any format); ``header``: the columns
-    that make a workbook row the header (default: the layout's required columns)."""
+    that make a workbook row the header (default: the layout's required columns); ``max_unpacked``: bytes a
+    workbook may unpack to in all (uploads)."""
     label = name or (str(source) if isinstance(source, Path) else "upload")
     head = _open_path(source) if isinstance(source, Path) else source[:8]
     fmt = _signature(head)
     readers = {"xlsx": _read_xlsx, "xls": _read_xls, "parquet": _read_parquet, "text": _read_text}
     need = header or layout.required
     try:
+        if fmt == "xlsx":
+            _zip_guard(source, label, min(max_rows or WORKBOOK_MAX_ROWS, WORKBOOK_MAX_ROWS), max_unpacked)
         got = readers[fmt](source, layout, label, max_rows, need)
     except ValidationError:
         raise
@@ -159,6 +185,7 @@ def _read_text(source: Path | bytes, layout: Layout, label: str, max_rows: int |
         raw = source.read_bytes() if isinstance(source, Path) else source
         data = raw.decode("utf-16").encode("utf-8")
     header = [c.strip() for c in next(csv.reader([line], delimiter=sep))]
+    check_header(header, file=label)
     opts = dict(read_options=pacsv.ReadOptions(encoding="utf8", skip_rows=1, column_names=header,
                                                block_size=1 << 22),
                 parse_options=pacsv.ParseOptions(delimiter=sep),
@@ -187,7 +214,7 @@ def _csv_stream(src, opts: dict, max_rows: int, label: str) -> pa.Table:
     for batch in reader:
         n += batch.num_rows
         if n > max_rows:
-            raise _bad(f"more than {max_rows:,} rows: the limit of this input", label, rule="too_many_rows")
+            raise _too_many(max_rows, label)
         batches.append(batch)
     return pa.Table.from_batches(batches, schema=reader.schema)
 
@@ -219,6 +246,9 @@ def _table_from_rows(header: tuple, rows, layout: Layout, first: int, label: str
                      max_rows: int) -> pa.Table:
     """Text columns from the rows after the header (blank rows skipped, row numbers kept), at most ``max_rows``."""
     names = [_cell_text(c, False).strip() for c in header]
+    while names and not names[-1]:   # trailing blank cells of the header row are not columns
+        names.pop()
+    check_header(names, file=label, sheet=sheet)
     months = {i for i, n in enumerate(names) if n.lower() in
               {c.name for c in layout.fields if c.kind == "month"}}
     cols: list[list[str]] = [[] for _ in names]
@@ -227,26 +257,30 @@ def _table_from_rows(header: tuple, rows, layout: Layout, first: int, label: str
         if not any(c is not None and str(c).strip() for c in r):
             continue
         if len(row_no) >= max_rows:
-            raise _bad(f"more than {max_rows:,} data rows: the limit of a workbook input (use CSV or Parquet for "
-                       "more)", label, sheet=sheet, rule="too_many_rows")
+            raise _too_many(max_rows, label, sheet)
         row_no.append(first + k)
         for i in range(len(names)):
             cols[i].append(_cell_text(r[i] if i < len(r) else None, i in months))
     arrays = {"_row": pa.array(np.array(row_no, dtype=np.int64))}
     for n, c in zip(names, cols):
-        arrays[n if n else f"_unnamed_{len(arrays)}"] = pa.array(c, pa.string())
-    if len(arrays) != len(names) + 1:
-        dup = sorted({n.lower() for n in names if names.count(n) > 1})
-        raise _bad(f"duplicate column name(s) {', '.join(dup)}: each column once", label, sheet=sheet,
-                   rule="duplicate_column", row=first - 1)
+        arrays[n.lower() if n else f"_unnamed_{len(arrays)}"] = pa.array(c, pa.string())
     return pa.table(arrays)
 
 
-def _zip_guard(source: Path | bytes, label: str, max_rows: int) -> None:
-    """Refuse a workbook with a worksheet of more than ``max_rows`` rows or whose XML expands beyond
-    MAX_SHEET_BYTES (a zip bomb), counting rows in the decompressed stream before any parsing: it stops as soon
-    as a limit is passed."""
-    with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as z:
+def _zip_guard(source: Path | bytes, label: str, max_rows: int, max_unpacked: int | None) -> None:
+    """Refuse, before any parsing, a workbook that unpacks to more than ``max_unpacked`` bytes in all, whose
+    worksheets' XML expands beyond MAX_SHEET_BYTES, or with a worksheet of more than EMPTY_ROW_FACTOR x
+    ``max_rows`` rows (counted in the decompressed stream, stopping as soon as a limit is passed: a zip bomb costs
+    nothing). Blank rows count here; the parse then counts the data rows exactly."""
+    try:
+        z = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
+    except zipfile.BadZipFile:
+        raise _bad("not an .xlsx workbook (the file is not a zip archive)", label) from None
+    with z:
+        unpacked = sum(i.file_size for i in z.infolist())
+        if max_unpacked is not None and unpacked > max_unpacked:
+            raise _bad(f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+                       f"{max_unpacked / 2**20:,.0f} MB this input may hold", label, rule="too_large")
         for info in z.infolist():
             if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
                 continue
@@ -258,15 +292,17 @@ def _zip_guard(source: Path | bytes, label: str, max_rows: int) -> None:
                     block = tail + chunk
                     rows += block.count(b"<row") - block.count(b"<rowBreaks") - tail.count(b"<row")
                     tail = chunk[-16:]
-                    if rows > max_rows + HEADER_ROWS:
-                        raise _bad(f"a worksheet of this workbook has more than {max_rows:,} rows, the limit of "
-                                   "this input (use CSV or Parquet for more)", label, rule="too_many_rows")
+                    if rows > EMPTY_ROW_FACTOR * max_rows + HEADER_ROWS:
+                        raise _too_many(max_rows, label)
                     if size > MAX_SHEET_BYTES:
                         raise _bad(f"a worksheet of this workbook expands to more than {MAX_SHEET_BYTES // 2**20} "
                                    "MB, the limit of a workbook input: use CSV or Parquet", label, rule="too_large")
 
 
 def _no_sheet(found: dict[str, str], need: tuple[str, ...], label: str) -> ValidationError:
+    if not any(found.values()):
+        return _bad(f"the workbook is empty: {', '.join(repr(s) for s in found) or 'no sheet'} "
+                    f"{'has' if len(found) == 1 else 'have'} no rows", label, rule="empty", row=1)
     seen = "; ".join(f"sheet {s!r} starts with: {h or '(empty)'}" for s, h in found.items())
     return _bad(f"no sheet has the expected header (columns {', '.join(need)}) in its first {HEADER_ROWS} rows; "
                 f"{seen}", label, rule="column", row=1)
@@ -277,7 +313,6 @@ def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int |
     import openpyxl
 
     limit = min(max_rows or WORKBOOK_MAX_ROWS, WORKBOOK_MAX_ROWS)
-    _zip_guard(source, label, limit)
     fh = open(source, "rb") if isinstance(source, Path) else io.BytesIO(source)   # a handle: any file name
     wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     try:
@@ -336,8 +371,7 @@ def _read_parquet(source: Path | bytes, layout: Layout, label: str, max_rows: in
                   need: tuple[str, ...]) -> Input:
     f = pq.ParquetFile(source if isinstance(source, Path) else pa.BufferReader(source))
     if max_rows is not None and f.metadata.num_rows > max_rows:
-        raise _bad(f"{f.metadata.num_rows:,} rows: more than the {max_rows:,} this input may hold", label,
-                   rule="too_many_rows")
+        raise _too_many(max_rows, label)
     table = f.read()
     text_kinds = {c.name for c in layout.fields if not c.numeric}
     for i, name in enumerate(table.column_names):
@@ -355,17 +389,14 @@ def _with_rows(table: pa.Table, first: int) -> pa.Table:
 def _finish(got: Input, layout: Layout, label: str, max_rows: int | None) -> Input:
     """Header names normalised and unique, at least one data row, codes padded, decimal commas read."""
     t = got.table
+    check_header(t.column_names, file=label, sheet=got.sheet)
     names = [c if c == "_row" else str(c).strip().lower() for c in t.column_names]
-    dup = sorted({n for n in names if names.count(n) > 1 and not n.startswith("_unnamed")})
-    if dup:
-        raise _bad(f"duplicate column name(s) {', '.join(dup)}: each column once", label, sheet=got.sheet,
-                   rule="duplicate_column", row=1)
     t = t.rename_columns(names)
     if t.num_rows == 0:
         where = f"sheet {got.sheet!r} has" if got.sheet else "the file has"
         raise _bad(f"{where} a header but no data rows", label, sheet=got.sheet, rule="empty", row=1)
     if max_rows is not None and t.num_rows > max_rows:
-        raise _bad(f"more than {max_rows:,} rows: the limit of this input", label, rule="too_many_rows")
+        raise _too_many(max_rows, label)
     for name, width in layout.codes.items():
         if name in t.column_names and pa.types.is_string(t.schema.field(name).type):
             t = t.set_column(t.column_names.index(name), name, _pad(t.column(name), width))
@@ -423,5 +454,5 @@ def problem_where(p: Problem, got: Input) -> Problem:
     return p.at(sheet=got.sheet) if got.sheet and not p.sheet else p
 
 
-__all__ = ["EXTENSIONS", "Input", "MAX_SHEET_BYTES", "WORKBOOK_MAX_ROWS", "decimal_commas", "problem_where",
-           "read_input"]
+__all__ = ["EXTENSIONS", "Input", "MAX_SHEET_BYTES", "WORKBOOK_MAX_ROWS", "check_header", "decimal_commas",
+           "problem_where", "read_input"]

@@ -4,8 +4,14 @@ province and ownership, in GSO's 100-based form.
 
 For a cell (a set of enterprises E) and comparison month s:  index = 100 * sum_{e in M} L_{e,t} / sum_{e in M}
 L_{e,s}, M = enterprises of E with a figure in both months (matched pairs, so entries and exits of the panel do
-not move the index). Pure: the store driver is :func:`iip.quality.drivers.labour.labour_store`. Method page:
+not move the index). Pure methods: the store drivers are :mod:`iip.quality.drivers.labour`. Method page:
 docs/methods/labour.md.
+
+Disclosure control (:func:`protect`): the employees of a cell are a sum over its enterprises, so the same rules as
+for compiled indices apply (:func:`iip.disclosure.primary_cells`: fewer than 3 enterprises, or dominance), and
+complementary cells are suppressed (:func:`iip.disclosure.audit.secondary_suppression`) so that no suppressed cell
+follows from the published ones by subtraction: TOTAL = its sections = its ownership types = its provinces, and
+a section = its divisions. A suppressed cell shows no figure at all (employees, indices and counts).
 """
 from __future__ import annotations
 
@@ -24,14 +30,20 @@ def _ratio(cur: pd.DataFrame, base: pd.DataFrame, keys: list[str]) -> pd.DataFra
     return g[["index", "n"]]
 
 
-def labour_index(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.DataFrame:
-    """Labour-usage index of ``period`` for every dimension x code (pure). ``emp``: enterprise_id, period,
-    employees; ``register``: enterprise_id, province, vsic, ownership."""
-    p = pd.Period(period, "M")
+def _classified(register: pd.DataFrame) -> pd.DataFrame:
+    """The register with a column per dimension (total, section, division, ownership, province)."""
     reg = register[["enterprise_id", "province", "vsic", "ownership"]].copy()
     reg["division"] = reg["vsic"].astype(str).str[:2]
     reg["section"] = reg["division"].map(section_of)
     reg["total"] = "TOTAL"
+    return reg
+
+
+def labour_index(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Labour-usage index of ``period`` for every dimension x code (pure). ``emp``: enterprise_id, period,
+    employees; ``register``: enterprise_id, province, vsic, ownership."""
+    p = pd.Period(period, "M")
+    reg = _classified(register)
     at = {k: emp[emp["period"] == str(q)][["enterprise_id", "employees"]].dropna()
           for k, q in (("t", p), ("m", p - 1), ("y", p - 12))}
     cur = at["t"].merge(reg, on="enterprise_id")
@@ -50,3 +62,58 @@ def labour_index(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.D
     order = {d: i for i, d in enumerate(DIMENSIONS)}
     return out[COLUMNS].sort_values(["dimension", "code"], key=lambda s: s.map(order) if s.name == "dimension"
                                     else s).reset_index(drop=True)
+
+
+def cell_members(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Each enterprise's employees of ``period`` in every cell it belongs to: DataFrame[dimension, code,
+    enterprise_id, employees] (pure)."""
+    cur = emp[emp["period"] == period][["enterprise_id", "employees"]].dropna().merge(_classified(register),
+                                                                                    on="enterprise_id")
+    frames = [cur[[dim, "enterprise_id", "employees"]].rename(columns={dim: "code"}).assign(dimension=dim)
+              for dim in DIMENSIONS]
+    out = pd.concat(frames, ignore_index=True)
+    out["code"] = out["code"].astype(str)
+    return out[["dimension", "code", "enterprise_id", "employees"]]
+
+
+def identities(cells: pd.DataFrame) -> list:
+    """The published additive identities among the cells (columns dimension, code): TOTAL = its sections = its
+    ownership types = its provinces; each section = its divisions. Groups of :mod:`iip.disclosure.audit`."""
+    have = set(zip(cells["dimension"], cells["code"]))
+    total = ("total", "TOTAL")
+    groups = []
+    for dim in ("section", "ownership", "province"):
+        parts = tuple(sorted(c for c in have if c[0] == dim))
+        if parts and total in have:
+            groups.append((total, parts))
+    for sec in sorted(c for c in have if c[0] == "section"):
+        parts = tuple(sorted(c for c in have if c[0] == "division" and section_of(c[1]) == sec[1]))
+        if parts:
+            groups.append((sec, parts))
+    return groups
+
+
+def protect(index: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """``index`` (rows of :func:`labour_index`) with disclosure control: primary suppression by the rules of
+    :func:`iip.disclosure.primary_cells` on the enterprises' employees, complements by
+    :func:`iip.disclosure.audit.secondary_suppression` over :func:`identities`; a suppressed cell has every
+    figure null and ``obs_status`` 'c' (else None)."""
+    from iip.disclosure import primary_cells
+    from iip.disclosure.audit import secondary_suppression
+
+    out = index.copy()
+    out["obs_status"] = None
+    if out.empty:
+        return out
+    o = members.rename(columns={"dimension": "area", "code": "node", "employees": "output"})
+    totals = o.groupby(["area", "node"], as_index=False)["output"].sum().rename(columns={"output": "total"})
+    cells = primary_cells(o, totals)
+    first = {(a, n): r for a, n, r in zip(cells["area"], cells["node"], cells["reason"]) if r}
+    weight = {(a, n): max(float(t), 1e-9) for a, n, t in zip(totals["area"], totals["node"], totals["total"])}
+    hidden = secondary_suppression(identities(out), first, weight)
+    hit = [(d, c) in hidden for d, c in zip(out["dimension"], out["code"])]
+    values = ["employees", "mom", "yoy", "enterprises_mom", "enterprises_yoy"]
+    out[values] = out[values].astype(object)
+    out.loc[hit, values] = None
+    out.loc[hit, "obs_status"] = "c"
+    return out

@@ -74,9 +74,10 @@ def fmt_growth(index: float | Decimal | None, *, lang: str = "en", sign: bool = 
 
 def parse_number(text: str, *, lang: str, field: str = "value") -> float:
     """A number as a person writes it in ``lang`` ('1.234,5' in vi, '1,234.5' in en; a leading '+' allowed).
-    A ValidationError naming ``field`` when it is not a number."""
+    A ValidationError naming ``field`` when it is not a number. Strict: a separator in the wrong place is refused,
+    never guessed ('1.4' in Vietnamese is neither 1.4 nor 14; '1,4' in English neither)."""
     t = str(text).strip().lstrip("+")
     try:
-        return float(parse_decimal(t, locale=LOCALES.get(lang, "en_US"), strict=False))
+        return float(parse_decimal(t, locale=LOCALES.get(lang, "en_US"), strict=True))
     except (NumberFormatError, InvalidOperation, ValueError):
         raise ValidationError.one(f"{field} {text!r} is not a number", field=field, rule="numeric") from None

@@ -61,6 +61,11 @@ def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.COVERAGE_DDL)
 
 
+def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
+    """Login throttling, approvals of microdata accounts, revision requests of released months."""
+    con.execute(schema.COLLECTION_SECURITY_DDL)
+
+
 def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
     """Table ``releases`` records what a vintage was built from: the published figures' as-of date (NULL: the
     month's own workbook, or compiled data), the stored seasonal adjustment used (run id, NULL: none), and the
@@ -74,6 +79,8 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
     Migration(2, "register active_from/active_to; index_coverage; nonresponse; imputation run scope",
               _activity_and_coverage),
+    Migration(3, "collection security: login throttling, account approvals, revision requests",
+              _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
 ]

@@ -176,6 +176,7 @@ CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 1
 """
 
 # --- stage: non-response and coverage (migration 2) ---------------------------------------
+#: Added by migration 2 (not part of the baseline).
 _QTY = ", ".join(f"{q} DOUBLE" for q in QUANTITIES)
 COVERAGE_DDL = f"""
 CREATE TABLE IF NOT EXISTS index_coverage (   -- coverage of each compiled (area, node) x month: shares of the
@@ -191,8 +192,34 @@ ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS scope VARCHAR;   -- 'window
 ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS inputs VARCHAR;  -- what the run imputed from (signature)
 """
 
+# --- stage: collection security (migration 3) ------------------------------------------------
+#: Added by migration 3 (not part of the baseline): login throttling, approvals of accounts with microdata
+#: access, and revision requests for released months.
+COLLECTION_SECURITY_DDL = """
+CREATE SEQUENCE IF NOT EXISTS approval_seq START 1;
+CREATE SEQUENCE IF NOT EXISTS revision_seq START 1;
+CREATE TABLE IF NOT EXISTS login_throttle (   -- failed logins per account ('user') and per address ('address')
+    key VARCHAR NOT NULL, kind VARCHAR NOT NULL, failures INTEGER NOT NULL,
+    last_failure TIMESTAMP NOT NULL, locked_until TIMESTAMP,
+    PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS account_approvals ( -- microdata access granted by account administration, pending until
+    request_id BIGINT PRIMARY KEY,             -- a national statistician (not the account itself) approves it
+    username VARCHAR NOT NULL, reason VARCHAR NOT NULL,   -- add | reset_password | enable
+    requested_by VARCHAR NOT NULL, requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    approved_by VARCHAR, approved_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS revision_requests ( -- an enterprise's change to a released month, decided by a statistician
+    revision_id BIGINT PRIMARY KEY, enterprise_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    username VARCHAR NOT NULL, channel VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    lines JSON NOT NULL,                       -- [{product_code, produced, sold, closing_stock, value}]
+    employees DOUBLE, comment VARCHAR, warnings JSON,
+    status VARCHAR NOT NULL DEFAULT 'pending', -- pending | accepted | rejected
+    decided_by VARCHAR, decided_at TIMESTAMP, decision_comment VARCHAR,
+    load_id BIGINT);                           -- the submission that wrote an accepted request
+"""
+
 #: Every table of the store, in the order they are created.
-TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL, COVERAGE_DDL]
+TABLES = [CORE_DDL, INPUT_DDL, COMPILE_DDL, PUBLISHED_DDL, SEASONAL_DDL, RELEASE_DDL, COLLECTION_DDL]
 
 #: Views over the tables (no data): the vintages of published figures, the current seasonal adjustment.
 VIEWS = """

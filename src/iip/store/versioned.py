@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 #: The store's id sequences (one per kind of record).
-SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq")
+SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
 
 
 def sha256(content: str | bytes | Path) -> str:

@@ -11,6 +11,7 @@ import gc
 import gzip
 import logging
 import os
+import re
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from iip.web import errors
+from iip.web import errors, security
 from iip.web.services.cache import WebCache
 
 log = logging.getLogger("iip.web")
@@ -80,25 +81,17 @@ def _warm(db, cache: WebCache) -> None:
         cache.ready = True
 
 
-def _include_collection(app: FastAPI) -> None:
-    """Mount iip.web.collection's API router and pages when that module is present and imports."""
-    try:
-        from iip.web import collection
-    except ImportError:
-        return
-    except Exception:
-        log.exception("iip.web.collection failed to import; collection pages disabled")
-        return
-    for name in ("router", "pages"):
-        r = getattr(collection, name, None)
-        if r is not None:
-            app.include_router(r)
-
-
 def create_app(
-    db_path: str | os.PathLike | None = None, *, read_only: bool = False, warm: bool = True
+    db_path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = False,
+    warm: bool = True,
+    secure_cookies: bool | None = None,
 ) -> FastAPI:
-    """The web application on the store at ``db_path`` (default: $IIP_DB or ./iip.duckdb)."""
+    """The web application on the store at ``db_path`` (default: $IIP_DB or ./iip.duckdb).
+
+    ``secure_cookies``: give cookies the Secure flag (True), never (False), or when the request came over
+    HTTPS (None, the default; behind a proxy, from its X-Forwarded-Proto)."""
     from iip.store import connect
 
     @asynccontextmanager
@@ -125,15 +118,19 @@ def create_app(
     app.state.db = connect(db_path, read_only=read_only)
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
+    app.state.secure_cookies = secure_cookies
     errors.install(app)
     app.add_middleware(CloseConnection)
+    app.add_middleware(security.BodyLimit)
+    app.add_middleware(security.SecurityHeaders)
     _mount_static(app)
-    from iip.web.routers import health, meta, pages, published, releases, sa, series, targets
+    from iip.web.routers import (collect_api, collect_pages, health, meta, pages, published, releases, sa, series,
+                                 targets)
 
-    for mod in (series, meta, releases, published, sa, targets, health):
+    for mod in (series, meta, releases, published, sa, targets, health, collect_api):
         app.include_router(mod.router)
     app.include_router(pages.router)
-    _include_collection(app)
+    app.include_router(collect_pages.router)
     return app
 
 
@@ -171,13 +168,16 @@ def _mount_static(app: FastAPI) -> None:
                 "Swagger UI; "
                 "the OpenAPI description is at /openapi.json",
             )
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="iip API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon.png",
         )
+        inline = tuple(re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), flags=re.S))
+        page.headers["Content-Security-Policy"] = security.content_security_policy(inline)
+        return page
 
     @app.get("/favicon.ico", include_in_schema=False)
     def _favicon():

@@ -1,4 +1,4 @@
-"""Per-request resources shared by every router (including iip.web.collection).
+"""Per-request resources shared by every router (the dashboard, the API and the collection pages).
 
 The app opens the store once (``app.state.db``, a DuckDB database handle); each request gets its own
 connection to it with ``get_con(request)`` -- a DuckDB cursor, i.e. an independent connection to the same
@@ -22,6 +22,7 @@ def get_con(request: Request) -> duckdb.DuckDBPyConnection:
 
 
 def close_con(request: Request) -> None:
+    """Close the request's connection now (if one was opened)."""
     con = getattr(request.state, "con", None)
     if con is not None:
         try:

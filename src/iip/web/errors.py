@@ -1,9 +1,12 @@
 """One error shape for every failure: ``{"ok": false, "error": <message>, "status": <HTTP status>}``.
 
 ``install(app)`` registers one handler for HTTP errors (unknown routes, wrong methods), request validation
-errors (422), the domain errors of :mod:`iip.errors` and anything unexpected (500, a generic message; the
-traceback goes to the server log only). Browsers asking for HTML outside ``/api`` get the same fields
-rendered in the ``error.html`` template.
+errors (422), the domain errors of :mod:`iip.errors` (401, 403, 404, 409, 413, 422, 429, 503 ...) and anything
+unexpected (500, a generic message; the traceback goes to the server log only). Input rejected by validation
+rules (:class:`iip.errors.ValidationError`, 422) also lists its ``problems`` (``[{message, field, rule, row,
+file, severity}]``), and a submission whose only problems are warnings says ``needs_confirmation: true``.
+401 answers carry ``WWW-Authenticate: Bearer``, 429 ``Retry-After``. Browsers asking for HTML outside ``/api``
+get the same fields rendered in the ``error.html`` template.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from iip.errors import IIPError
+from iip.errors import IIPError, TooManyRequestsError, ValidationError
 
 log = logging.getLogger("iip.web")
 
@@ -45,6 +48,37 @@ def classify(exc: Exception) -> tuple[int, str]:
     return 500, "internal server error (the details are in the server log)"
 
 
+MAX_PROBLEMS = 200
+
+
+def details(exc: Exception) -> dict:
+    """The extra fields of an error's body: ``problems`` of a validation error (at most MAX_PROBLEMS), ``total``
+    (how many problems there are in all) and ``needs_confirmation`` when every problem is a warning."""
+    if not isinstance(exc, ValidationError):
+        return {}
+    out: dict = {"problems": [p.as_dict() for p in exc.problems[:MAX_PROBLEMS]], "total": exc.total}
+    if exc.problems and not any(p.is_error for p in exc.problems):
+        out["needs_confirmation"] = True
+    return out
+
+
+def error_headers(exc: Exception, request_path: str) -> dict[str, str]:
+    """Headers an error answer carries: the HTTPException's own, WWW-Authenticate on an API 401, Retry-After
+    on a 429."""
+    headers = dict(getattr(exc, "headers", None) or {}) if isinstance(exc, StarletteHTTPException) else {}
+    status = classify(exc)[0]
+    if status == 401 and request_path.startswith("/api"):
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    if isinstance(exc, TooManyRequestsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers
+
+
+def body(status: int, message: str, **extra) -> dict:
+    """The error body: ``{"ok": false, "error", "status", ...extra}``."""
+    return {"ok": False, "error": message, "status": status, **extra}
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
@@ -54,27 +88,21 @@ async def handle(request: Request, exc: Exception):
     status, message = classify(exc)
     if status >= 500:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    headers = getattr(exc, "headers", None) if isinstance(exc, StarletteHTTPException) else None
+    headers = error_headers(exc, request.url.path)
     if _wants_html(request):
         try:
             return _html(request, status, message, headers)
         except Exception:  # the error page itself must never fail: fall back to JSON
             log.exception("error page failed")
-    return JSONResponse(
-        {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
-    )
+    return JSONResponse(body(status, message, **details(exc)), status_code=status, headers=headers)
 
 
 def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
     from iip.web.i18n import COOKIE, DEFAULT_LANG, LANGS
     from iip.web.pages_common import render
 
-    lang = request.query_params.get("lang")
-    lang = (
-        lang
-        if lang in LANGS
-        else (request.cookies.get(COOKIE) if request.cookies.get(COOKIE) in LANGS else DEFAULT_LANG)
-    )
+    asked, cookie = request.query_params.get("lang"), request.cookies.get(COOKIE)
+    lang = asked if asked in LANGS else cookie if cookie in LANGS else DEFAULT_LANG
     resp = render(request, "error.html", {"error": message, "status": status}, lang=lang, status_code=status)
     if headers:
         resp.headers.update(headers)
@@ -82,5 +110,6 @@ def _html(request: Request, status: int, message: str, headers) -> HTMLResponse:
 
 
 def install(app: FastAPI) -> None:
+    """Register :func:`handle` for every exception type the app can raise."""
     for exc_type in (StarletteHTTPException, RequestValidationError, IIPError, Exception):
         app.add_exception_handler(exc_type, handle)

@@ -221,3 +221,40 @@ def tile_map(
     grid = (f'<div class="tiles{" named" if show_names else ""}" '
             f'style="grid-template-columns:repeat({ncol},minmax(0,1fr))">{"".join(tiles)}</div>')
     return _figure(chart_id, "tilemap", title, grid + legend)
+
+
+def sparkline(points: list[tuple[str, float | None]], *, chart_id: str, title: str, lang: str,
+              highlight: str | None = None, unit: str = "") -> Markup:
+    """A small line of a unit's recent values as SVG (no axes): month i at x = X0 + i * (X1 - X0) / (n - 1),
+    y linear between the smallest and largest value; the ``highlight`` month (the flagged one) is drawn in red.
+    The first, smallest, largest and last values are labelled in the page's number format."""
+    W, H, X0, X1, Y0, Y1 = 260, 78, 6, 206, 10, 62
+    vals = [v for _, v in points if v is not None]
+    if not vals:
+        return _figure(chart_id, "spark", title, '<p class="empty">–</p>')
+    lo, hi = min(vals), max(vals)
+    span = (hi - lo) or 1.0
+    n = len(points)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return X0 + i * (X1 - X0) / max(n - 1, 1), Y1 - (v - lo) / span * (Y1 - Y0)
+
+    def label(v: float) -> str:
+        return fmt_number(v, lang, 0 if abs(v) >= 100 else 2)
+
+    pts = [(i, p, v) for i, (p, v) in enumerate(points) if v is not None]
+    out = [f'<svg class="chart-svg spark" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">']
+    out.append('<polyline class="line" points="'
+               + " ".join("{:.1f},{:.1f}".format(*xy(i, v)) for i, _, v in pts) + '"/>')
+    for i, p, v in pts:
+        x, y = xy(i, v)
+        cls = ' class="flag"' if p == highlight else ""
+        tip = f"{p}: {label(v)} {unit}".strip()
+        out.append(f'<circle{cls} cx="{x:.1f}" cy="{y:.1f}" r="{4 if cls else 2.2}"><title>{escape(tip)}</title>'
+                   "</circle>")
+    out.append(f'<text class="tick" x="{X1 + 6}" y="{Y0 + 4}">{escape(label(hi))}</text>'
+               f'<text class="tick" x="{X1 + 6}" y="{Y1 + 3}">{escape(label(lo))}</text>'
+               f'<text class="tick" x="{X0}" y="{H - 2}">{escape(points[0][0])}</text>'
+               f'<text class="tick" x="{X1}" y="{H - 2}" text-anchor="end">{escape(points[-1][0])}</text>')
+    out.append("</svg>")
+    return _figure(chart_id, "spark", title, "".join(out))

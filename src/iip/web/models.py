@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iip.errors import Problem
+
 Indicator = Literal["production", "consumption", "inventory"]
 Measure = Literal["index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy"]
 Kind = Literal["raw", "sa", "trend"]
@@ -217,3 +219,14 @@ class TargetOut(BaseModel):
     growth_interval_90: list[float] = []
     probability: float
     run_id: int
+
+
+
+class ProblemsErrorOut(ErrorOut):
+    """A 422 of the collection API: the problems found (iip.errors.Problem), and whether they are only warnings
+    to confirm."""
+
+    problems: list[Problem] | None = None
+    needs_confirmation: bool | None = Field(
+        None, description="true when every problem is a warning: resubmit with a comment to confirm"
+    )

@@ -1,4 +1,4 @@
-"""Template rendering shared by the dashboard pages and by iip.web.collection's pages.
+"""Template rendering shared by the dashboard pages and the report collection pages.
 
 ``render(request, "page.html", context, lang=...)`` renders a template that extends ``base.html`` with
 ``t`` (label in the page's language), ``num`` (number in the page's format), ``lang``, ``other_lang_url``
@@ -25,6 +25,7 @@ NAV = [
     ("/products", "nav_products"),
     ("/releases", "nav_releases"),
     ("/targets", "nav_targets"),
+    ("/collect/", "nav_collect"),
 ]
 
 
@@ -34,6 +35,7 @@ def lang_url(request: Request, lang: str) -> str:
 
 
 def render(request: Request, name: str, context: dict, *, lang: str, status_code: int = 200) -> HTMLResponse:
+    """Render ``name`` with the page's language helpers and navigation (sets the ``lang`` cookie on ?lang=)."""
     t = translator(lang)
     ctx = {
         "t": t,
