@@ -42,7 +42,8 @@ def serve(
     from iip.store import connect
 
     path = db()
-    connect(path, read_only=True).close()  # a missing, locked or newer store: a StoreError naming it, not a new store
+    # a missing, locked or newer store: a StoreError naming it, never a new store (opened as the app will open it)
+    connect(path, read_only=read_only, create=False).close()
     application = create_app(path, read_only=read_only, secure_cookies=secure_cookies)
     typer.echo(f"iip serving {path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=proxy_headers,

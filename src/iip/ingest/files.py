@@ -52,8 +52,10 @@ MAX_SHEET_BYTES = 256 * 1024 * 1024
 SIGNATURES = {b"PK\x03\x04": "xlsx", b"\xd0\xcf\x11\xe0": "xls", b"PAR1": "parquet"}
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 HEADER_ROWS = 10
-#: Blank rows (formatting left in a sheet) count towards a looser limit than data rows: this many times max_rows.
+#: Blank rows (formatting left in a sheet) count towards a looser limit than data rows: this many times max_rows,
+#: at most MAX_BLANK_ROWS more.
 EMPTY_ROW_FACTOR = 5
+MAX_BLANK_ROWS = 10_000
 
 
 @dataclass
@@ -269,15 +271,17 @@ def _table_from_rows(header: tuple, rows, layout: Layout, first: int, label: str
 
 def _zip_guard(source: Path | bytes, label: str, max_rows: int, max_unpacked: int | None) -> None:
     """Refuse, before any parsing, a workbook that unpacks to more than ``max_unpacked`` bytes in all, whose
-    worksheets' XML expands beyond MAX_SHEET_BYTES, or with a worksheet of more than EMPTY_ROW_FACTOR x
-    ``max_rows`` rows (counted in the decompressed stream, stopping as soon as a limit is passed: a zip bomb costs
-    nothing). Blank rows count here; the parse then counts the data rows exactly."""
+    worksheets' XML expands beyond MAX_SHEET_BYTES, or with a worksheet of more rows than ``max_rows`` with some
+    slack for blank rows (EMPTY_ROW_FACTOR x ``max_rows``, at most MAX_BLANK_ROWS more), counted in the decompressed
+    stream and stopping as soon as a limit is passed: a zip bomb costs nothing. The parse then counts the data rows
+    exactly."""
     try:
         z = zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source))
     except zipfile.BadZipFile:
         raise _bad("not an .xlsx workbook (the file is not a zip archive)", label) from None
     with z:
         unpacked = sum(i.file_size for i in z.infolist())
+        limit = max_rows + min((EMPTY_ROW_FACTOR - 1) * max_rows, MAX_BLANK_ROWS) + HEADER_ROWS
         if max_unpacked is not None and unpacked > max_unpacked:
             raise _bad(f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
                        f"{max_unpacked / 2**20:,.0f} MB this input may hold", label, rule="too_large")
@@ -292,11 +296,22 @@ def _zip_guard(source: Path | bytes, label: str, max_rows: int, max_unpacked: in
                     block = tail + chunk
                     rows += block.count(b"<row") - block.count(b"<rowBreaks") - tail.count(b"<row")
                     tail = chunk[-16:]
-                    if rows > EMPTY_ROW_FACTOR * max_rows + HEADER_ROWS:
+                    if rows > limit:
                         raise _too_many(max_rows, label)
                     if size > MAX_SHEET_BYTES:
                         raise _bad(f"a worksheet of this workbook expands to more than {MAX_SHEET_BYTES // 2**20} "
                                    "MB, the limit of a workbook input: use CSV or Parquet", label, rule="too_large")
+
+
+def _first_row_checked(rows: list[tuple], label: str, sheet: str) -> str:
+    """The first non-empty row of a sheet as text (for the message when no sheet has the expected header); a
+    duplicate column name there is the more useful error, raised at once."""
+    first = next((r for r in rows if any(c is not None and str(c).strip() for c in r)), ())
+    names = [_cell_text(c, False) for c in first]
+    while names and not names[-1].strip():
+        names.pop()
+    check_header(names, file=label, sheet=sheet)
+    return ", ".join(n for n in names if n)[:120]
 
 
 def _no_sheet(found: dict[str, str], need: tuple[str, ...], label: str) -> ValidationError:
@@ -326,8 +341,7 @@ def _read_xlsx(source: Path | bytes, layout: Layout, label: str, max_rows: int |
                     break
             at = _header_row(top, need)
             if at is None:
-                first = next((r for r in top if any(c is not None for c in r)), ())
-                found[ws.title] = ", ".join(_cell_text(c, False) for c in first if c is not None)[:120]
+                found[ws.title] = _first_row_checked(top, label, ws.title)
                 continue
             data = itertools.chain(top[at + 1:], rows)
             table = _table_from_rows(top[at], data, layout, at + 2, label, ws.title, limit)
@@ -357,8 +371,7 @@ def _read_xls(source: Path | bytes, layout: Layout, label: str, max_rows: int | 
         top = [next(rows) for _ in range(min(HEADER_ROWS, sh.nrows))]
         at = _header_row(top, need)
         if at is None:
-            first = next((r for r in top if any(c is not None for c in r)), ())
-            found[sh.name] = ", ".join(_cell_text(c, False) for c in first if c is not None)[:120]
+            found[sh.name] = _first_row_checked(top, label, sh.name)
             continue
         table = _table_from_rows(top[at], itertools.chain(top[at + 1:], rows), layout, at + 2, label, sh.name,
                                  limit)

@@ -52,11 +52,11 @@ MAX_PROBLEMS = 200
 
 
 def details(exc: Exception) -> dict:
-    """The extra fields of an error's body: ``problems`` of a validation error (at most MAX_PROBLEMS), ``total``
-    (how many problems there are in all) and ``needs_confirmation`` when every problem is a warning."""
+    """The extra fields of an error's body: ``problems`` of a validation error (at most MAX_PROBLEMS) and
+    ``needs_confirmation`` when every problem is a warning."""
     if not isinstance(exc, ValidationError):
         return {}
-    out: dict = {"problems": [p.as_dict() for p in exc.problems[:MAX_PROBLEMS]], "total": exc.total}
+    out: dict = {"problems": [p.as_dict() for p in exc.problems[:MAX_PROBLEMS]]}
     if exc.problems and not any(p.is_error for p in exc.problems):
         out["needs_confirmation"] = True
     return out
