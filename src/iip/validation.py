@@ -315,9 +315,15 @@ def _column_rules(c: Column) -> list[Rule]:
     return _number_rules(c) if c.numeric else []
 
 
+def _required(name: str) -> Callable[[ir.Table], ir.BooleanValue]:
+    def violated(t: ir.Table) -> ir.BooleanValue:
+        return _blank(t[name])
+    return violated
+
+
 def generic_rules(layout: Layout) -> list[Rule]:
     """What the layout itself says: required fields present; each column's kind (months, numbers, choices)."""
-    rules = [Rule(c, "required", f"{c} is empty", lambda t, c=c: _blank(t[c])) for c in layout.required]
+    rules = [Rule(c, "required", f"{c} is empty", _required(c)) for c in layout.required]
     for c in layout.fields:
         rules += _column_rules(c)
     return rules

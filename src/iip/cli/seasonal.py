@@ -50,6 +50,7 @@ def _sa_file(input: Path, out: Path, report: Path | None, transform: str) -> Non
     df = read_series_csv(input)
     with console.status(f"adjusting {input.name} with X-13ARIMA-SEATS"):
         res = adjust(df, name=input.stem, transform=transform)
+    assert not isinstance(res, str)   # a spec alone only with spec_only=True
     write_sa_csv(res.series, out)
     if report:
         write_report({**res.report, "spec": res.spec, "forecast": res.forecast.to_dict("records")}, report)
@@ -150,18 +151,19 @@ def target(area: str = typer.Option("VN", "--area", help="Area code (VN, region 
         raise OptionError(f"--year must be a year between {FIRST_YEAR} and {LAST_YEAR}, not {year}", option="--year")
     if sims < 100:
         raise OptionError(f"--sims must be at least 100 simulated paths, not {sims}", option="--sims")
-    as_of = month(as_of, option="--as-of") if as_of else None
+    until = month(as_of, option="--as-of") if as_of else None
     df = _target_series(input, area, node, indicator)
-    if as_of:
-        df = df[df["period"].astype(str) <= as_of]
+    if until:
+        df = df[df["period"].astype(str) <= until]
         if df.empty:
-            raise OptionError(f"--as-of {as_of} is before the first month of the series", option="--as-of")
+            raise OptionError(f"--as-of {until} is before the first month of the series", option="--as-of")
     last = pd.Period(str(df["period"].max()), "M")
     lead = max((pd.Period(f"{year}-12", "M") - last).n, 1)
     if lead > 36:
         raise IIPError(f"data end {last}: too far from {year} to forecast it")
     with console.status("fitting the regARIMA model and forecasting"):
         res = adjust(df, name=f"{indicator}/{area}/{node}", maxlead=max(lead, 12))
+    assert not isinstance(res, str)
     log = res.report["model"]["transform"] == "log"
     t = target_path(res.series, res.forecast, year=year, target_pct=target_pct, log=log, n_sims=sims)
     seen = (f"data to {t['last_observed']} ({t['months_observed']} months of {year}, year to date "

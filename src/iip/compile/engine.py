@@ -384,6 +384,7 @@ def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, not
     if not blocks:
         series = pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"])
         return CompileResult(blocks, series, s.periods if s else [], segment, notes)
+    assert s is not None   # blocks come from a structure
     cat = pd.Categorical.from_codes    # codes -> labels without building strings
     series = pd.DataFrame({
         "indicator": cat(np.repeat(np.arange(len(blocks)), [len(b.x) for b in blocks]),

@@ -107,8 +107,8 @@ def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], area
     p = _codes(q["product_code"], products)
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
-    ok = (p >= 0) & (a >= 0) & (t >= 0)
-    ok = slice(None) if ok.all() else ok     # (a view, not a copy, when every row is known)
+    known = (p >= 0) & (a >= 0) & (t >= 0)
+    ok: slice | np.ndarray = slice(None) if known.all() else known   # a view, not a copy, when all are known
     p, a, t = p[ok], a[ok], t[ok]
     n_prov, n_areas, n_t = len(areas.provinces), len(areas.codes), len(periods)
     pairs, row = _present(p.astype(np.int64) * n_prov + a, len(products) * n_prov)

@@ -150,8 +150,8 @@ def write_synthetic(out_dir: Path, *, scale: str = "small", seed: int = 2020,
     syn = generate(scale=scale, seed=seed, progress=step)
     step("writing", 0.85)
     paths = {}
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".synth-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".synth-") as tmp_name:
+        tmp = Path(tmp_name)
         syn.register.to_csv(tmp / "register.csv", index=False, encoding="utf-8")
         syn.products.to_csv(tmp / "products.csv", index=False, encoding="utf-8")
         syn.weights.to_csv(tmp / "weights.csv", index=False, encoding="utf-8")

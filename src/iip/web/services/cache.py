@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from iip import measures
+from iip.store import row, scalar
 from iip.web.services import disclosure
 from iip.web.services.common import relation_exists
 
@@ -69,10 +70,10 @@ class WebCache:
     # ---------------------------------------------------------------------------------- freshness
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
-            return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchone())
+            return row(con, "SELECT (SELECT max(run_id) FROM compile_runs), (SELECT max(run_id) FROM sa_runs)",
+                       width=2)
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
-            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchone()[0], None)
+            return (scalar(con, "SELECT max(run_id) FROM compile_runs"), None)
 
     def _set_token(self, tok: tuple) -> None:
         with self._lock:
@@ -87,8 +88,9 @@ class WebCache:
         happens on the request path; otherwise the store is re-read at most once per ``check_every`` seconds."""
         if self._token is not None and (self._watching or time.monotonic() - self._checked < self.check_every):
             return self._token
-        self._set_token(self._read_token(con))
-        return self._token
+        tok = self._read_token(con)
+        self._set_token(tok)
+        return tok
 
     def watch(self, db, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""

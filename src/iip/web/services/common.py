@@ -11,6 +11,7 @@ import pandas as pd
 
 from iip.errors import OptionError
 from iip.reference.periods import month
+from iip.store import scalar
 
 INDICATORS = ("production", "consumption", "inventory")
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
@@ -88,7 +89,7 @@ def check_range(start: str | None, end: str | None) -> None:
 
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return bool(con.execute(q, [name]).fetchone()[0])
+    return bool(scalar(con, q, [name]))
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:

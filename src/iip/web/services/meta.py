@@ -31,7 +31,7 @@ def areas() -> tuple[dict, ...]:
 
     reg = reference.regions()
     prov = reference.provinces()
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "code": "VN",
             "level": "country",

@@ -55,7 +55,7 @@ def _cells(con, cache: WebCache, indicator: str, areas: list[str], node: str, pe
     for a in areas:
         s = cache.raw(con, indicator, a).get(node) if a in present else None
         i = _at(s, period)
-        if i is not None:
+        if s is not None and i is not None:
             rows.append({"indicator": indicator, "area": a, "node": node, "period": period,
                          **{c: _num(s.values[c][i]) for c in cols}, "obs_status": s.status[i]})
     return pd.DataFrame(rows, columns=["indicator", "area", "node", "period", *cols, "obs_status"])
@@ -120,7 +120,7 @@ def headline(
     for r in tree.itertuples(index=False):
         s = block.get(r.code)
         i = _at(s, period)
-        if i is not None:
+        if s is not None and i is not None:
             rows.append({"node": r.code, "level": r.level, "parent": r.parent, "name_vi": r.name_vi,
                          "name_en": r.name_en, **{c: _num(s.values[c][i]) for c in cols},
                          "obs_status": s.status[i]})

@@ -146,7 +146,8 @@ def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> 
     out = []
     for p in ps:
         vals = [None if math.isnan(v) else round(v, 6) for v in p.values.tolist()]
-        d = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
+        d: dict[str, object] = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind,
+                                "measure": p.measure}
         if names:
             d["area_name"] = names.get("areas", {}).get(p.area)
             d["node_name"] = names.get("nodes", {}).get(p.node)
