@@ -33,8 +33,8 @@ SHARED_XML = Path(__file__).resolve().parents[2] / "shared/data/imf-nsdp/IIPVNM-
 def fill_store(con, n_synthetic: int) -> None:
     rows = []
     if SHARED_XML.exists():
-        from iip.seasonal.verify import read_imf_sdmx
-        for ind, df in read_imf_sdmx(SHARED_XML).items():
+        from iip.ingest.sdmx import monthly_levels
+        for ind, df in monthly_levels(SHARED_XML).items():
             node = ind.replace("AIP_ISIC4_", "").replace("_IX", "").replace("IX", "TOTAL").strip("_") or "TOTAL"
             rows += [("production", "VN", node, p, v) for p, v in zip(df["period"], df["value"])]
     periods = pd.period_range("2014-01", "2024-06", freq="M")

@@ -88,7 +88,19 @@ def product_sheet(ws, *, month: int, year: int, rows=PRODUCT_ROWS) -> None:
         ws.append(list(r))
 
 
-def province_sheet(ws, *, month: int, year: int) -> None:
+#: Provincial rows as GSO printed them before the merger (63 provinces) ...
+PROVINCES_63 = [("CẢ NƯỚC ", 101.26, 105.79), ("Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
+                ("Thừa Thiên - Huế", 99.5, 101.2), ("Bà Rịa-Vũng Tàu", 99.99, 100.73), ("Đăk Lăk", 101.61, 90.87)]
+#: ... in January-June 2025 (Thừa Thiên Huế renamed Huế) ...
+PROVINCES_2025H1 = [("CẢ NƯỚC", 100.2, 103.1), ("Huế", 99.1, 102.4), ("TP. Hồ Chí Minh", 100.3, 101.5),
+                    ("Hà Giang", 98.7, 97.2)]
+#: ... and from July 2025 (the 34; 'Hà Giang' is no longer one of them).
+PROVINCES_34 = [("CẢ NƯỚC ", 101.26, 105.79), ("TP. Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
+                ("Huế", 99.5, 101.2), ("Thành phố Huế", 99.5, 101.2), ("Đăk Lăk", 101.61, 90.87),
+                ("Khánh Hòa", 102.2, 104.4), ("Hà Giang", 99.99, 100.73)]
+
+
+def province_sheet(ws, *, month: int, year: int, rows=PROVINCES_63) -> None:
     """Labour-usage index by province: title over two lines, a sub-heading inside the header block."""
     ws.append(["15. Chỉ số sử dụng lao động của doanh nghiệp công nghiệp"])
     ws.append(["      phân theo địa phương"])
@@ -97,8 +109,7 @@ def province_sheet(ws, *, month: int, year: int) -> None:
     ws.append([None, f" thời điểm 1/{month}/{year} so với", f" thời điểm 1/{month}/{year} so với"])
     ws.append([None, "cùng thời điểm tháng trước", "cùng thời điểm năm trước"])
     ws.append([])
-    for r in [("CẢ NƯỚC ", 101.26, 105.79), ("Hà Nội", 100.87, 100.23), ("TP. Hồ Chí Minh", 100.74, 89.39),
-              ("Thừa Thiên - Huế", 99.5, 101.2), ("Bà Rịa-Vũng Tàu", 99.99, 100.73), ("Đăk Lăk", 101.61, 90.87)]:
+    for r in rows:
         ws.append(list(r))
 
 
@@ -117,7 +128,8 @@ def write_unseen(path: Path, *, month: int = 10, year: int = 2025) -> None:
     for r in rows:
         ws.append(list(r))
     product_sheet(wb.create_sheet("SP moi"), month=month, year=year)
-    province_sheet(wb.create_sheet("LĐ tỉnh"), month=month, year=year)
+    rows = PROVINCES_34 if (year, month) >= (2025, 7) else PROVINCES_63
+    province_sheet(wb.create_sheet("LĐ tỉnh"), month=month, year=year, rows=rows)
     wb.save(path)
 
 
@@ -184,3 +196,76 @@ def write_english(path: Path, *, month: int = 9, year: int = 2020) -> None:
     lab.append([])
     lab.append(["WHOLE INDUSTRY", 101.25, 98.25])
     wb.save(path)
+
+
+# ---- layouts for the import rules (legacy encoding, no date in the name, no IIP tables, impossible values) ----
+#: A 2008 product table typed in the TCVN3 (ABC) font, as xlrd shows it: each string here is the Latin-1 reading of
+#: TCVN3 bytes, copied from GSO's workbooks ('Mét sè s¶n phÈm' = 'Một số sản phẩm', 'Thùc hiÖn' = 'Thực hiện').
+TCVN3_PRODUCTS = [
+    ["4. Mét sè s¶n phÈm chñ yÕu cña ngµnh c«ng nghiÖp th¸ng 02 n¨m 2008"],
+    [],
+    [None, "§¬n vÞ tÝnh", "Thùc hiÖn th¸ng 1 n¨m 2008", "¦íc tÝnh th¸ng 2 n¨m 2008",
+     "Céng dån 2 th¸ng n¨m 2008", "Th¸ng 2 n¨m 2008 so víi cïng kú n¨m tr\xadíc (%)"],
+    [],
+    ["Than s¹ch", "Ngh×n tÊn", 3567.0, 3121.0, 6688.0, 96.4],
+    ["Xi m¨ng", "Ngh×n tÊn", 3402.0, 2705.0, 6107.0, 101.3],
+    ["Bia", "TriÖu lÝt", 110.5, 98.7, 209.2, 103.5],
+    ["Trung \xad¬ng", "Ngh×n tÊn", 1.0, 2.0, 3.0, 104.0],            # 'Trung ương': a sub-row, skipped on purpose
+]
+
+
+def write_rows(path: Path, sheets: dict[str, list[list]]) -> None:
+    """A workbook with the given sheets, rows as they are."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+
+
+def write_with_raw_values(path: Path, rows: list[list], raw: dict[float, str], sheet: str = "IIP") -> None:
+    """A one-sheet workbook whose numbers listed in ``raw`` are stored as the given raw text ('NaN', 'INF'):
+    openpyxl cannot write a non-finite number, GSO's exports (and broken ones) can."""
+    import zipfile
+    write_rows(path, {sheet: rows})
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    xml = files["xl/worksheets/sheet1.xml"].decode()
+    for number, text in raw.items():
+        xml = xml.replace(f"<v>{number:g}</v>", f"<v>{text}</v>")
+    files["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+
+
+SDMX_HEAD = ('<?xml version="1.0" encoding="UTF-8"?><message:StructureSpecificData '
+             'xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific" '
+             'xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message" '
+             'xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common" '
+             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xmlns:ns1="urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=IMF:ECOFIN_DSD(1.0):ObsLevelDim:TIME_PERIOD">'
+             '<message:Header><message:ID>T1</message:ID><message:Test>false</message:Test>'
+             '<message:Prepared>2024-11-13T06:48:52Z</message:Prepared><message:Sender id="ZZZ"/>'
+             '<message:Structure structureID="IMF_ECOFIN_DSD_1_0" namespace="urn:sdmx:org.sdmx.infomodel.datastructure.'
+             'DataStructure=IMF:ECOFIN_DSD(1.0):ObsLevelDim:TIME_PERIOD" dimensionAtObservation="TIME_PERIOD">'
+             '<common:Structure><Ref agencyID="IMF" id="ECOFIN_DSD" version="1.0"/></common:Structure>'
+             '</message:Structure></message:Header><message:DataSet ss:dataScope="DataStructure" '
+             'xsi:type="ns1:DataSetType" ss:structureRef="IMF_ECOFIN_DSD_1_0">')
+
+
+def write_sdmx(path: Path, series: dict[str, list[tuple[str, str]]], *, freq: str = "M",
+               status: dict[str, str] | None = None) -> None:
+    """An IMF NSDP-style SDMX-ML 2.1 structure-specific message: {INDICATOR: [(TIME_PERIOD, OBS_VALUE)]}
+    (OBS_VALUE as text, so that 'NaN' and 'INF' can be written); ``status`` {TIME_PERIOD: OBS_STATUS}."""
+    body = []
+    for ind, obs in series.items():
+        body.append(f'<Series DATA_DOMAIN="IND" REF_AREA="VN" INDICATOR="{ind}" COUNTERPART_AREA="_Z" FREQ="{freq}" '
+                    'BASE_PER="2015" UNIT_MULT="0">')
+        for period, value in obs:
+            st = f' OBS_STATUS="{status[period]}"' if status and period in status else ""
+            body.append(f'<Obs TIME_PERIOD="{period}" OBS_VALUE="{value}"{st}/>')
+        body.append("</Series>")
+    path.write_text(SDMX_HEAD + "".join(body) + "</message:DataSet></message:StructureSpecificData>", encoding="utf-8")

@@ -8,7 +8,6 @@ from iip.cli import app
 from iip.ingest.gso.parse import parse_file
 from iip.ingest.published import import_gso
 from iip.published.levels import reconstruct_levels
-from iip.published.revisions import figure_revisions, revision_summary
 from iip.store import connect
 
 
@@ -64,12 +63,3 @@ def test_levels_least_squares_worked_example():
     lv2, res2 = reconstruct_levels(obs2, reference_year=2020)
     fitted = res2[res2.period == "2020-03"].fitted.iloc[0]
     assert math.isclose(fitted, 100 * math.exp((math.log(1.1) + math.log(1.2)) / 2), rel_tol=1e-6)
-
-
-def test_revisions():
-    v = pd.DataFrame({"indicator": "production", "area": "VN", "node": "TOTAL", "measure": "yoy",
-                      "period": ["2023-06", "2023-06", "2023-07", "2023-07"],
-                      "status": ["estimate", "actual", "estimate", "actual"], "value": [105.0, 106.0, 103.0, 102.0],
-                      "release": ["2023-06", "2023-07", "2023-07", "2023-08"], "vintage": [1, 2, 1, 2]})
-    s = revision_summary(figure_revisions(v))
-    assert (s.n.item(), s.mean_revision.item(), s.mean_abs_revision.item()) == (2, 0.0, 1.0)

@@ -47,17 +47,49 @@ def test_products_units_and_merged_comparison_header(tmp_path):
     assert sp.loc[("TV", "2025-10", "yoy"), "value"] == 90.0
 
 
-def test_provincial_labour(tmp_path):
-    f = tmp_path / "2025-10-29-Bieu-10-2025.xlsx"
-    write_unseen(f)
+def test_provincial_labour_63(tmp_path):
+    f = tmp_path / "2022-10-29-Bieu-10-2022.xlsx"
+    write_unseen(f, year=2022)
     df = _frame(parse_file(f))
     lab = df[df.indicator == "labour"].set_index(["area", "measure"])
     assert lab.loc[("79", "yoy"), "value"] == 89.39          # 'TP. Hồ Chí Minh'
     assert lab.loc[("46", "mom"), "value"] == 99.5           # 'Thừa Thiên - Huế'
     assert lab.loc[("77", "yoy"), "value"] == 100.73         # 'Bà Rịa-Vũng Tàu'
     assert lab.loc[("66", "yoy"), "value"] == 90.87          # 'Đăk Lăk'
-    assert lab.loc[("VN", "yoy"), ["node", "period"]].tolist() == ["TOTAL", "2025-10"]
+    assert lab.loc[("VN", "yoy"), ["node", "period"]].tolist() == ["TOTAL", "2022-10"]
     assert set(df[df.indicator == "labour"].node) == {"TOTAL"}
+
+
+def test_provincial_labour_34_after_the_merger(tmp_path):
+    """October 2025: the 34 provinces (areas N<code>), every spelling GSO uses; an old province is warned."""
+    f = tmp_path / "2025-10-29-Bieu-10-2025.xlsx"
+    write_unseen(f)
+    p = parse_file(f)
+    lab = _frame(p).query("indicator == 'labour'").set_index(["area", "measure"])["value"]
+    assert lab[("N79", "yoy")] == 89.39          # 'TP. Hồ Chí Minh'
+    assert lab[("N01", "yoy")] == 100.23         # 'TP. Hà Nội'
+    assert lab[("N46", "mom")] == 99.5           # 'Huế' and 'Thành phố Huế': one figure, stored once
+    assert lab[("N66", "yoy")] == 90.87          # 'Đăk Lăk'
+    assert lab[("N56", "yoy")] == 104.4          # 'Khánh Hòa'
+    areas = set(lab.index.get_level_values(0))
+    assert areas == {"VN", "N79", "N01", "N46", "N66", "N56"}
+    assert [w for w in p.warnings if "Hà Giang" in w] == [
+        "2025-10-29-Bieu-10-2025.xlsx [LĐ tỉnh] row 15: unknown label 'Hà Giang' (labour_province): a province of "
+        "the 63, not of the 34 in force for 2025-10; skipped"]
+
+
+def test_provincial_labour_2025_before_the_merger(tmp_path):
+    """January-June 2025: still the 63 provinces, Thừa Thiên Huế printed 'Huế' (renamed in January 2025)."""
+    import openpyxl
+    from make_fixtures import PROVINCES_2025H1, province_sheet
+    f = tmp_path / "2025-03-29-Bieu-3-2025.xlsx"
+    wb = openpyxl.Workbook()
+    province_sheet(wb.active, month=3, year=2025, rows=PROVINCES_2025H1)
+    wb.save(f)
+    p = parse_file(f)
+    lab = _frame(p).set_index(["area", "measure"])["value"]
+    assert (lab[("46", "yoy")], lab[("79", "yoy")], lab[("02", "mom")]) == (102.4, 101.5, 98.7)
+    assert not [w for w in p.warnings if "unknown label" in w]
 
 
 def test_annual_and_half_year_periods(tmp_path):
@@ -99,7 +131,7 @@ def test_label_key():
     assert label_key("Vải dệt từ sợi TH hoặc sợi nhân tạo") == "vai det tu soi tong hop hoac soi nhan tao"
 
 
-def test_cli_levels_and_revisions_export(gso_files, db, tmp_path):
+def test_cli_levels_and_revisions_export(gso_files, db, tmp_path, monkeypatch):
     import openpyxl
     aug = tmp_path / "2023-08-29-Bieu-8-2023.xlsx"        # carries the July actual: revision 106.0 -> 107.25
     wb = openpyxl.Workbook()
@@ -118,7 +150,9 @@ def test_cli_levels_and_revisions_export(gso_files, db, tmp_path):
     r = CliRunner().invoke(app, ["--db", str(db), "export", "revisions", "--indicator", "production", "--out", str(out)])
     assert r.exit_code == 0, r.output
     rev = pd.read_csv(out, dtype={"node": str})
+    from iip.cli import published as cli_published
+    monkeypatch.setattr(cli_published.console, "_width", 250)      # names on one line
     shown = CliRunner().invoke(app, ["--db", str(db), "revisions"]).output
-    for row in rev.itertuples():   # every exported series is printed by `iip revisions`
-        assert f"{row.mean_revision:+.3f}" in shown and row.node in shown
+    for row in rev.itertuples():   # every exported series is printed by `iip revisions`, with its name
+        assert f"{row.mean_revision:+.3f} {row.revision_unit}" in shown and row.node_name in shown
     assert rev[(rev.node == "TOTAL") & (rev.measure == "yoy")][["n", "mean_revision"]].values.tolist() == [[1, 1.25]]

@@ -104,9 +104,10 @@ def test_cli_sa_file(tmp_path, synthetic):
 
 @pytest.mark.shared
 def test_imf_series(shared_dir):
-    from iip.seasonal.verify import TOTAL, read_imf_sdmx
+    from iip.ingest.sdmx import monthly_levels
+    from iip.seasonal.verify import TOTAL
 
-    series = read_imf_sdmx(shared_dir / "data/imf-nsdp/IIPVNM-2024q3.xml")
+    series = monthly_levels(shared_dir / "data/imf-nsdp/IIPVNM-2024q3.xml")
     df = series[TOTAL]
     assert df.attrs["BASE_PER"] == "2015" and df["period"].iloc[0] == "2017-01" and len(df) == 94
     res = adjust(df, name=TOTAL, candidates=[(7, 7), (10, 3)])

@@ -33,22 +33,29 @@ def import_gso_cmd(paths: List[Path] = typer.Argument(..., help="GSO workbooks (
     with Progress(console=console, transient=True) as prog:
         task = prog.add_task("importing", total=len(files))
         results = import_gso(con, files, workers=workers or None, progress=lambda r: prog.advance(task))
+    from iip.ingest.published import STATUSES
     failed = [r for r in results if r.status == "failed"]
     for r in results:
         for w in r.warnings:
             console.print(f"[yellow]warning[/] {w}", highlight=False)
+        for p in r.refused:
+            console.print(f"[red]refused[/] {p}", highlight=False)
+    for r in results:
+        if r.status == "no IIP tables":
+            console.print(f"[cyan]no IIP tables[/] {r.message}", highlight=False)
     for r in failed:
         console.print(f"[red]failed[/] {r.message}", highlight=False)
     if report:
-        t = Table("file", "status", "figures", "cells mapped", "cells seen", "coverage", "warnings")
+        t = Table("file", "status", "figures", "cells mapped", "cells seen", "coverage", "warnings", "refused")
         for r in results:
             cov = f"{100 * r.coverage:.1f}%" if r.coverage is not None else "-"
-            t.add_row(r.file, r.status, str(r.figures), str(r.cells_mapped), str(r.cells_seen), cov, str(len(r.warnings)))
+            t.add_row(r.file, r.status, str(r.figures), str(r.cells_mapped), str(r.cells_seen), cov, str(len(r.warnings)),
+                      str(len(r.refused)))
         console.print(t)
-    n = {s: sum(r.status == s for r in results) for s in ("imported", "unchanged", "failed")}
-    console.print(f"{n['imported']} imported, {n['unchanged']} unchanged, {n['failed']} failed; "
-                  f"{sum(r.figures for r in results)} figures")
-    if levels and n["imported"]:
+    n = {s: sum(r.status == s for r in results) for s in STATUSES}
+    console.print(", ".join(f"{n[s]} {s}" for s in STATUSES) + f"; {sum(r.figures for r in results)} figures, "
+                  f"{sum(len(r.refused) for r in results)} impossible values refused")
+    if levels and (n["imported"] or n["no IIP tables"]):
         build_levels(con)
     if failed:
         raise typer.Exit(1)
@@ -83,30 +90,63 @@ def export_published_cmd(out: Path = typer.Option(..., "--out", help="CSV file t
     console.print(f"{len(df)} rows -> {out}" + (f" (as known on {when.isoformat()})" if when else ""))
 
 
+def _lang(lang: str) -> str:
+    from iip.errors import OptionError
+    if lang not in ("vi", "en"):
+        raise OptionError(f"--lang must be vi or en, not {lang!r}", option="--lang")
+    return lang
+
+
 @export_app.command("revisions")
 def export_revisions_cmd(out: Path = typer.Option(..., "--out", help="CSV file to write."),
-                         figures: bool = typer.Option(False, "--figures", help="One row per figure instead of per series."),
+                         figures: bool = typer.Option(False, "--figures", help="One row per revised figure instead of per series."),
                          node: str = typer.Option(None, "--node", help="Only this node (TOTAL, B, 10, COAL ...)."),
-                         indicator: str = typer.Option(None, "--indicator", help="Only this indicator (default: all).")):
-    """Export revision statistics (first estimate -> latest actual): the table `iip revisions` prints."""
-    from iip.published.run import revisions
-    revs, summary = revisions(_con(), indicator=indicator, node=node)
-    (revs if figures else summary).to_csv(out, index=False)
-    console.print(f"{len(revs if figures else summary)} rows -> {out}")
+                         indicator: str = typer.Option(None, "--indicator", help="Only this indicator (default: all)."),
+                         lang: str = typer.Option("en", "--lang", help="Language of the names: vi or en.")):
+    """Export revision statistics (first -> latest publication; pp of growth for indices, % for product levels,
+    unit changes apart): the tables `iip revisions` prints, with names."""
+    from iip.web.services.published import revision_summary, revisions
+    con = _con()
+    df = (revisions(con, limit=None, lang=_lang(lang), indicator=indicator, node=node) if figures
+          else revision_summary(con, lang=_lang(lang), indicator=indicator, node=node))
+    df.to_csv(out, index=False)
+    console.print(f"{len(df)} rows -> {out}")
+
+
+def _revision_text(r) -> str:
+    """'+1.25 pp' / '-3.10 %' / '-3.10 % after a unit change ×1000'."""
+    text = f"{r.revision:+.2f} {r.revision_unit}" if r.revision == r.revision else "-"
+    if r.unit_change == r.unit_change:
+        text += f" after a unit change ×{r.unit_change:g}"
+    return text
 
 
 @app.command("revisions")
 def revisions_cmd(node: str = typer.Option(None, "--node", help="Only this node (TOTAL, B, 10 ...)."),
-                  indicator: str = typer.Option("production", "--indicator")):
-    """Mean and mean absolute revision from first estimate to latest actual, per series
-    (`iip export revisions --indicator I --node N --out F.csv` writes the same rows)."""
-    from iip.published.run import revisions
-    _, s = revisions(_con(), indicator=indicator, node=node)
-    t = Table("indicator", "area", "node", "measure", "n", "mean revision", "mean |revision|", "max |revision|")
+                  indicator: str = typer.Option("production", "--indicator"),
+                  top: int = typer.Option(10, "--top", help="Largest revised figures to list (0: none)."),
+                  lang: str = typer.Option("en", "--lang", help="Language of the names: vi or en.")):
+    """Revisions from first to latest publication: per series the mean, mean absolute and largest revision
+    (percentage points of growth for indices, percent for product levels), then the largest revised figures
+    (the rows of the web's revisions view; `iip export revisions` writes them)."""
+    from iip.web.services.published import revision_summary, revisions
+    con = _con()
+    s = revision_summary(con, lang=_lang(lang), indicator=indicator, node=node)
+    t = Table("indicator", "area", "series", "measure", "n", "mean revision", "mean |revision|", "max |revision|",
+              "unit changes")
     for r in s.itertuples():
-        t.add_row(r.indicator, r.area, r.node, r.measure, str(r.n), f"{r.mean_revision:+.3f}",
-                  f"{r.mean_abs_revision:.3f}", f"{r.max_abs_revision:.3f}")
+        u = r.revision_unit
+        t.add_row(r.indicator, r.area_name, r.node_name, r.measure, str(r.n), f"{r.mean_revision:+.3f} {u}",
+                  f"{r.mean_abs_revision:.3f} {u}", f"{r.max_abs_revision:.3f} {u}", str(int(r.unit_changes)))
     console.print(t)
+    if top:
+        figs = revisions(con, limit=top, lang=lang, indicator=indicator, node=node)
+        t = Table("area", "series", "period", "measure", "first (release)", "latest (release)", "revision")
+        for r in figs.itertuples():
+            t.add_row(r.area_name, r.node_name, r.period, r.measure, f"{r.first_value:g} ({r.first_release})",
+                      f"{r.latest_value:g} ({r.latest_release})", _revision_text(r))
+        console.print(f"Largest revisions ({len(figs)}):")
+        console.print(t)
 
 
 def _print_levels(bad, tolerance: float, top: int) -> None:
@@ -146,22 +186,27 @@ def consistency_cmd(tolerance: float = typer.Option(5.0, "--tolerance", help="Fl
     """Compare sources: yoy implied by IMF SDMX levels vs GSO's published yoy; then the GSO figures the
     level reconstruction cannot reproduce (see also `iip check levels`)."""
     from iip.errors import IIPError
-    from iip.published.run import check_consistency
+    from iip.published.consistency import mom_steps
+    from iip.published.run import check_consistency, level_disagreements
     cmp, runs = check_consistency(_con(), tolerance=tolerance, min_run=min_run)
     if cmp.empty:
         raise IIPError("nothing to compare: import both GSO workbooks (iip import gso) and an SDMX file (iip import sdmx)")
     if out:
         cmp.to_csv(out, index=False)
-    flagged = cmp[cmp["flagged"]]
-    console.print(f"{len(cmp)} months compared, {len(flagged)} beyond ±{tolerance} points")
-    t = Table("node", "start", "end", "months", "mean diff (implied - GSO)")
+    console.print(f"{len(cmp)} months compared, {int(cmp['flagged'].sum())} with implied yoy beyond ±{tolerance} "
+                  f"points, {int(cmp['flagged_mom'].sum())} with implied mom beyond ±{tolerance} points")
+    t = Table("node", "start of the step", "first flagged", "end", "months", "mean diff (implied - GSO)")
     for r in runs.itertuples():
-        t.add_row(r.node, r.start, r.end, str(r.months), f"{r.mean_diff:+.2f}")
+        t.add_row(r.node, r.start, r.first_flagged, r.end, str(r.months), f"{r.mean_diff:+.2f}")
     console.print(t)
-    tot = runs[runs["node"] == "TOTAL"].sort_values("months")
-    if not tot.empty:
-        r = tot.iloc[-1]
-        console.print(f"Discontinuity in the SDMX TOTAL series starts {r.start} (through {r.end}, {r.months} months, "
-                      f"implied yoy {r.mean_diff:+.2f} points vs GSO).")
-    from iip.published.run import level_disagreements
+    for r in runs[runs["node"] == "TOTAL"].itertuples():
+        console.print(f"Discontinuity in the SDMX TOTAL series from {r.start} through {r.end} ({r.months} months; "
+                      f"implied yoy {r.mean_diff:+.2f} points vs GSO, beyond tolerance from {r.first_flagged}).")
+    steps = mom_steps(cmp)
+    if not steps.empty:
+        t = Table("node", "month", "implied mom", "GSO mom", "diff")
+        for r in steps.itertuples():
+            t.add_row(r.node, r.period, f"{r.implied_mom:.2f}", f"{r.published_mom:.2f}", f"{r.diff_mom:+.2f}")
+        console.print("Month-on-month steps (implied mom vs GSO's beyond the tolerance):")
+        console.print(t)
     _print_levels(level_disagreements(_con(), tolerance=level_tolerance), level_tolerance, 10)

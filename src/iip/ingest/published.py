@@ -15,23 +15,33 @@ from typing import Callable, Iterable
 import duckdb
 import pandas as pd
 
-from iip.errors import IIPError
+from iip.errors import IIPError, Problem
 from iip.store import next_id, sha256, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
             "value", "unit", "sheet", "cell", "table_kind"]
+#: Provenance of a derived figure ('2023-Q1 yoy'); optional in what :func:`write_figures` is given.
+DERIVED_FROM = "derived_from"
 SUFFIXES = (".xls", ".xlsx")
+
+
+#: What happened to one file: its figures stored (with IIP tables, or with none: product tables only, or
+#: nothing at all), skipped as already imported, or refused whole.
+STATUSES = ("imported", "no IIP tables", "unchanged", "failed")
 
 
 @dataclass
 class FileResult:
+    """The outcome of importing one file (``status`` one of :data:`STATUSES`); ``refused`` lists the cells
+    whose values are impossible (not stored), each naming file, sheet and cell."""
     file: str
-    status: str                      # imported | unchanged | failed
+    status: str
     message: str = ""
     figures: int = 0
     cells_seen: int = 0
     cells_mapped: int = 0
     warnings: list[str] = field(default_factory=list)
+    refused: list[Problem] = field(default_factory=list)
 
     @property
     def coverage(self) -> float | None:
@@ -93,55 +103,58 @@ def import_gso(con: duckdb.DuckDBPyConnection, paths: Iterable[str | os.PathLike
 
 
 def _write(con, path: Path, digest: str, parsed) -> FileResult:
+    """Store one parsed workbook in one transaction (file row, figures, warnings and refusals)."""
     if isinstance(parsed, Exception):
         return FileResult(path.name, "failed", str(parsed))
-    res = FileResult(path.name, "imported", figures=len(parsed.figures), cells_seen=parsed.cells_seen,
-                     cells_mapped=parsed.cells_mapped, warnings=list(parsed.warnings))
     if parsed.release is None:
-        return FileResult(path.name, "failed", f"{path.name}: release month unknown (file name must start YYYY-MM-DD)",
-                          warnings=res.warnings)
+        return FileResult(path.name, "failed", f"{path.name}: release month unknown: the file name does not start "
+                          "YYYY-MM-DD and no table title or column header names the month", warnings=parsed.warnings)
+    status = "imported" if parsed.has_iip_tables else "no IIP tables"
+    res = FileResult(path.name, status, figures=len(parsed.figures), cells_seen=parsed.cells_seen,
+                     cells_mapped=parsed.cells_mapped, warnings=list(parsed.warnings), refused=list(parsed.refused))
+    if status == "no IIP tables":
+        res.message = f"{path.name}: no IIP tables" + (f" ({len(parsed.figures)} figures of other tables stored)"
+                                                        if parsed.figures else "")
     df = pd.DataFrame(parsed.figures)
     if not df.empty:
-        df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[FIG_COLS]
+        df = df.rename(columns={"row_label": "label"}).assign(source="GSO")[[*FIG_COLS, DERIVED_FROM]]
+    notes = list(parsed.warnings) + [str(p) for p in parsed.refused]
     try:
         with transaction(con):
             fid = next_id(con, "published_file_seq")
             con.execute("INSERT INTO published_files (file_id, source, file, sha256, release, figures, cells_seen,"
-                        " cells_mapped, warnings) VALUES (?,?,?,?,?,?,?,?,?)",
+                        " cells_mapped, warnings, outcome, refused) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         [fid, "GSO", path.name, digest, parsed.release, len(df), parsed.cells_seen,
-                         parsed.cells_mapped, len(parsed.warnings)])
+                         parsed.cells_mapped, len(parsed.warnings), status, len(parsed.refused)])
             write_figures(con, fid, df)
-            if parsed.warnings:
-                con.executemany("INSERT INTO published_warnings VALUES (?, ?)", [[fid, w] for w in parsed.warnings])
+            if notes:
+                con.executemany("INSERT INTO published_warnings VALUES (?, ?)", [[fid, w] for w in notes])
     except duckdb.Error as exc:
         return FileResult(path.name, "failed", f"{path.name}: not written ({exc})")
     return res
 
 
 def write_figures(con, file_id: int, df: pd.DataFrame) -> None:
-    """Append figures (columns FIG_COLS) under ``file_id``."""
+    """Append figures (columns FIG_COLS, and DERIVED_FROM when some are derived) under ``file_id``."""
     if df.empty:
         return
-    frame = df.assign(file_id=file_id)[["file_id", *FIG_COLS]]  # noqa: F841 (read by duckdb)
-    con.execute("INSERT INTO published_figures SELECT * FROM frame")
+    cols = [*FIG_COLS, DERIVED_FROM] if DERIVED_FROM in df.columns else FIG_COLS
+    frame = df.assign(file_id=file_id)[["file_id", *cols]]  # noqa: F841 (read by duckdb)
+    con.execute(f"INSERT INTO published_figures (file_id, {', '.join(cols)}) SELECT * FROM frame")
 
 
 def national_csv(con, *, start: str = "2012-01", end: str = "2022-12") -> pd.DataFrame:
     """National GSO yoy/ytd_yoy of TOTAL, sections and divisions, latest vintage (package data
-    ``iip/data/gso_published_national.csv``). A Q1 yoy is also the March ytd_yoy (3-month cumulation)."""
+    ``iip/data/gso_published_national.csv``). Derived figures are included: March's ytd_yoy is the first
+    quarter's yoy, January's the month's (see ``iip.ingest.gso.figures.derived_figures``)."""
     return con.execute("""
-        WITH f AS (
-            SELECT indicator, node, period, measure, value, release, file_id, sheet, cell FROM published_figures
-            WHERE source <> 'IMF-NSDP' AND indicator = 'production' AND area = 'VN'
-              AND regexp_matches(node, '^(TOTAL|[B-E]|[0-9]{2})$')
-            UNION ALL
-            SELECT indicator, node, substr(period, 1, 4) || '-03', 'ytd_yoy', value, release, file_id, sheet, cell
+        WITH r AS (
+            SELECT indicator, node, period, measure, value, release,
+                   row_number() OVER (PARTITION BY node, period, measure
+                                      ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
             FROM published_figures
-            WHERE source <> 'IMF-NSDP' AND indicator = 'production' AND area = 'VN' AND measure = 'yoy'
-              AND period LIKE '%-Q1' AND regexp_matches(node, '^(TOTAL|[B-E]|[0-9]{2})$')),
-        r AS (SELECT *, row_number() OVER (PARTITION BY node, period, measure
-                                           ORDER BY release DESC, file_id DESC, sheet DESC, cell DESC) rn
-              FROM f WHERE measure IN ('yoy', 'ytd_yoy') AND regexp_matches(period, '^[0-9]{4}-[0-9]{2}$')
-                AND period BETWEEN ? AND ?)
+            WHERE source <> 'IMF-NSDP' AND indicator = 'production' AND area = 'VN'
+              AND regexp_matches(node, '^(TOTAL|[B-E]|[0-9]{2})$') AND measure IN ('yoy', 'ytd_yoy')
+              AND regexp_matches(period, '^[0-9]{4}-[0-9]{2}$') AND period BETWEEN ? AND ?)
         SELECT indicator, node, period, measure, round(value, 4) AS value, release FROM r WHERE rn = 1
         ORDER BY measure, node, period""", [start, end]).df()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from iip.published.consistency import compare_yoy, discontinuities
+from iip.published.consistency import compare_growth, discontinuities
 from iip.published.levels import reconstruct_levels, rereference
 from iip.published.revisions import figure_revisions, revision_summary
 from iip.store import transaction
@@ -65,20 +65,22 @@ def build_levels(con, *, reference_year: int = 2020, tolerance: float = 1.0) -> 
 
 
 def check_consistency(con, *, tolerance: float = 5.0, min_run: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(comparison, discontinuities): SDMX-implied yoy vs GSO's latest published yoy."""
+    """(comparison, discontinuities): mom and yoy implied by the SDMX levels vs GSO's latest published mom and
+    yoy; every run, dated from the first month of its step (iip.published.consistency)."""
     imf = con.execute("""SELECT node, period, value FROM published_latest
                          WHERE source = 'IMF-NSDP' AND measure = 'level' AND area = 'VN'""").df()
-    gso = latest_gso(con, ("yoy",))
-    cmp = compare_yoy(imf, gso, tolerance=tolerance)
-    return cmp, discontinuities(cmp, min_run=min_run)
+    gso = latest_gso(con, ("mom", "yoy"))
+    cmp = compare_growth(imf, gso, tolerance=tolerance)
+    return cmp, discontinuities(cmp, min_run=min_run, tolerance=tolerance)
 
 
 def revisions(con, *, indicator: str | None = None, node: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-figure revisions, per-series summary) from first estimate to latest actual (GSO), optionally
-    for one indicator and/or node (the same selection for `iip revisions` and `iip export revisions`)."""
-    v = con.execute("""SELECT indicator, area, node, period, measure, vintage_status AS status, value, release,
-                              vintage FROM published_vintages WHERE source = 'GSO'
-                              AND (? IS NULL OR indicator = ?) AND (? IS NULL OR node = ?)""",
+    """(per-figure revisions, per-series summary), first publication -> latest, in growth terms
+    (iip.published.revisions), optionally for one indicator and/or node. Read by the one service function
+    behind `iip revisions`, `iip export revisions` and the web's revisions view and API."""
+    v = con.execute("""SELECT source, indicator, area, node, period, measure, vintage_status AS status, value,
+                              unit, release, vintage FROM published_vintages
+                       WHERE (? IS NULL OR indicator = ?) AND (? IS NULL OR node = ?)""",
                     [indicator, indicator, node, node]).df()
     revs = figure_revisions(v)
     return revs, revision_summary(revs)

@@ -14,7 +14,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from iip.reference._data import require_table
+from iip.errors import ValidationError
+from iip.reference._data import problem, require_table
+from iip.reference.labels import label_key
 from iip.reference.periods import last_month
 
 #: Day the 63 provinces became 34 (Resolution 202/2025/QH15).
@@ -142,3 +144,45 @@ def province_names(lang: str = "vi") -> dict[str, str]:
     col = "name_vi" if lang == "vi" else "name_en"
     old, new = _provinces(), _provinces_2025()
     return {**dict(zip(old["code"], old[col])), **{MERGED_PREFIX + c: n for c, n in zip(new["code"], new[col])}}
+
+
+#: GSO's spellings of province names (label,code): a 2-digit code is one of the 63 (and, when that province kept
+#: its name and code in July 2025, also of the 34), ``N<code>`` one of the 34 only.
+PROVINCE_ALIASES = "gso_province_aliases.csv"
+
+
+@lru_cache(maxsize=1)
+def _province_labels() -> dict[str, dict[str, str]]:
+    """units ('63' | '34') -> {label_key: area code}: the alias file first, then the official names (vi, en)."""
+    index: dict[str, dict[str, str]] = {"63": {}, "34": {}}
+    old, new = _provinces(), _provinces_2025()
+    valid = {"63": set(old["code"]), "34": {MERGED_PREFIX + c for c in new["code"]}}
+    new_names = dict(zip(new["code"], new["name_vi"].map(label_key)))
+    kept = {c for c, n in zip(old["code"], old["name_vi"].map(label_key)) if new_names.get(c) == n}
+    aliases = require_table(PROVINCE_ALIASES, ("label", "code"))
+    bad = []
+    for i, (label, code) in enumerate(zip(aliases["label"], aliases["code"])):
+        units = "34" if code.startswith(MERGED_PREFIX) else "63"
+        if code not in valid[units]:
+            bad.append(problem(PROVINCE_ALIASES, i, "code", "known_code", f"code {code!r} is not a province area"))
+        index[units].setdefault(label_key(label), code)
+        if code in kept:       # a spelling of a province that kept its name (and code) in the 34
+            index["34"].setdefault(label_key(label), MERGED_PREFIX + code)
+    if bad:
+        raise ValidationError(bad, file=PROVINCE_ALIASES)
+    for col in ("name_vi", "name_en"):
+        for code, name in zip(old["code"], old[col]):
+            index["63"].setdefault(label_key(name), code)
+        for code, name in zip(new["code"], new[col]):
+            index["34"].setdefault(label_key(name), MERGED_PREFIX + code)
+    return index
+
+
+def province_area(label: object, period: str | None = None) -> str | None:
+    """Area code of a province as GSO prints its name, in the geography in force for ``period``: one of the 63
+    codes before July 2025 ('Thừa Thiên - Huế', 'Huế' (renamed in January 2025) -> '46'), one of the 34
+    ``N<code>`` areas from July 2025 ('Huế' -> 'N46', 'TP. Hồ Chí Minh' -> 'N79'); None when the name is not a
+    province of that geography. Spellings are compared by :func:`iip.reference.labels.label_key` (diacritics,
+    case, 'TP.' folded); GSO's other spellings are listed in data/gso_province_aliases.csv."""
+    units = province_units(period) if period else "63"
+    return _province_labels()[units].get(label_key(label))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Look-alikes of 'đ' found in pasted text: Icelandic eth (ð/Ð) and the African D (ɖ/Ɖ).
 _D_LOOKALIKES = str.maketrans({"ð": "đ", "Ð": "đ", "ɖ": "đ", "Ɖ": "đ", "Đ": "đ"})
@@ -72,6 +73,12 @@ def label_key(text: object) -> str:
     >>> label_key("Xi măng")
     'xi mang'
     """
+    return _label_key(text) if isinstance(text, str) else _label_key(normalize_label(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _label_key(text: str) -> str:
+    """:func:`label_key` of a string, cached (a workbook repeats its labels in every table and release)."""
     s = fold_diacritics(normalize_label(text))
     s = re.sub(r"[^a-z0-9]+", " ", s).strip()
     for pat, rep in _ABBREV:

@@ -11,36 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
-from lxml import etree
 
 from iip.errors import IIPError
+from iip.ingest.sdmx import monthly_levels
 from iip.seasonal.adjust import SAResult, adjust, tet_left
 
 DEFAULT_XML = Path(__file__).resolve().parents[3].parent / "shared/data/imf-nsdp/IIPVNM-2024q3.xml"
 TOTAL = "AIP_ISIC4_IX"
 STORE_NODES = ("TOTAL", "B", "C", "D", "E", "10", "14", "15", "26")
 STORE_START = "2012-01"   # first year with a full twelve months of GSO mom and yoy behind every level
-
-
-def read_imf_sdmx(path: str | Path) -> dict[str, pd.DataFrame]:
-    """SDMX-ML 2.1 structure-specific data -> {INDICATOR: DataFrame(period, value)} for monthly index series.
-
-    Checks each series' attributes: FREQ must be M and UNIT_MULT 0 (values as published, 2015 = 100).
-    """
-    tree = etree.parse(str(path))
-    out: dict[str, pd.DataFrame] = {}
-    for series in tree.iter("{*}Series", "Series"):
-        a = series.attrib
-        if a.get("FREQ") != "M" or a.get("UNIT_MULT", "0") != "0":
-            raise IIPError(f"{path}: series {a.get('INDICATOR')} is not a monthly series in units "
-                           f"(FREQ={a.get('FREQ')}, UNIT_MULT={a.get('UNIT_MULT')})")
-        rows = [(o.get("TIME_PERIOD"), float(o.get("OBS_VALUE"))) for o in series.iter("{*}Obs", "Obs")]
-        df = pd.DataFrame(rows, columns=["period", "value"]).sort_values("period", ignore_index=True)
-        df.attrs = dict(a)
-        out[a["INDICATOR"]] = df
-    return out
 
 
 def read_store_levels(path: str | Path, *, source: str = "GSO", nodes: tuple[str, ...] = STORE_NODES,
@@ -81,8 +63,8 @@ def janfeb_outliers(report: dict) -> list[str]:
 
 def compare(df: pd.DataFrame, name: str) -> tuple[dict, SAResult, SAResult]:
     """Adjust with and without Tet; the figures of one row of the verification table."""
-    with_tet = adjust(df, name=name)
-    no_tet = adjust(df, name=name, tet=False)
+    with_tet = cast(SAResult, adjust(df, name=name))            # a result, not spec text (spec_only is off)
+    no_tet = cast(SAResult, adjust(df, name=name, tet=False))
     rep = with_tet.report
     b, a = rep["tet"]["before_days"], rep["tet"]["after_days"]
     left_no = tet_left(no_tet.series, before=b, after=a)
@@ -144,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
             total = "TOTAL"
             title = f"Vietnam IIP (2020 = 100, rebuilt from {args.source}'s workbooks): Tet dates dotted"
         else:
-            series, total, title = read_imf_sdmx(args.xml or DEFAULT_XML), TOTAL, None
+            series, total, title = monthly_levels(args.xml or DEFAULT_XML), TOTAL, None
         rows = []
         for ind, df in series.items():
             row, w, n = compare(df, ind)

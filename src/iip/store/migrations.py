@@ -61,6 +61,14 @@ def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(schema.COVERAGE_DDL)
 
 
+def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
+    """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
+    date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
+    con.execute("ALTER TABLE published_figures ADD COLUMN IF NOT EXISTS derived_from VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS outcome VARCHAR")
+    con.execute("ALTER TABLE published_files ADD COLUMN IF NOT EXISTS refused BIGINT")
+
+
 def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
     """Login throttling, approvals of microdata accounts, revision requests of released months."""
     con.execute(schema.COLLECTION_SECURITY_DDL)
@@ -83,6 +91,7 @@ MIGRATIONS: list[Migration] = [
               _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
+    Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
 

@@ -226,7 +226,7 @@ VIEWS = """
 CREATE OR REPLACE VIEW published_vintages AS
     SELECT f.*, pf.file,
         row_number() OVER w AS vintage,
-        CASE WHEN f.status = 'estimate' THEN 'estimate'
+        CASE WHEN f.status IN ('estimate', 'derived') THEN f.status
              WHEN count(*) FILTER (WHERE f.status <> 'estimate') OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0
                   AND abs(f.value - coalesce(lag(f.value) OVER w, f.value)) > 1e-9 THEN 'revised'
              ELSE 'actual' END AS vintage_status

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -49,7 +50,7 @@ _ORD = {"1st": "i", "first": "i", "2nd": "ii", "2sd": "ii", "second": "ii", "3rd
 _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ENGLISH = re.compile(r"\b(versus|compared?|quarter|months?|performance|estimated?|accrued|accumulation|"
                       r"same period|as of|consumption|inventory|lei|" + _MON + r")\b")
-_EN_RULES = [  # folded English header -> the Vietnamese grammar below (applied in order)
+_EN_RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [  # folded English header -> the Vietnamese grammar below (applied in order)
     (r"\bas of (" + _MON + r")\.? (\d{1,2}) ?,? ?(\d{4})", lambda m: f"thoi diem {m[2]}/{_MONTHS[m[1]]}/{m[3]}"),
     (r"\b(" + "|".join(_ORD) + r") quarter\b", lambda m: f"quy {_ORD[m[1]]}"),
     (r"\bquarter ([1-4])\b", r"quy \1"),
@@ -95,7 +96,11 @@ def _year(m: re.Match | None, group: int, default: int | None) -> int | None:
     return int(m.group(group)) if m and m.group(group) else default
 
 
-def parse_reference(t: str, *, year: int | None = None) -> tuple[str, int, int | None, int | None] | None:
+#: A header's REFERENCE: (kind, year or None when not printed, month (quarter for kind quarter), day or None).
+Reference = tuple[str, int | None, int, int | None]
+
+
+def parse_reference(t: str, *, year: int | None = None) -> Reference | None:
     """REFERENCE -> (kind, year, month, day); kind month|cum|quarter|year|point."""
     m = re.search(r"thoi diem (\d{1,2})/(\d{1,2})(?:/(\d{4}))?", t) or \
         re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", t)
@@ -104,7 +109,7 @@ def parse_reference(t: str, *, year: int | None = None) -> tuple[str, int, int |
     m = re.search(r"\bqu[yi] (iv|i{1,3}|[1-4])\b(?:\D{0,12}?(\d{4}))?", t)
     if m:
         return "quarter", _year(m, 2, year), ROMAN[m.group(1)], None
-    m = re.search(r"\b(\d{1,2}) thang (?:dau )?(?:nam )?(?:nam )?(\d{4})?", t)
+    m = re.search(r"\b(\d{1,2}) thang(?: dau)?(?: nam)?(?: nam)?(?: |/|$)(\d{4})?", t)   # '4 tháng/2000
     if m and not re.search(r"thang\s*$", t[: m.start()]):
         return "cum", _year(m, 2, year), int(m.group(1)), None
     m = re.search(r"\bthang (\d{1,2})\b(?:(?: (?:nam )+|/)(\d{4}))?", t)     # 'tháng 10 năm 2023', 'tháng 10/2023'
@@ -116,7 +121,7 @@ def parse_reference(t: str, *, year: int | None = None) -> tuple[str, int, int |
     return None
 
 
-def parse_base(t: str, ref: tuple) -> str | None:
+def parse_base(t: str, ref: tuple[str, int, int, int | None]) -> str | None:
     """BASE -> 'yoy' or 'mom' given the reference (kind, year, month, day)."""
     kind, y, mth, _ = ref
     if not t:
@@ -135,16 +140,16 @@ def parse_base(t: str, ref: tuple) -> str | None:
         return None
     m = re.search(r"thang (\d{1,2})\b(?: (?:nam )+(\d{4}))?", t)
     if m and kind in ("month", "point"):
-        bm, by = int(m.group(1)), _year(m, 2, None)
-        if bm == mth and (by is None or (y and by == y - 1)):
+        bm, year_of_base = int(m.group(1)), _year(m, 2, None)
+        if bm == mth and (year_of_base is None or (y and year_of_base == y - 1)):
             return "yoy"
-        if (bm == mth - 1 and (by is None or by == y)) or (mth == 1 and bm == 12):
+        if (bm == mth - 1 and (year_of_base is None or year_of_base == y)) or (mth == 1 and bm == 12):
             return "mom"
         return None
     if re.search(r"qu[yi] (iv|i{1,3}|[1-4])", t) and kind == "quarter":
         return "yoy"
-    m = re.search(r"\bnam (\d{4})", t)
-    if m and (y is None or int(m.group(1)) == y - 1):
+    m = re.search(r"\bnam (\d{4})|thang/(\d{4})", t)              # 'so năm 2012', 'so với 4 tháng/1999'
+    if m and (y is None or int(m.group(1) or m.group(2)) == y - 1):
         return "yoy"
     return None
 
@@ -181,11 +186,13 @@ def parse_header(text: str, *, year: int | None = None, default_base: str = "",
     ref = parse_reference(left, year=year)
     if ref is None and sep and parse_reference(right, year=year):   # 'So với cùng kỳ (%) Quý I năm 2019'
         m = re.search(r"\b(thuc hien|uoc tinh|qu[yi]|thang|\d{1,2} thang|nam \d{4})", right)
+        if m is None:
+            return None
         left, right = right[m.start():], "cung ky" if "cung ky" in right[: m.start()] else right[: m.start()]
         ref = parse_reference(left, year=year)
     if ref is None or ref[1] is None or not 1 <= ref[2] <= (4 if ref[0] == "quarter" else 12):
         return None
-    base = parse_base(right.strip(), ref)
+    base = parse_base(right.strip(), (ref[0], ref[1], ref[2], ref[3]))
     if base is None:
         if sep or default_base:
             return None
@@ -199,3 +206,21 @@ def parse_header(text: str, *, year: int | None = None, default_base: str = "",
     if kind == "quarter" and base != "yoy":
         return None
     return Header(period_of(ref, indicator=indicator), base, status, kind)
+
+
+#: Month names GSO writes in titles ('tháng Tám và tám tháng năm 2011'), folded.
+_MONTH_WORDS = {"gieng": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
+                "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12}
+_MONTH_WORD = "|".join(sorted(_MONTH_WORDS, key=len, reverse=True))
+
+
+def title_month(title: str) -> str | None:
+    """The month a table title names, YYYY-MM, or None: '7. Chỉ số sản xuất công nghiệp tháng 10 và 10 tháng năm
+    2025' -> 2025-10; 'tháng Tám và tám tháng năm 2011' -> 2011-08; 'Index of industrial production of September
+    and 9 months in 2020' -> 2020-09. A title without a year (or without a month) names none."""
+    t = english_to_vi(fold(title))
+    m = re.search(r"\bthang (\d{1,2}|" + _MONTH_WORD + r")\b.*?\bnam (\d{4})\b", t)
+    if not m:
+        return None
+    month = int(m.group(1)) if m.group(1).isdigit() else _MONTH_WORDS[m.group(1)]
+    return f"{m.group(2)}-{month:02d}" if 1 <= month <= 12 else None

@@ -14,6 +14,7 @@ import csv
 from functools import cache
 from importlib import resources
 
+from iip.reference.geography import province_area
 from iip.reference.labels import label_key
 
 SKIP = "-"
@@ -47,7 +48,7 @@ def aliases(name: str) -> dict[str, tuple[tuple[str, str], ...]]:
 def _names(kind: str) -> dict[str, str]:
     """Official names -> code, keyed by normalize_label: VSIC nodes (name_vi, name_en; a name shared by
     a division and its group/class gives the division), products (catalogue name_vi, name_en) or
-    areas (provinces and regions, vi and en)."""
+    regions (vi and en)."""
     import iip.reference as ref
     out: dict[str, str] = {}
     if kind == "product":
@@ -57,20 +58,19 @@ def _names(kind: str) -> dict[str, str]:
         tree = ref.vsic()
         pairs = [(c, n) for col in ("name_vi", "name_en") for c, n in zip(tree["code"], tree[col])]
     else:
-        pv, rg = ref.provinces(), ref.regions()
-        pairs = [(c, n) for col in ("name_vi", "name_en") for c, n in zip(pv["code"], pv[col])]
-        pairs += [(c, n) for col in ("name_vi", "name_en") for c, n in zip(rg["region_code"], rg[col])]
+        rg = ref.regions()
+        pairs = [(c, n) for col in ("name_vi", "name_en") for c, n in zip(rg["region_code"], rg[col])]
     for code, name in pairs:
         out.setdefault(normalize_label(name), code)
     return out
 
 
-def map_area(label: object, *, used: set[str] | None = None) -> str | None:
-    """Province (2-digit GSO code) or region code of a label: gso_province_aliases.csv first (GSO's
-    spellings: 'TP. Hồ Chí Minh', 'Thừa Thiên - Huế', 'Đăk Lăk'), then the official names in vi/en."""
-    key = normalize_label(label)
-    hits = aliases("gso_province_aliases.csv").get(key)
-    return hits[0][0] if hits else _names("area").get(key)
+def map_area(label: object, *, period: str | None = None, used: set[str] | None = None) -> str | None:
+    """Province or region code of a label in the geography of ``period`` (the release month): a province is
+    one of the 63 codes before July 2025 and one of the 34 ``N<code>`` areas from then on
+    (:func:`iip.reference.province_area`: GSO's spellings 'TP. Hồ Chí Minh', 'Thừa Thiên - Huế', 'Huế',
+    'Đăk Lăk' ...); a region by its official name (vi, en)."""
+    return province_area(label, period) or _names("region").get(normalize_label(label))
 
 
 def map_label(label: object, *, table: str = "gso_vsic_aliases.csv", used: set[str] | None = None) -> str | None:

@@ -78,17 +78,25 @@ def to_number(v: object) -> float | None:
 
 
 def _text(v: object) -> str:
+    """A cell as one line of text ('' for an empty cell); a whole float loses its '.0'."""
+    if v is None or v == "":
+        return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"\s+", " ", str(v)).strip() if v not in (None, "") else ""
+    return " ".join(str(v).split())
 
 
 def _is_title(row: list) -> str | None:
-    cells = [(j, _text(c)) for j, c in enumerate(row) if _text(c)]
-    if not cells or cells[0][0] > 1 or len(cells) > 2:
-        return None
-    kind = table_kind(cells[0][1])
-    return kind
+    """The kind of table a row is the title of: at most two text cells, the first in column A or B."""
+    cells: list[tuple[int, str]] = []
+    for j, c in enumerate(row):
+        text = _text(c)
+        if not text:
+            continue
+        if (not cells and j > 1) or len(cells) == 2:
+            return None
+        cells.append((j, text))
+    return table_kind(cells[0][1]) if cells else None
 
 
 def _label_col(row: list, col: int = 0) -> int | None:
@@ -142,8 +150,7 @@ def find_tables(rows: list[list]) -> list[Table]:
         lc = _label_col(row, cur.label_col)
         if lc is None and in_data and len(_text(row[cur.label_col + 1]) if len(row) > cur.label_col + 1 else "") > 3:
             lc = _label_col(row, cur.label_col + 1)      # an indented sub-row ('Chia ra:' | 'Thép tròn ...')
-        nums = {j: to_number(c) for j, c in enumerate(row) if lc is not None and j > lc}
-        nums = {j: v for j, v in nums.items() if v is not None}
+        nums = {j: v for j, c in enumerate(row) if lc is not None and j > lc and (v := to_number(c)) is not None}
         if lc is not None and nums and not _looks_like_years(nums, in_data):
             if not in_data:
                 _set_headers(cur, hdr, width=max(nums))

@@ -1,11 +1,13 @@
-"""Read a GSO workbook (.xls via xlrd, .xlsx via openpyxl read-only) into plain rows per sheet."""
+"""Read a GSO workbook (.xls via xlrd, .xlsx as zip + XML) into plain rows per sheet, TCVN3 text decoded."""
 from __future__ import annotations
 
 import zipfile
+from functools import lru_cache
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from iip.errors import IIPError
+from iip.ingest.gso.encoding import decode_rows
 
 
 class WorkbookError(IIPError):
@@ -19,7 +21,9 @@ def read_workbook(path: str | Path, *, keep=None) -> list[tuple[str, list[list]]
     """[(sheet name, rows)] of a workbook; rows are lists of raw cell values (None for empty).
 
     ``keep(head_rows) -> bool`` (optional) looks at a sheet's first rows; sheets it rejects are not
-    read further (speed: most sheets of a GSO workbook are not industry tables).
+    read further (speed: most sheets of a GSO workbook are not industry tables). Text typed in the legacy
+    TCVN3 font encoding is decoded to Unicode (:func:`iip.ingest.gso.encoding.decode_rows`), before ``keep``
+    sees it.
     """
     path = Path(path)
     with open(path, "rb") as fh:
@@ -42,8 +46,8 @@ def _read_xls(path: Path, keep=None) -> list[tuple[str, list[list]]]:
         for i in range(wb.nsheets):
             sh = wb.sheet_by_index(i)
             n = sh.nrows
-            if keep is None or keep([sh.row_values(r) for r in range(min(n, HEAD_ROWS))]):
-                out.append((sh.name, [sh.row_values(r) for r in range(n)]))
+            if keep is None or keep(decode_rows([sh.row_values(r) for r in range(min(n, HEAD_ROWS))])):
+                out.append((sh.name, decode_rows([sh.row_values(r) for r in range(n)])))
             wb.unload_sheet(i)
         return out
     except Exception as exc:
@@ -67,7 +71,7 @@ def _read_xlsx(path: Path, keep=None) -> list[tuple[str, list[list]]]:
                 with z.open(target) as fh:
                     rows = _sheet_rows(fh, shared, keep)
                 if rows is not None:
-                    out.append((name, rows))
+                    out.append((name, decode_rows(rows)))
             return out
     except WorkbookError:
         raise
@@ -85,9 +89,9 @@ def _sheet_targets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
     rid = {r.get("Id"): r.get("Target") for r in rels}
     out = []
     for sh in wb.iter(f"{_NS}sheet"):
-        t = rid.get(sh.get(f"{_RNS}id"), "")
+        t = rid.get(sh.get(f"{_RNS}id")) or ""
         t = t.lstrip("/") if t.startswith("/") else "xl/" + t
-        out.append((sh.get("name"), t))
+        out.append((sh.get("name") or "", t))
     return out
 
 
@@ -101,12 +105,15 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
 
 
 def _col_index(ref: str) -> int:
+    """0-based column of a cell reference ('AB12' -> 27)."""
+    return _column_of_letters(ref.rstrip("0123456789"))
+
+
+@lru_cache(maxsize=1024)
+def _column_of_letters(letters: str) -> int:
     n = 0
-    for ch in ref:
-        if ch.isalpha():
-            n = n * 26 + (ord(ch.upper()) - 64)
-        else:
-            break
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
     return n - 1
 
 
@@ -144,10 +151,10 @@ def _sheet_rows(fh, shared: list[str], keep) -> list[list] | None:
         rows.append(row)
         el.clear()
         if not checked and len(rows) >= HEAD_ROWS:
-            if not keep(rows):
+            if not keep(decode_rows(rows)):
                 return None
             checked = True
-    if not checked and not keep(rows):
+    if not checked and not keep(decode_rows(rows)):
         return None
     return rows
 

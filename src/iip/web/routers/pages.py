@@ -7,7 +7,7 @@ Every page takes ``?lang=vi|en`` (remembered in a cookie). Data comes from the s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
@@ -145,8 +145,8 @@ def series_page(
             "groups": groups,
             "api": api,
             "query": query,
-            "measures": list(Measure.__args__),
-            "kinds": list(Kind.__args__),
+            "measures": list(get_args(Measure)),
+            "kinds": list(get_args(Kind)),
             **_choices(lang),
         },
         lang=lang,
@@ -276,7 +276,7 @@ def releases_page(
     request: Request, lang: str = Depends(get_lang), con=Depends(get_con), cache=Depends(get_cache)
 ):
     t = translator(lang)
-    revs = records(pub_svc.revisions(con, limit=50))
+    revs = records(pub_svc.revisions(con, limit=50, lang=lang))
     fig = None
     if revs:
         top = revs[:20]
@@ -286,7 +286,8 @@ def releases_page(
                     "type": "bar",
                     "orientation": "h",
                     "x": [r["revision"] for r in top],
-                    "y": [f"{r['area']} {r['node']} {r['measure']} {r['period']}" for r in top],
+                    "y": [f"{r['node_name']}, {r['area_name']}: {r['measure']} {r['period']} ({r['revision_unit']})"
+                          for r in top],
                 }
             ],
             "layout": {

@@ -53,7 +53,15 @@ def files(con=Depends(get_con)):
     return {"ok": True, "count": len(items), "items": items}
 
 
-@router.get("/revisions", response_model=ListOut, summary="Figures revised between vintages, largest first")
-def revisions(limit: int = Query(200, ge=1, le=5000), con=Depends(get_con)):
-    items = records(svc.revisions(con, limit=limit))
+@router.get("/revisions", response_model=ListOut,
+            summary="Figures revised between their first and latest release, largest first (pp of growth for "
+                    "indices, % for product levels; unit changes apart), with names")
+def revisions(
+    limit: int = Query(200, ge=1, le=5000),
+    lang: str = Query("en", pattern="^(vi|en)$"),
+    indicator: str | None = Query(None),
+    node: str | None = Query(None),
+    con=Depends(get_con),
+):
+    items = records(svc.revisions(con, limit=limit, lang=lang, indicator=indicator, node=node))
     return {"ok": True, "count": len(items), "items": items}

@@ -35,18 +35,43 @@ def summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def revisions(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.DataFrame:
-    """Figures published more than once with a different value: first and latest value, and the change."""
+def _named(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``df`` with ``area_name`` and ``node_name`` (VSIC or product name) in ``lang`` beside the codes."""
+    from iip.web.services.meta import name_map
+
+    if df.empty:
+        return df.assign(area_name=pd.Series(dtype=str), node_name=pd.Series(dtype=str))
+    areas, nodes, products = name_map("areas", lang), name_map("nodes", lang), name_map("products", lang)
+    product = df["indicator"].eq("product_output")
+    node_name = [(products if p else nodes).get(n, n) for p, n in zip(product, df["node"])]
+    return df.assign(area_name=df["area"].map(lambda a: areas.get(a, a)), node_name=node_name)
+
+
+def _revision_data(con: duckdb.DuckDBPyConnection, indicator: str | None, node: str | None):
+    from iip.published.run import revisions as revision_tables
+
     if not relation_exists(con, "published_vintages"):
-        return pd.DataFrame()
-    return con.execute(
-        """
-        SELECT source, indicator, area, node, measure, period, count(*) AS vintages,
-               arg_min(value, vintage) AS first_value, arg_max(value, vintage) AS latest_value,
-               arg_max(value, vintage) - arg_min(value, vintage) AS revision,
-               arg_min(release, vintage) AS first_release, arg_max(release, vintage) AS latest_release
-        FROM published_vintages GROUP BY ALL
-        HAVING count(*) > 1 AND abs(arg_max(value, vintage) - arg_min(value, vintage)) > 1e-9
-        ORDER BY abs(revision) DESC LIMIT ?""",
-        [limit],
-    ).df()
+        from iip.published.revisions import FIGURE_COLUMNS, revision_summary
+
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FIGURE_COLUMNS})
+        return empty, revision_summary(empty.astype({"revision": float}))
+    return revision_tables(con, indicator=indicator, node=node)
+
+
+def revisions(con: duckdb.DuckDBPyConnection, *, limit: int | None = 200, lang: str = "en",
+              indicator: str | None = None, node: str | None = None) -> pd.DataFrame:
+    """Figures revised between their first and latest publication, largest revision first, with names: in
+    percentage points of growth for indices (mom, yoy, ytd_yoy), in percent for product levels; a level that moved
+    by a power of ten is a unit change (``unit_change``), ranked by what remains after it. The one function behind
+    `iip revisions`, the API (/api/published/revisions) and the releases page."""
+    revs, _ = _revision_data(con, indicator, node)
+    changed = revs[(revs["revision"].abs() > 1e-9) | revs["unit_change"].notna()]
+    changed = changed.reindex(changed["revision"].abs().sort_values(ascending=False, kind="stable").index)
+    return _named(changed.head(limit) if limit else changed, lang).reset_index(drop=True)
+
+
+def revision_summary(con: duckdb.DuckDBPyConnection, *, lang: str = "en", indicator: str | None = None,
+                     node: str | None = None) -> pd.DataFrame:
+    """Per series: n, mean, mean absolute and max absolute revision (pp or %), unit changes, with names."""
+    _, summary = _revision_data(con, indicator, node)
+    return _named(summary, lang)
