@@ -36,11 +36,9 @@ def month_status(con: duckdb.DuckDBPyConnection, indicator: str = "production") 
     """Every compiled month of ``indicator`` with the national coverage (shares of base-year weight reported
     and imputed; NULL when the compile recorded none) and whether it is provisional (reported share below
     :data:`PROVISIONAL_BELOW`). Ordered by period."""
-    df = con.execute("""
-        SELECT l.period, c.reported, c.imputed FROM index_levels l
-        LEFT JOIN index_series s ON s.indicator = 'production' AND s.area = 'VN' AND s.node = 'TOTAL'
-        LEFT JOIN index_coverage c ON c.sid = s.sid AND c.pid = iip_pid(l.period)
-        WHERE l.indicator = ? AND l.area = 'VN' AND l.node = 'TOTAL' ORDER BY l.period""", [indicator]).df()
+    df = con.execute("""SELECT period, coverage_reported AS reported, coverage_imputed AS imputed
+        FROM indices_where(indicator_is := ?, area_is := 'VN', node_is := 'TOTAL') ORDER BY period""",
+                     [indicator]).df()
     df["provisional"] = (df["reported"] < PROVISIONAL_BELOW).fillna(False).astype(bool)
     return df
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from iip.compile.engine import CompileResult, compile_indices
 from iip.errors import NotFoundError, OptionError
+from iip.quality.drivers.impute import OUT, impute_all
 from iip.quality.imputation import Marker
 from iip.store import row, scalar, transaction
 from iip.validation import LAYOUTS, QUANTITIES
@@ -27,42 +28,38 @@ __all__ = ["aggregate_reports", "compile_store", "compile_indices"]
 
 
 def _keys(register: ibis.Table, products: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
-    """Products numbered in code order and enterprises with their province number and active months."""
+    """Products numbered in code order and enterprises with their province number."""
     dim = products.select(products.product_code,
                           product=ibis.row_number().over(order_by=products.product_code).cast("int16"))
-    ent = register.select(register.enterprise_id, register.active_from, register.active_to,
-                          province=register.province.cast("int16"))
+    ent = register.select(register.enterprise_id, province=register.province.cast("int16"))
     return dim, ent
 
 
-def _active(j: ibis.Table) -> ibis.BooleanValue:
-    return ((j.active_from.isnull() | (j.period >= j.active_from))
-            & (j.active_to.isnull() | (j.period <= j.active_to)))
-
-
-def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
+def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table, *,
+                      reported_only: bool = False) -> ibis.Table:
     """q(p, province, t): sums of produced, sold and closing stock over the enterprises of each province, from
-    the current version of every reported line (status R) in its enterprise's active months. Keys: ``product`` =
-    position of the product code in code order, ``province`` = the province's number (code "01" -> 1),
-    ``period``: small integers group and travel faster than strings. An Ibis expression: runs on DuckDB or Spark
-    unchanged."""
+    the current version of every report line: reported and imputed ones (``reported_only``: status R only; the
+    reports left out are subtracted afterwards, :func:`aggregate_adjustments`). Keys: ``product`` = position of
+    the product code in code order, ``province`` = the province's number (code "01" -> 1), ``period``: small
+    integers group and travel faster than strings. An Ibis expression: runs on DuckDB or Spark unchanged."""
     dim, ent = _keys(register, products)
-    r = reports.filter(reports.status == Marker.RESPONSE.value)
+    r = reports.filter(reports.status == Marker.RESPONSE.value) if reported_only else reports
     j = r.join(ent, "enterprise_id").join(dim, "product_code")
-    j = j.filter(_active(j))
-    return j.group_by([j.product, j.province, j.period]).aggregate(
-        **{q: j[q].sum() for q in QUANTITIES})
+    return j.group_by([j.product, j.province, j.period]).aggregate(**{q: j[q].sum() for q in QUANTITIES})
 
 
-def aggregate_nonresponse(nonresponse: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
-    """Per product x province x month, the imputed quantities of the expected lines without a report, how many
-    were imputed and how many could not be (``missing``). Same keys as :func:`aggregate_reports`."""
+def aggregate_adjustments(nonresponse: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
+    """Per product x province x month, from the compile's non-response table: the imputed quantities
+    (``i_<quantity>``) and how many lines were imputed and could not be (``n_imputed``, ``n_missing``), and the
+    quantities of the reports left out (``x_<quantity>``: outside their enterprise's active months). Same keys
+    as :func:`aggregate_reports`."""
     dim, ent = _keys(register, products)
     j = nonresponse.join(ent, "enterprise_id").join(dim, "product_code")
-    done = j.marker.notnull()
+    out = j.marker == OUT
+    done = j.marker.notnull() & ~out
     return j.group_by([j.product, j.province, j.period]).aggregate(
-        **{f"i_{q}": j[q].sum() for q in QUANTITIES}, n_imputed=done.cast("int64").sum(),
-        n_missing=(~done).cast("int64").sum())
+        **{f"i_{q}": j[q].sum(where=done) for q in QUANTITIES}, **{f"x_{q}": j[q].sum(where=out) for q in QUANTITIES},
+        n_imputed=done.cast("int64").sum(), n_missing=j.marker.isnull().cast("int64").sum())
 
 
 NONRESPONSE_SCHEMA = {"enterprise_id": "string", "period": "string", "product_code": "string", "marker": "string",
@@ -70,63 +67,69 @@ NONRESPONSE_SCHEMA = {"enterprise_id": "string", "period": "string", "product_co
 
 
 @functools.cache
-def aggregate_sql(nonresponse: str | None = None) -> str:
-    """The quantities of the compile as DuckDB SQL over the store's tables (typed by their layouts): the reported
-    sums (:func:`aggregate_reports`) and, with ``nonresponse`` (a table name), the imputed ones
-    (:func:`aggregate_nonresponse`) beside them."""
+def aggregate_sql(*, reported_only: bool = False) -> str:
+    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (typed by their layouts)."""
     reports = ibis.table(LAYOUTS["reports"].ibis_schema(with_status=True), name="reports")
     register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k) for k in ("register", "products"))
-    rep = str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
-    if nonresponse is None:
-        return rep
+    return str(ibis.to_sql(aggregate_reports(reports, register, products, reported_only=reported_only),
+                           dialect="duckdb"))
+
+
+@functools.cache
+def adjustments_sql(nonresponse: str) -> str:
+    """:func:`aggregate_adjustments` as DuckDB SQL over table (or registered frame) ``nonresponse``."""
+    register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k) for k in ("register", "products"))
     nr = ibis.table(NONRESPONSE_SCHEMA, name=nonresponse)
-    imp = str(ibis.to_sql(aggregate_nonresponse(nr, register, products), dialect="duckdb"))
-    keys = ("product", "province", "period")
-    return (f"WITH r AS ({rep}), n AS ({imp}) SELECT {', '.join(f'coalesce(r.{k}, n.{k}) AS {k}' for k in keys)}, "
-            + ", ".join(f"r.{q}" for q in QUANTITIES) + ", "
-            + ", ".join(f"n.i_{q}" for q in QUANTITIES) + ", n.n_imputed, n.n_missing "
-            + f"FROM r FULL OUTER JOIN n USING ({', '.join(keys)})")
+    return str(ibis.to_sql(aggregate_adjustments(nr, register, products), dialect="duckdb"))
 
 
 PROVINCE_NUMBERS = [f"{i:02d}" for i in range(100)]   # province number -> code
 
 
-def _quantities(t: pa.Table, products: pd.DataFrame, impute: bool) -> pd.DataFrame:
-    """The engine's quantity frame from the aggregate: the quantities compiled (reported, plus imputed when
-    ``impute``), and the coverage columns (reported and imputed produced, imputed lines, missing)."""
-    q = pd.DataFrame({
+def _frame(t: pa.Table, products: pd.DataFrame) -> pd.DataFrame:
+    """The keys of an aggregate as categoricals built from its integer keys (no string hashing)."""
+    return pd.DataFrame({
         "product_code": pd.Categorical.from_codes(t["product"].to_numpy(), categories=products["product_code"]),
         "province": pd.Categorical.from_codes(t["province"].to_numpy(), categories=PROVINCE_NUMBERS),
-        "period": t["period"].dictionary_encode().to_pandas(),
-        **{c: t[c].to_numpy(zero_copy_only=False) for c in QUANTITIES}})
-    if "n_imputed" not in t.column_names:
-        return q
-    imputed = {c: t[f"i_{c}"].to_numpy(zero_copy_only=False) for c in QUANTITIES}
-    n_imp = np.nan_to_num(t["n_imputed"].to_numpy(zero_copy_only=False).astype(float))
-    produced = q["produced"].to_numpy()
-    q["reported"] = np.nan_to_num(produced)
-    q["imputed"] = np.nan_to_num(imputed["produced"])
-    q["n_imputed"] = n_imp
-    if impute:
-        for c in QUANTITIES:   # reported + imputed; NaN only where neither gives a value
-            r, i = q[c].to_numpy(), imputed[c]
-            q[c] = np.where(np.isnan(r), i, r + np.nan_to_num(i))
-        q["missing"] = np.nan_to_num(t["n_missing"].to_numpy(zero_copy_only=False).astype(float)) > 0
-    return q
+        "period": t["period"].dictionary_encode().to_pandas()})
+
+
+def _adjustments(t: pa.Table, products: pd.DataFrame, impute: bool) -> pd.DataFrame:
+    """The rows the engine adds to the quantities of :func:`aggregate_reports` (``compile_indices(adjustments=
+    ...)``): minus the reports left out (the imputed lines are in the reports already, or, without ``impute``,
+    not used); what they change in the produced quantity that counts as reported (minus the left-out and the
+    imputed) and imputed; the imputed lines; the missing cells (``impute`` only)."""
+    a = _frame(t, products)
+    col = {c: np.nan_to_num(t[c].to_numpy(zero_copy_only=False).astype(float)) for c in t.column_names
+           if c.startswith(("i_", "x_", "n_"))}
+    for q in QUANTITIES:
+        a[q] = -col[f"x_{q}"]
+    a["reported"] = -col["x_produced"] - (col["i_produced"] if impute else 0.0)
+    a["imputed"] = col["i_produced"]
+    a["n_imputed"] = col["n_imputed"]
+    a["missing"] = (col["n_missing"] > 0) if impute else False
+    return a
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, *, nonresponse: str | None = None, impute: bool = True) -> dict:
     """Everything the pure engine needs, read from the store and the reference package. The quantities' keys
     come back as categoricals built from the integer keys (no string hashing). ``nonresponse``: the table (or
-    registered frame) of the expected lines without a report (:func:`iip.quality.drivers.impute.impute_all`)."""
+    registered frame) of the expected lines without a report and the reports left out
+    (:func:`iip.quality.drivers.impute.impute_all`): read as the engine's ``adjustments`` (coverage)."""
     from iip import reference
 
     products = con.execute("SELECT product_code, vsic FROM products ORDER BY product_code").df()
-    t = con.sql(aggregate_sql(nonresponse)).to_arrow_table()
-    q = _quantities(t, products, impute)
+    t = con.sql(aggregate_sql(reported_only=not impute)).to_arrow_table()
+    q = _frame(t, products)
+    for c in QUANTITIES:
+        q[c] = t[c].to_numpy(zero_copy_only=False)
+    adjustments = None
+    if nonresponse is not None:
+        adjustments = _adjustments(con.sql(adjustments_sql(nonresponse)).to_arrow_table(), products, impute)
     provinces = reference.provinces()
     return {
         "q": q,
+        "adjustments": adjustments,
         "products": products,
         "weights": con.execute("SELECT kind, code, province, base_year, value FROM weights").to_arrow_table()
                       .to_pandas(strings_to_categorical=True),
@@ -142,6 +145,8 @@ def _check_months(con: duckdb.DuckDBPyConnection, period_from: str | None, perio
     year with a full year of data (each an OptionError naming the option and what it accepts)."""
     if period_from and period_to and period_from > period_to:
         raise OptionError(f"--from {period_from} is after --to {period_to}: give --from <= --to", option="--from")
+    if not (period_from or period_to or reference_year is not None):
+        return
     first, last = row(con, "SELECT min(period), max(period) FROM reports WHERE status = 'R'", width=2)
     if first is None:
         raise NotFoundError("nothing to compile: ingest register, products, weights and reports first")
@@ -164,8 +169,6 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     """Impute non-response (unless ``impute`` is False), compile from the store and replace the compiled months
     (all months, or period_from..period_to) with their coverage in one transaction. Returns the result and
     timings (imputation, read, compute, write) with the imputation's result under ``imputation``."""
-    from iip.quality.drivers.impute import impute_all
-
     t0 = time.perf_counter()
     _check_months(con, period_from, period_to, reference_year)
     imputation, estimates = impute_all(con, write_back=impute, user=user)
@@ -295,20 +298,21 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
         if full:
             con.execute("DELETE FROM index_weights")
             con.execute(f"CREATE OR REPLACE TABLE index_cells AS {select}")
-            con.execute("DELETE FROM index_coverage")
+            con.execute(f"CREATE OR REPLACE TABLE index_coverage AS {cov}")
         else:
             con.execute("DELETE FROM index_cells WHERE pid BETWEEN ? AND ?", [lo, hi])
             con.execute(f"INSERT INTO index_cells BY NAME {select}")
             con.execute("DELETE FROM index_weights WHERE run_id NOT IN (SELECT DISTINCT run_id FROM index_cells)")
             con.execute("DELETE FROM index_coverage WHERE pid BETWEEN ? AND ?", [lo, hi])
-        con.execute(f"INSERT INTO index_coverage BY NAME {cov}")
+            con.execute(f"INSERT INTO index_coverage BY NAME {cov}")
         con.execute(f"INSERT INTO index_weights BY NAME SELECT sid, base_year, {run_id} AS run_id, e_parent, "
                     "e_total FROM _weights")
         for name in ("_cells", "_weights", "_coverage"):
             con.unregister(name)
         rows = cells.num_rows
-        con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows) "
-                    "VALUES (?, ?, ?, ?, ?)", [run_id, period_from, period_to, reference_year, rows])
+        con.execute("INSERT INTO compile_runs (run_id, period_from, period_to, reference_year, rows, coverage) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [run_id, period_from, period_to, reference_year, rows,
+                                                  result.has_coverage])
     return rows
 
 

@@ -93,16 +93,22 @@ class CompileResult:
         t = pa.concat_tables(parts)
         return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
 
+    @property
+    def has_coverage(self) -> bool:
+        """Whether the compile measured coverage (the production block carries it)."""
+        return any(b.coverage is not None for b in self.blocks)
+
     def coverage_table(self, sid_of: np.ndarray | None = None, pid_of: np.ndarray | None = None) -> pa.Table:
-        """Coverage of every defined production cell: sid, pid, reported, imputed (shares of base-year weight,
-        :func:`coverage_shares`); the same (area, node) of the other indicators reads these."""
+        """Coverage of the defined production cells that are not fully reported: sid, pid, reported, imputed
+        (shares of base-year weight, :func:`coverage_shares`); a cell left out has reported 1 and imputed 0
+        (most cells: stored sparse). The same (area, node) of the other indicators reads these."""
         parts = []
         n_t = len(self.periods)
         pid_of = (np.arange(n_t) if pid_of is None else pid_of).astype(np.int32)
         for off, b in zip(self.offsets(), self.blocks):
             if b.coverage is None:
                 continue
-            defined = np.isfinite(b.x)
+            defined = np.isfinite(b.x) & ((b.coverage["reported"] != 1.0) | (b.coverage["imputed"] != 0.0))
             sid = np.arange(len(b.x)) + off
             sid = (sid if sid_of is None else sid_of[sid]).astype(np.int32)
             parts.append(pa.table({"sid": np.repeat(sid, defined.sum(axis=1)),
@@ -226,17 +232,19 @@ def coverage_shares(qc: dict[str, np.ndarray], *, impute: bool = True) -> tuple[
 
 
 def coverage_base(key: np.ndarray, q0_cols: np.ndarray, shares: tuple[np.ndarray, np.ndarray], qc: np.ndarray,
-                  s: "Structure", b: int) -> tuple[Level, Level]:
-    """Coverage of every node x area in base year ``b``: the products' shares (:func:`coverage_shares`) averaged
-    with the same base-year weights, products and classes as the index (Laspeyres of the shares)."""
+                  s: "Structure", b: int, months: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage of every node x area in base year ``b`` in ``months`` (positions; those the base year is in
+    force): the products' shares (:func:`coverage_shares`) averaged with the same base-year weights, products and
+    classes as the index (Laspeyres of the shares, both shares in one pass). Returns the node rows' keys,
+    reported and imputed [row, month of ``months``]."""
     q0 = base_quantities(qc, q0_cols)
     n_areas = len(s.areas.codes)
     scale = np.where(np.isfinite(product_relatives(q0)), 1.0, np.nan)
-    out = []
-    for share in shares:
-        classes = laspeyres(Level(key, share, np.zeros(0), scale=scale), s.product_w[b], s.product_class, n_areas)
-        out.append(laspeyres(classes, s.industry_w[b], s.class_node, n_areas))
-    return out[0], out[1]
+    both = np.hstack([x[:, months] for x in shares])
+    classes = laspeyres(Level(key, both, np.zeros(0), scale=scale), s.product_w[b], s.product_class, n_areas)
+    nodes = laspeyres(classes, s.industry_w[b], s.class_node, n_areas)
+    n_t = len(months)
+    return nodes.key, nodes.index[:, :n_t], nodes.index[:, n_t:]
 
 
 def align(levels: dict[int, Level]) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
@@ -284,22 +292,24 @@ def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarr
     return out
 
 
+def full_coverage(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Coverage when every expected line reported: all of the weight reported, none imputed."""
+    return {"reported": np.ones(x.shape), "imputed": np.zeros(x.shape)}
+
+
 def segment_coverage(key: np.ndarray, qr: dict[str, np.ndarray], s: Structure, rows_key: np.ndarray,
                      segment: np.ndarray, impute: bool) -> dict[str, np.ndarray]:
     """Coverage [row, month] of the rows ``rows_key`` of a block: each month from the base year in force."""
     shares = coverage_shares(qr, impute=impute)
-    cov = {b: coverage_base(key, s.base_cols[b], shares, qr["produced"], s, b) for b in s.base_cols}
-    out = {}
-    for k, name in enumerate(("reported", "imputed")):
-        x = np.zeros((len(rows_key), len(s.periods)))
-        for b, levels in cov.items():
-            lv = levels[k]
-            at = np.searchsorted(lv.key, rows_key)
-            hit = (at < len(lv.key)) & (lv.key[np.minimum(at, len(lv.key) - 1)] == rows_key)
-            cols = segment == b
-            x[np.ix_(hit, cols)] = lv.index[at[hit]][:, cols]
-        out[name] = np.clip(np.nan_to_num(x), 0.0, 1.0)
-    return out
+    out = {"reported": np.zeros((len(rows_key), len(s.periods))), "imputed": np.zeros((len(rows_key), len(s.periods)))}
+    for b in s.base_cols:
+        cols = np.flatnonzero(segment == b)
+        keys, rep, imp = coverage_base(key, s.base_cols[b], shares, qr["produced"], s, b, cols)
+        at = np.searchsorted(keys, rows_key)
+        hit = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == rows_key)
+        for name, x in (("reported", rep), ("imputed", imp)):
+            out[name][np.ix_(hit, cols)] = x[at[hit]]
+    return {k: np.clip(np.nan_to_num(v), 0.0, 1.0) for k, v in out.items()}
 
 
 def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: str, reference_year: int,
@@ -322,7 +332,7 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
                     region_of: dict[str, str], merged_of: dict[str, str] | None = None,
                     reference_year: int | None = None,
                     indicators: tuple[str, ...] = ("production", "consumption", "inventory"),
-                    impute: bool = True) -> CompileResult:
+                    adjustments: pd.DataFrame | None = None, impute: bool = True) -> CompileResult:
     """Every indicator x area x node x month, linked across base years and referenced to ``reference_year``
     (default: the latest base year).
 
@@ -332,10 +342,11 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     (optional): province -> province it joined on 1 July 2025; adds the 34 merged provinces as areas ``N<code>``,
     sums of their former provinces (exact, like regions), when the data reach July 2025.
 
-    Coverage (optional columns of ``q``): ``reported`` and ``imputed`` (the produced quantity reported and
-    imputed), ``n_imputed`` (imputed lines) and ``missing`` (true where a product x province x month is
-    missing: NaN). With them the production block carries each cell's coverage (:func:`coverage_shares`);
-    ``impute`` says whether the quantities include the imputed values.
+    ``adjustments`` (optional; then the production block carries each cell's coverage, :func:`coverage_shares`):
+    rows product_code, province, period added to ``q``'s: the quantities to add (the imputed ones when ``impute``;
+    minus those of reports left out), ``reported`` and ``imputed`` (what they change in the produced quantity
+    reported and imputed: ``q``'s produced counts as reported), ``n_imputed`` (imputed lines) and ``missing``
+    (true where a product x province x month is missing: NaN).
     """
     notes: list[str] = []
     if len(q) == 0:
@@ -360,21 +371,25 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
             notes.append(f"{indicator}: no {QUANTITY[indicator]} reported, not compiled")
         else:
             todo.append(indicator)
-    cov_cols = [c for c in ("reported", "imputed", "n_imputed") if c in q] if "production" in todo else []
+    covered = adjustments is not None and "production" in todo
+    cov_cols = ["reported", "imputed", "n_imputed"] if covered else []
     qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo] + cov_cols, products=s.products, areas=s.areas,
-                       periods=s.periods, missing="missing" if "missing" in q else None)
+                       periods=s.periods, extra=adjustments, alias={"reported": QUANTITY["production"]},
+                       missing="missing")
     segs = segment_columns(s.periods, list(s.base_cols))
     segment = np.zeros(len(s.periods), dtype=np.int16)
     for b, cols in segs.items():
         segment[cols] = b
     shares = {c: qr.values.pop(c) for c in cov_cols}
+    complete = covered and adjustments is not None and len(adjustments) == 0
     blocks = []
     for i in todo:
         qc = qr.values.pop(QUANTITY[i])
         block = compile_indicator(qr.key, qc, s, i, reference_year or usable[-1], notes)
-        if i == "production" and len(cov_cols) == 3:
-            block.coverage = segment_coverage(qr.key, {**shares, "produced": qc}, s, block.rows.flat, segment,
-                                              impute)
+        if i == "production" and covered:
+            block.coverage = (full_coverage(block.x) if complete else
+                              segment_coverage(qr.key, {**shares, "produced": qc}, s, block.rows.flat, segment,
+                                               impute))
         blocks.append(block)
     return _assemble(blocks, s, segment, list(dict.fromkeys(notes)))
 

@@ -97,19 +97,42 @@ def column_entries(m: sparse.csc_matrix, cols: np.ndarray) -> tuple[np.ndarray, 
     return m.indices[first + np.arange(len(which))], which
 
 
-def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str],
-                  missing: str | None = None) -> Quantities:
-    """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
-    summed into every area containing them (regions, merged provinces, VN) with the 0/1 matrix ``areas.agg``:
-    q(p, A, t) = sum over provinces r of A of q(p, r, t). Only (product, area) pairs with a report are kept.
-    ``missing``: a boolean column of ``q`` marking product x province x months that are missing (NaN in every
-    column, and in every area containing the province)."""
+def _keys_of(q: pd.DataFrame, products: list[str], areas: Areas, periods: list[str]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, slice | np.ndarray]:
+    """(product, province, month) positions of the rows of ``q`` and the selection of the known ones."""
     p = _codes(q["product_code"], products)
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
     known = (p >= 0) & (a >= 0) & (t >= 0)
     ok: slice | np.ndarray = slice(None) if known.all() else known   # a view, not a copy, when all are known
-    p, a, t = p[ok], a[ok], t[ok]
+    return p[ok], a[ok], t[ok], ok
+
+
+def _column(q: pd.DataFrame, col: str, ok: slice | np.ndarray) -> np.ndarray:
+    """A column's values as floats (a column the frame lacks, or a value not given, adds nothing)."""
+    if col not in q:
+        return np.zeros(len(q))[ok]
+    v = q[col].to_numpy(dtype=float)[ok]
+    return np.where(np.isnan(v), 0.0, v) if np.isnan(v).any() else v
+
+
+def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str],
+                  extra: pd.DataFrame | None = None, alias: dict[str, str] | None = None,
+                  missing: str | None = None) -> Quantities:
+    """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
+    summed into every area containing them (regions, merged provinces, VN) with the 0/1 matrix ``areas.agg``:
+    q(p, A, t) = sum over provinces r of A of q(p, r, t). Only (product, area) pairs with a report are kept.
+
+    ``extra``: more rows summed with those of ``q`` (the imputed quantities, and reports left out with negative
+    quantities); ``alias``: {column: column of ``q`` that stands for it} (the reported quantity is q's produced);
+    ``missing``: a boolean column of ``extra`` marking product x province x months that are missing (NaN in every
+    column, and in every area containing the province)."""
+    p, a, t, ok = _keys_of(q, products, areas, periods)
+    xp = xa = xt = np.zeros(0, dtype=np.int64)
+    xok: slice | np.ndarray = slice(None)
+    if extra is not None and len(extra):
+        xp, xa, xt, xok = _keys_of(extra, products, areas, periods)
+        p, a, t = np.concatenate([p, xp]), np.concatenate([a, xa]), np.concatenate([t, xt])
     n_prov, n_areas, n_t = len(areas.provinces), len(areas.codes), len(periods)
     pairs, row = _present(p.astype(np.int64) * n_prov + a, len(products) * n_prov)
     flat = row * n_t + t
@@ -118,15 +141,16 @@ def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], area
     area, src = column_entries(areas.agg.tocsc(), pairs % n_prov)
     keys, dst = _present(pp[src] * n_areas + area, len(products) * n_areas)
     g = sparse.csr_matrix((np.ones(len(src)), (dst, src)), shape=(len(keys), len(pairs)))
+    n_main = len(p) - len(xp)
     gone = None
-    if missing is not None:
-        m = q[missing].to_numpy(dtype=bool)[ok]
-        gone = flat[m] if m.any() else None
+    if missing is not None and extra is not None and missing in extra and len(xp):
+        m = extra[missing].to_numpy(dtype=bool)[xok]
+        gone = flat[n_main:][m] if m.any() else None
     values = {}
     for col in cols:
-        v = q[col].to_numpy(dtype=float)[ok]
-        if np.isnan(v).any():                 # a quantity not given adds nothing
-            v = np.where(np.isnan(v), 0.0, v)
+        v = _column(q, (alias or {}).get(col, col), ok)
+        if len(xp):
+            v = np.concatenate([v, _column(extra, col, xok)])   # type: ignore[arg-type]
         by_province = np.bincount(flat, weights=v, minlength=len(pairs) * n_t)
         if gone is not None:
             by_province[gone] = np.nan        # missing: NaN, and so every area containing the province

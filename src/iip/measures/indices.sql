@@ -32,9 +32,12 @@ SELECT s.indicator, s.area, s.node, p.period, a."index",
        CASE WHEN s.indicator <> 'inventory' THEN contribution(a.s_ep, y1.s_ep, par.s_i) END AS contrib_ytd,
        contribution(a.et, y1.et, tot."index") AS contrib_total_yoy,
        a.run_id,
-       cv.reported AS coverage_reported,   -- share of the base-year weight that reported this month
-       cv.imputed AS coverage_imputed      -- share that was imputed (the rest: missing)
+       -- coverage: shares of the base-year weight that reported this month and that was imputed (the rest:
+       -- missing); stored only for cells not fully reported, NULL when the run did not measure it
+       CASE WHEN cr.coverage AND s.cov_sid IS NOT NULL THEN coalesce(cv.reported, 1.0) END AS coverage_reported,
+       CASE WHEN cr.coverage AND s.cov_sid IS NOT NULL THEN coalesce(cv.imputed, 0.0) END AS coverage_imputed
 FROM ys a JOIN sel s ON s.sid = a.sid JOIN index_periods p ON p.pid = a.pid
+LEFT JOIN compile_runs cr ON cr.run_id = a.run_id
 LEFT JOIN index_coverage cv ON cv.sid = s.cov_sid AND cv.pid = a.pid
 LEFT JOIN lv m1 ON m1.sid = a.sid AND m1.pid = a.pid - 1                -- a month earlier
 LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12               -- a year earlier

@@ -190,6 +190,7 @@ CREATE TABLE IF NOT EXISTS nonresponse (      -- the expected report lines witho
     {_QTY}, load_id BIGINT NOT NULL);
 ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS scope VARCHAR;   -- 'window' (iip impute) | 'all' (compile)
 ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS inputs VARCHAR;  -- what the run imputed from (signature)
+ALTER TABLE compile_runs ADD COLUMN IF NOT EXISTS coverage BOOLEAN;   -- the run measured coverage (index_coverage)
 """
 
 # --- stage: collection security (migration 3) ------------------------------------------------

@@ -39,6 +39,9 @@ LOOKBACK = 12
 STRATA = "province|class|product (fallback: product)"
 DETAIL = [*LINKS, *COUNTS]
 _R = Marker.RESPONSE.value
+#: The marker, in table ``nonresponse``, of a report outside its enterprise's active months: the compile leaves it
+#: out (its quantities are subtracted from the reported ones).
+OUT = "out"
 
 
 @dataclass
@@ -160,6 +163,16 @@ def compute(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str, *,
     return out[cols], detail, len(panel)
 
 
+def left_out(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The reported lines outside their enterprise's active months (register ``active_from`` .. ``active_to``),
+    with marker :data:`OUT`: the compile leaves them out."""
+    return con.execute(f"""SELECT r.enterprise_id, r.period, r.product_code, '{OUT}' AS marker,
+            {", ".join(f"r.{v}" for v in VARIABLES)}
+        FROM reports r JOIN register g ON g.enterprise_id = r.enterprise_id
+        WHERE r.status = '{_R}' AND (r.period < g.active_from OR r.period > g.active_to)
+        ORDER BY ALL""").df()
+
+
 def write(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, load_id: int) -> int:
     """Versioned write of imputed lines (status = marker) where no reported (R) line exists; returns the number
     written."""
@@ -262,26 +275,29 @@ def impute_all(con: duckdb.DuckDBPyConnection, *, lookback: int = LOOKBACK, user
     """The compile's imputation: every month of the data. ``write_back``: store the imputed lines (reports,
     markers) and table ``nonresponse``, or skip everything when the store has not changed since the last such
     run (returns (result with skipped=True, None): table ``nonresponse`` is current). Without ``write_back``
-    (``--no-impute``) nothing is written: returns the non-response found, for coverage only."""
-    months = data_months(con)
-    if months is None:
-        return None, None
-    first, last = months
+    (``--no-impute``) nothing is written: returns the non-response found, for coverage only. Table ``nonresponse``
+    (and the frame returned) also lists the reports outside their enterprise's active months, marker
+    :data:`OUT`."""
     signature = inputs_signature(con, lookback)
     if write_back:
         done = scalar(con, "SELECT inputs FROM imputation_runs WHERE scope = 'all' ORDER BY load_id DESC LIMIT 1")
         if done == signature:
-            return ImputeResult(None, first, last, 0, 0, 0, 0, 0, skipped=True), None
+            return ImputeResult(None, "", "", 0, 0, 0, 0, 0, skipped=True), None
+    months = data_months(con)
+    if months is None:
+        return None, None
+    first, last = months
     lines, detail, expected = compute(con, first, last, lookback=lookback)
+    adjustments = pd.concat([lines, left_out(con)], ignore_index=True)
     if not write_back:
         return _result(lines, expected, load_id=None, written=0, retired=0, period_from=first, period_to=last), \
-            lines
+            adjustments
     with write_transaction(con, name="impute_all"):
         load_id = next_load_id(con)
         written = write(con, lines, load_id)
         retired = retire_stale(con, lines, load_id, period_from=first, period_to=last)
         con.execute("DELETE FROM nonresponse")
-        con.register("_nr", lines.assign(load_id=load_id))
+        con.register("_nr", adjustments.assign(load_id=load_id))
         con.execute(f"INSERT INTO nonresponse BY NAME SELECT enterprise_id, period, product_code, marker, "
                     f"{', '.join(VARIABLES)}, load_id FROM _nr")
         con.unregister("_nr")
