@@ -165,3 +165,21 @@ def test_the_compile_cli_reports_the_imputation_and_checks_its_options(db):
         assert res.exit_code == 1 and text in res.output and "Traceback" not in res.output, res.output
     res = runner.invoke(app, ["--db", str(db), "compile", "--no-impute"])
     assert res.exit_code == 0 and "not used (--no-impute)" in " ".join(res.output.split())
+
+
+def test_a_report_after_the_closing_month_is_left_out(db, tmp_path):
+    con = connect(db)
+    late = pd.DataFrame([("E", "2021-06", "P3", 200.0, 200.0, 0.0)], columns=reports().columns)
+    late.to_parquet(tmp_path / "after.parquet")
+    r = ingest_file(con, "reports", tmp_path / "after.parquet")
+    assert [w.rule for w in r.warnings] == ["inactive"] and "outside the enterprise's active months" in \
+        r.warnings[0].message
+    compile_store(con)
+    c = cells(con)
+    assert c.loc[("TOTAL", "2021-06"), "index"] == pytest.approx((110 + 0) / 2)   # still 0 for P3: left out
+    assert c.loc[("TOTAL", "2021-06"), "rep"] == pytest.approx(1.0)
+    assert con.execute("SELECT enterprise_id, period, marker, produced FROM nonresponse WHERE marker = 'out'"
+                       ).fetchall() == [("E", "2021-06", "out", 200.0)]
+    compile_store(con, impute=False)
+    assert cells(con).loc[("TOTAL", "2021-06"), "index"] == pytest.approx(55)
+    con.close()
