@@ -15,6 +15,7 @@ from bruteforce import brute_force  # noqa: E402
 from dataset import MAKES, PRODUCTS, REGION_OF, REGISTER, TREE, make_dataset  # noqa: E402
 
 from iip.cli import app  # noqa: E402
+from iip.store import connect  # noqa: E402
 
 runner = CliRunner()
 
@@ -96,7 +97,10 @@ def test_files_to_export_match_an_independent_computation(inputs, tmp_path):
     invoke("--db", db, "compile")
     invoke("--db", db, "export", "indices", "--out", tmp_path / "ix.csv")
     out = pd.read_csv(tmp_path / "ix.csv", dtype={"area": str, "node": str})
-    assert list(out.columns) == ["indicator", "area", "node", "period", "index", "mom", "yoy", "ytd", "contrib_yoy"]
+    # the standard columns exactly, then the coverage of each cell (every line reported: all of it, none imputed)
+    assert list(out.columns) == ["indicator", "area", "node", "period", "index", "mom", "yoy", "ytd", "contrib_yoy",
+                                 "coverage_reported", "coverage_imputed"]
+    assert (out["coverage_reported"] == 1).all() and (out["coverage_imputed"] == 0).all()
     got = out[out.indicator == "production"].set_index(["area", "node", "period"]).sort_index()
     want = oracle(reports, weights).set_index(["area", "node", "period"]).sort_index()
     assert len(got) == len(want) and got.index.equals(want.index)
@@ -127,18 +131,31 @@ def test_show_and_partial_compile(inputs, tmp_path):
     assert res.exit_code == 1 and "YYYY-MM" in res.output
 
 
-def test_export_needs_a_compile_and_a_known_extension(tmp_path):
-    res = runner.invoke(app, ["--db", str(tmp_path / "e.duckdb"), "export", "indices", "--out", str(tmp_path / "x.csv")])
+def test_export_needs_a_store_a_compile_and_a_known_extension(tmp_path):
+    missing = tmp_path / "e.duckdb"
+    res = runner.invoke(app, ["--db", str(missing), "export", "indices", "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 1 and f"no store at {missing}" in res.output and not missing.exists()
+    connect(missing).close()
+    res = runner.invoke(app, ["--db", str(missing), "export", "indices", "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 1 and "iip compile" in res.output
-    res = runner.invoke(app, ["--db", str(tmp_path / "e.duckdb"), "export", "indices", "--out", str(tmp_path / "x.txt")])
-    assert res.exit_code == 1 and ".csv or .parquet" in res.output
+    res = runner.invoke(app, ["--db", str(missing), "export", "indices", "--out", str(tmp_path / "x.txt")])
+    assert res.exit_code == 1 and "--out must end in .csv or .parquet" in res.output
 
 
 def test_demo_runs_the_main_job(tmp_path):
     out = invoke("--db", tmp_path / "demo.duckdb", "demo", "--out", tmp_path / "demo")
+    text = " ".join(out.split())
     assert "TOTAL" in out and "Provinces: IIP rose" in out and "Biggest contributors" in out
     assert {p.name for p in (tmp_path / "demo").iterdir()} >= {"register.csv", "products.csv", "weights.csv",
-                                                              "reports.parquet"}
-    # running it again changes no data: every record is unchanged
+                                                              "reports.parquet", "employment.parquet"}
+    # synth -> ingest -> impute -> compile: the headline is the latest month that is not provisional
+    con = connect(tmp_path / "demo.duckdb")
+    from iip import summary
+    st = summary.month_status(con)
+    last, final = st["period"].iloc[-1], summary.latest_period(con)
+    con.close()
+    assert st["provisional"].iloc[-1] and final == st["period"].iloc[-2]
+    assert f"IIP production, VN, {final}" in text and f"{last} is provisional" in text and "imputed" in text
+    # running it again changes no data: every record is unchanged, nothing to impute again
     again = invoke("--db", tmp_path / "demo.duckdb", "demo", "--out", tmp_path / "demo")
-    assert "0 new or changed" in again
+    assert "0 new or changed" in again and "nothing new since the last run" in " ".join(again.split())

@@ -14,7 +14,7 @@ from iip.synth import calendar as cal
 from iip.synth.calibration import published_yoy
 
 COLUMNS = {
-    "register.csv": ["enterprise_id", "name", "province", "vsic", "ownership"],
+    "register.csv": ["enterprise_id", "name", "province", "vsic", "ownership", "active_from", "active_to"],
     "products.csv": ["product_code", "name_vi", "name_en", "unit", "vsic"],
     "weights.csv": ["kind", "code", "province", "base_year", "value"],
     "reports.parquet": ["enterprise_id", "period", "product_code", "produced", "sold", "closing_stock"],
@@ -50,6 +50,14 @@ def data(out) -> dict[str, pd.DataFrame]:
 def rep(data) -> pd.DataFrame:
     reg = data["register.csv"][["enterprise_id", "province", "vsic"]]
     return data["reports.parquet"].merge(reg, on="enterprise_id", how="left")
+
+
+@pytest.fixture(scope="module")
+def truth(data) -> pd.DataFrame:
+    """The complete reports, before non-response (what calibration is about)."""
+    reg = data["register.csv"][["enterprise_id", "province", "vsic"]]
+    full = synth.generate(scale="small", seed=2020).truth.to_pandas()
+    return full.merge(reg, on="enterprise_id", how="left")
 
 
 def test_files_and_columns_exact(out, data):
@@ -153,8 +161,8 @@ def _laspeyres(rep, weights, products, base: int) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def test_tet_month_is_lower(data, rep):
-    idx = _laspeyres(rep, data["weights.csv"], data["products.csv"], 2020)["TOTAL"]
+def test_tet_month_is_lower(data, truth):
+    idx = _laspeyres(truth, data["weights.csv"], data["products.csv"], 2020)["TOTAL"]
     for year in range(2019, int(synth.LAST_CALIBRATED_PERIOD[:4]) + 1):
         # the month holding the middle of the official holiday (Tet + 2 days)
         tet_month = (reference.tet_date(year) + dt.timedelta(days=2)).month
@@ -187,11 +195,11 @@ def test_covid_2021_lockdown_hits_the_south(rep):
     assert tot.notna().all()
 
 
-def test_calibration_tracks_published_yoy(data, rep):
+def test_calibration_tracks_published_yoy(data, truth):
     pub = published_yoy()
     if pub is None:
         pytest.skip("published national yoy file not in the package")
-    idx = _laspeyres(rep, data["weights.csv"], data["products.csv"], 2020)
+    idx = _laspeyres(truth, data["weights.csv"], data["products.csv"], 2020)
     yoy = (idx / idx.shift(12)).iloc[12:]
     pairs = pd.concat([yoy.stack().rename("synthetic"), pub.reindex(yoy.index).stack().rename("published")],
                       axis=1).dropna()
@@ -229,3 +237,54 @@ def test_last_calibrated_period_and_scales():
     assert len(pd.period_range(first, last, freq="M")) == 120 and bases == [2015, 2020]
     with pytest.raises(synth.IIPError):
         synth.scale_config("huge")
+
+
+def test_closures_nonresponse_and_a_sparse_last_month(data, rep, truth):
+    reg = data["register.csv"].set_index("enterprise_id")
+    r = data["reports.parquet"]
+    closed = reg[reg["active_to"] != ""]
+    opened = reg[reg["active_from"] >= "2019-01"]
+    assert 50 < len(closed) < 200 and len(opened) > 50
+    after = r.merge(closed[["active_to"]], left_on="enterprise_id", right_index=True)
+    assert (after["period"] <= after["active_to"]).all()             # nothing reported after closing
+    before = r.merge(opened[["active_from"]], left_on="enterprise_id", right_index=True)
+    assert (before["period"] >= before["active_from"]).all()
+    # non-response: the truth minus what arrived, about NONRESPONSE of enterprise-months, far more in the last month
+    ent = lambda df: df[["enterprise_id", "period"]].drop_duplicates()  # noqa: E731
+    got, full = ent(r), ent(truth)
+    last = synth.LAST_CALIBRATED_PERIOD
+    share = got.groupby("period").size() / full.groupby("period").size()
+    assert share.drop(last).between(0.95, 1.0).all() and 0.96 < share.drop(last).mean() < 0.995
+    assert share[last] == pytest.approx(synth.LAST_MONTH_RESPONSE, abs=0.05)
+    kept = truth.merge(r[["enterprise_id", "period", "product_code", "produced"]], how="inner",
+                       on=["enterprise_id", "period", "product_code"], suffixes=("", "_got"))
+    assert (kept["produced"] == kept["produced_got"]).all()          # what arrived is the truth
+
+
+def test_the_imputed_headline_stays_close_to_the_truth(tmp_path):
+    """Compile the files as received (imputing non-response) and the complete truth: the national TOTAL of the
+    latest final month within 1%, the provisional last month within 3%, every earlier month within 1.5%."""
+    import pyarrow.parquet as pq
+
+    from iip.compile import compile_store
+    from iip.ingest.microdata import ingest_file
+    from iip.store import connect
+
+    syn = synth.generate(scale="small", seed=2020)
+    paths = synth.write_synthetic(tmp_path / "in", scale="small", seed=2020)
+    pq.write_table(syn.truth, tmp_path / "truth.parquet")
+    totals = {}
+    for name, reports in (("received", paths["reports"]), ("truth", tmp_path / "truth.parquet")):
+        con = connect(tmp_path / f"{name}.duckdb")
+        for kind in ("register", "products", "weights", "employment"):
+            ingest_file(con, kind, paths[kind])
+        ingest_file(con, "reports", reports)
+        compile_store(con)
+        totals[name] = con.execute("""SELECT period, "index" FROM indices_where(indicator_is := 'production',
+            area_is := 'VN', node_is := 'TOTAL') ORDER BY period""").df().set_index("period")["index"]
+        con.close()
+    gap = (totals["received"] / totals["truth"] - 1).abs()
+    last = synth.LAST_CALIBRATED_PERIOD
+    print(f"imputed vs truth, national TOTAL: last month {100 * gap[last]:.2f}%, latest final "
+          f"{100 * gap.iloc[-2]:.2f}%, max before {100 * gap.iloc[:-1].max():.2f}%")
+    assert gap.iloc[-2] < 0.01 and gap[last] < 0.03 and gap.iloc[:-1].max() < 0.015

@@ -109,6 +109,11 @@ class OptionError(IIPError):
         self.option = option
         super().__init__(message)
 
+    @classmethod
+    def choice(cls, option: str, value: object, allowed: Iterable[str]) -> OptionError:
+        """``option`` must be one of ``allowed``: the error naming the option, what it accepts and what it got."""
+        return cls(f"{option} must be one of {' | '.join(allowed)}, not {str(value)!r}", option=option)
+
 
 class NotFoundError(IIPError):
     """Asked for something the store does not hold (HTTP 404)."""

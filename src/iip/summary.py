@@ -1,22 +1,125 @@
-"""Read-side queries on compiled indices: the month's headline in GSO's shape (used by the CLI and releases)."""
+"""Read-side queries on compiled indices: the month's headline in GSO's shape (used by the CLI, releases and the
+dashboard), and which months are provisional.
+
+A month is **provisional** while less than :data:`PROVISIONAL_BELOW` (80%) of the national base-year weight has
+reported it (the coverage of production, VN, TOTAL: ``index_coverage``): its figures rest mostly on imputed
+values and will move when the late reports arrive. :func:`month_status` decides it, for every reader: a
+provisional month is never the default month of ``iip show``, the dashboard or a release
+(:func:`latest_period`), and ``iip release`` refuses it unless asked (``--provisional``).
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from iip import reference
-from iip.errors import NotFoundError
-from iip.measures import direction_counts, period_growth
+from iip.errors import IIPError, NotFoundError, OptionError
+from iip.measures import COVERAGE, KEY, direction_counts, period_growth
 from iip.reference import province_areas, section_of
 from iip.reference.periods import period_freq
+from iip.store import scalar
+from iip.validation import INDICATOR_QUANTITY
+
+INDICATORS = tuple(INDICATOR_QUANTITY)
+LANGS = ("vi", "en")
+#: Columns of ``iip export indices``: the standard ones, then (``--extra``) two more contributions, then coverage.
+EXPORT_COLUMNS = [*KEY, "index", "mom", "yoy", "ytd", "contrib_yoy"]
+EXPORT_EXTRA = ["contrib_ytd", "contrib_total_yoy"]
+
+#: A month whose national reported coverage is below this share of base-year weight is provisional.
+PROVISIONAL_BELOW = 0.80
 
 
-def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> str:
-    row = con.execute("SELECT max(period) FROM index_levels WHERE indicator = ?", [indicator]).fetchone()
-    if not row or row[0] is None:
+def month_status(con: duckdb.DuckDBPyConnection, indicator: str = "production") -> pd.DataFrame:
+    """Every compiled month of ``indicator`` with the national coverage (shares of base-year weight reported
+    and imputed; NULL when the compile recorded none) and whether it is provisional (reported share below
+    :data:`PROVISIONAL_BELOW`). Ordered by period."""
+    df = con.execute("""SELECT period, coverage_reported AS reported, coverage_imputed AS imputed
+        FROM indices_where(indicator_is := ?, area_is := 'VN', node_is := 'TOTAL') ORDER BY period""",
+                     [indicator]).df()
+    df["provisional"] = (df["reported"] < PROVISIONAL_BELOW).fillna(False).astype(bool)
+    return df
+
+
+def latest_period(con: duckdb.DuckDBPyConnection, indicator: str = "production", *,
+                  provisional: bool = False) -> str:
+    """The latest compiled month that is not provisional (``provisional=True``: the latest compiled month)."""
+    st = month_status(con, indicator)
+    if st.empty:
         raise NotFoundError("no compiled indices in the store: run `iip compile` first")
-    return row[0]
+    final = st if provisional else st[~st["provisional"]]
+    if final.empty:
+        raise NotFoundError(f"every compiled month is provisional (less than {PROVISIONAL_BELOW:.0%} of the weight "
+                            "reported): ask for one with --period")
+    return str(final["period"].iloc[-1])
+
+
+def is_provisional(con: duckdb.DuckDBPyConnection, period: str) -> bool:
+    """Whether ``period`` (a month) is provisional (:func:`month_status`)."""
+    st = month_status(con)
+    row = st[st["period"] == period]
+    return bool(len(row) and row["provisional"].iloc[0])
+
+
+def national_coverage(con: duckdb.DuckDBPyConnection, period: str) -> tuple[float | None, float | None]:
+    """(reported, imputed) shares of the national base-year weight in ``period`` (None when not recorded)."""
+    st = month_status(con)
+    row = st[st["period"] == period]
+    if row.empty or pd.isna(row["reported"].iloc[0]):
+        return None, None
+    return float(row["reported"].iloc[0]), float(row["imputed"].iloc[0])
+
+
+def check_view(*, area: str = "VN", node: str = "TOTAL", indicator: str = "production", lang: str = "vi",
+               levels: tuple[str, ...] = ("total", "section", "division")) -> None:
+    """The options of a table view (``iip show``): an OptionError naming the option and what it accepts."""
+    if indicator not in INDICATORS:
+        raise OptionError.choice("--indicator", indicator, INDICATORS)
+    if lang not in LANGS:
+        raise OptionError.choice("--lang", lang, LANGS)
+    if area not in reference.area_codes():
+        raise OptionError(f"--area must be VN, a region code (RRD, NMM, NCC, CH, SE, MRD), a 2-digit GSO province "
+                          f"code or N + the code of a province merged in 2025, not {area!r}", option="--area")
+    t = reference.vsic()
+    if node not in set(t.loc[t["level"].isin(levels), "code"]):
+        raise OptionError(f"--node must be TOTAL, a section B..E or a 2-digit VSIC 2018 division of sections B-E, "
+                          f"not {node!r}", option="--node")
+
+
+def export_path(out: Path, option: str = "--out") -> Path:
+    """``out`` checked as an export file: .csv or .parquet (an OptionError naming ``option`` otherwise)."""
+    if Path(out).suffix.lower() not in (".csv", ".parquet"):
+        raise OptionError(f"{option} must end in .csv or .parquet, not {Path(out).name!r}", option=option)
+    return Path(out)
+
+
+def export_indices(con: duckdb.DuckDBPyConnection, out: Path, *, extra: bool = False) -> int:
+    """Write every compiled index to ``out`` (.csv or .parquet): EXPORT_COLUMNS, with ``extra`` EXPORT_EXTRA,
+    then the coverage columns; written to ``out``.part and renamed, so a failure never leaves a half-written file
+    under the final name. Returns the rows written."""
+    cols = EXPORT_COLUMNS + (EXPORT_EXTRA if extra else []) + list(COVERAGE)
+    out = export_path(out)
+    if not scalar(con, "SELECT count(*) FROM index_cells"):
+        raise NotFoundError("no compiled indices in the store: run `iip compile` first")
+    sel = ", ".join(f'"{c}"' for c in cols)
+    q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
+    tmp = out.with_name(out.name + ".part")
+    fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        n = scalar(con, f"COPY ({q}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' {fmt}")
+        tmp.replace(out)
+    except (OSError, duckdb.IOException, duckdb.PermissionException) as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise IIPError(f"cannot write {out}: {getattr(exc, 'strerror', None) or str(exc).splitlines()[0]}") \
+            from None
+    return int(n)
 
 
 def node_names(lang: str = "vi") -> dict[str, str]:
@@ -46,11 +149,13 @@ def tree_rows(levels=("total", "section", "division")) -> pd.DataFrame:
 
 def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "VN", indicator: str = "production",
                    levels: tuple[str, ...] = ("total", "section", "division")) -> pd.DataFrame:
-    """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd and contributions, disclosure
-    control applied (``obs_status`` 'c': values blank)."""
+    """TOTAL, sections and divisions (GSO's table order) with index, mom, yoy, ytd, contributions and coverage
+    (shares of the base-year weight reported and imputed), disclosure control applied (``obs_status`` 'c':
+    values blank)."""
     from iip import disclosure
 
-    df = con.execute("""SELECT area, node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy
+    df = con.execute("""SELECT area, node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy, coverage_reported,
+                               coverage_imputed
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)""",
                      [indicator, area, period, period]).df()
     if df.empty:

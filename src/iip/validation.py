@@ -1,9 +1,23 @@
-"""One validation module: the input layouts and the rules every input file must pass.
+"""One validation module: the input layouts and the rules every input must pass, at every entry point (files
+ingested by the CLI, uploads and JSON submissions of the collection API, employment files).
 
-A rule is a relational predicate (an Ibis boolean expression that is true on the offending rows), so the same
-rules run on DuckDB today and on Spark later. ``check`` runs every rule of a layout on a staged table and returns
-problems as dicts ``{file, row, field, rule, message, severity}``; errors reject the whole file, warnings are
-reported and kept in the load's audit record.
+A layout declares a table's columns once (:class:`Column`, :class:`Layout`); the store's DDL, the casts of staged
+text, the Ibis schema and the generic rules are derived from it. A rule is a relational predicate (an Ibis boolean
+expression that is true on the offending rows), so the same rules run on DuckDB today and on Spark later.
+:func:`check` runs every rule of a layout on a staged table and returns the first problems of each rule with the
+total count (a file with 31,965 bad rows says 31,965); errors reject the whole input, warnings are reported and kept
+in the load's audit record.
+
+The rules of a column follow from its kind:
+
+* ``month``: a real month written YYYY-MM, in the years 1990-2100, not after the current month;
+* ``year``: a whole year 1990-2100;
+* ``quantity`` / ``number``: a finite number, >= 0 and below the column's plausibility ceiling
+  (:data:`CEILING`, 10^12: a monthly quantity or a base-year value of a thousand billion units or million VND is
+  a typing or unit error -- Viet Nam's whole industrial output is about 10^10 million VND a year); ``nan``,
+  ``inf``, ``1e308``, ``1e400`` and a 400-digit number are refused;
+* ``code``: text; a column with a ``width`` (province 2, VSIC class 4) gets its leading zeros back when a
+  spreadsheet dropped them (:func:`pad_code`: ``1`` -> ``01``), then known codes are checked (:func:`domain_rules`).
 """
 from __future__ import annotations
 
@@ -12,10 +26,16 @@ from typing import Callable, Literal
 
 import ibis.expr.types as ir
 
-from iip.errors import Problem, Severity
-from iip.reference.periods import MONTH_PATTERN
+from iip.errors import OptionError, Problem, Severity
+from iip.reference.periods import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN, current_month
 
 OWNERSHIP = ("state", "nonstate", "fdi")
+#: Plausibility ceiling of quantities and values (exclusive): 10^12.
+CEILING = 1e12
+#: Plausibility ceiling of an enterprise's employees: 10^7 (the largest employers in Viet Nam have ~10^5).
+EMPLOYEES_CEILING = 1e7
+#: Problems listed per rule (the total is always counted).
+LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -39,14 +59,20 @@ IBIS_TYPES: dict[str, str] = {"code": "string", "text": "string", "month": "stri
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an input layout: its name, what kind of value it holds, whether it is required, and for
-    ``choice`` columns the accepted values."""
+    """One column of an input layout: its name, what kind of value it holds, whether it is required, for
+    ``choice`` columns the accepted values, for codes the ``width`` leading zeros restore, for numbers the
+    plausibility ``ceiling`` (exclusive; default :data:`CEILING`) and whether only whole numbers are accepted,
+    and for a report quantity the ``indicator`` compiled from it."""
 
     name: str
     kind: Kind
     required: bool = False
     choices: tuple[str, ...] = ()
     doc: str = ""
+    width: int = 0
+    ceiling: float = CEILING
+    whole: bool = False
+    indicator: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -61,13 +87,15 @@ class Column:
 class Layout:
     """An input table, declared once: its columns (typed), the key that must be unique, and whether the stored
     table carries a ``status`` (R = reported, or an imputation marker). The store's DDL, the casts of staged
-    text, the Ibis schema and the generic rules are all derived from it."""
+    text, the Ibis schema and the generic rules are all derived from it. ``table=False``: a form that is checked
+    but not stored as such (a submission)."""
 
     kind: str
     fields: tuple[Column, ...]
     key: tuple[str, ...]
     status: bool = False
     doc: str = ""
+    table: bool = True
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -80,6 +108,11 @@ class Layout:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.fields if c.required)
+
+    @property
+    def codes(self) -> dict[str, int]:
+        """{column: width} of the code columns whose leading zeros are restored."""
+        return {c.name: c.width for c in self.fields if c.width}
 
     def column(self, name: str) -> Column:
         return next(c for c in self.fields if c.name == name)
@@ -108,7 +141,13 @@ class Layout:
                 f"CREATE TABLE IF NOT EXISTS {self.kind}_history AS "
                 f"SELECT *, 0::BIGINT AS superseded_by FROM {self.kind} WHERE false;\n")
 
-    def typed_select(self, source: str, *, typed: set[str] = frozenset()) -> str:
+    def add_columns_sql(self) -> str:
+        """ALTER statements adding every column of the layout a table (and its history) may lack: what a
+        migration runs when a layout gains optional columns."""
+        return "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c.name} {c.sql_type};\n"
+                       for t in (self.kind, f"{self.kind}_history") for c in self.fields if not c.required)
+
+    def typed_select(self, source: str, *, typed: set[str] | frozenset[str] = frozenset()) -> str:
         """SELECT of ``source`` (staged text) as the stored types: text trimmed (empty -> NULL) and cast;
         columns named in ``typed`` already have a numeric type (Parquet) and are cast as they are."""
         cols = []
@@ -121,49 +160,83 @@ class Layout:
         return f"SELECT {', '.join(cols)} FROM {source}"
 
 
-def _code(name: str, doc: str = "", *, required: bool = True) -> Column:
-    return Column(name, "code", required, doc=doc)
+def _code(name: str, doc: str = "", *, required: bool = True, width: int = 0) -> Column:
+    return Column(name, "code", required, doc=doc, width=width)
 
+
+_REPORT_FIELDS = (
+    _code("enterprise_id"),
+    Column("period", "month", True, doc="YYYY-MM"),
+    _code("product_code"),
+    Column("produced", "quantity", True, doc="quantity produced in the month", indicator="production"),
+    Column("sold", "quantity", doc="quantity sold (consumption index)", indicator="consumption"),
+    Column("closing_stock", "quantity", doc="stock at the end of the month (inventory index)",
+           indicator="inventory"),
+)
+_EMPLOYEES = Column("employees", "quantity", True, doc="employees, a whole number", ceiling=EMPLOYEES_CEILING,
+                    whole=True)
 
 LAYOUTS: dict[str, Layout] = {
     "register": Layout("register", (
         _code("enterprise_id", "the enterprise's id in the sample"),
         Column("name", "text", doc="name of the enterprise"),
-        _code("province", "GSO 2-digit province code"),
-        _code("vsic", "4-digit VSIC 2018 class (sections B-E)"),
+        _code("province", "GSO 2-digit province code", width=2),
+        _code("vsic", "4-digit VSIC 2018 class (sections B-E)", width=4),
         Column("ownership", "choice", True, OWNERSHIP, doc="state | nonstate | fdi"),
+        Column("active_from", "month", doc="opening month YYYY-MM (empty: active since before the data)"),
+        Column("active_to", "month", doc="closing month YYYY-MM, the last month it produced (empty: open)"),
     ), key=("enterprise_id",), doc="the sampled enterprises"),
     "products": Layout("products", (
         _code("product_code"),
         Column("name_vi", "text", True, doc="Vietnamese name"),
         Column("name_en", "text", doc="English name"),
         Column("unit", "text", True, doc="unit of quantity (tấn, nghìn m3, triệu kWh...)"),
-        _code("vsic", "4-digit VSIC 2018 class the product belongs to"),
+        _code("vsic", "4-digit VSIC 2018 class the product belongs to", width=4),
     ), key=("product_code",), doc="the product list"),
     "weights": Layout("weights", (
         Column("kind", "choice", True, ("product", "industry"),
                doc="product: base-year output value; industry: base-year value added of the class"),
         _code("code", "product code (kind product) or 4-digit VSIC class (kind industry)"),
-        _code("province", "GSO 2-digit province code"),
+        _code("province", "GSO 2-digit province code", width=2),
         Column("base_year", "year", True, doc="the base year the weight belongs to"),
         Column("value", "number", True, doc="million VND"),
     ), key=("kind", "code", "province", "base_year"), doc="base-year weights"),
-    "reports": Layout("reports", (
-        _code("enterprise_id"),
-        Column("period", "month", True, doc="YYYY-MM"),
-        _code("product_code"),
-        Column("produced", "quantity", True, doc="quantity produced in the month"),
-        Column("sold", "quantity", doc="quantity sold (consumption index)"),
-        Column("closing_stock", "quantity", doc="stock at the end of the month (inventory index)"),
-    ), key=("enterprise_id", "period", "product_code"), status=True, doc="monthly product reports"),
+    "reports": Layout("reports", _REPORT_FIELDS, key=("enterprise_id", "period", "product_code"), status=True,
+                      doc="monthly product reports"),
     "employment": Layout("employment", (
         _code("enterprise_id"),
         Column("period", "month", True, doc="YYYY-MM: employees on the 1st day of the month"),
-        Column("employees", "quantity", True, doc="employees, a whole number"),
+        _EMPLOYEES,
     ), key=("enterprise_id", "period"), status=True, doc="employees on the 1st of the month (labour index)"),
 }
+#: A submission of the collection API (JSON, CSV or XLSX upload): report lines, with the sales value of each line
+#: (for unit-value checks) and the month's employees. Checked, not stored as such.
+SUBMISSION = Layout("submission", (
+    *_REPORT_FIELDS,
+    Column("value", "number", doc="value sold in the month, million VND (unit-value checks)"),
+    Column("employees", "quantity", doc="employees on the 1st of the month", ceiling=EMPLOYEES_CEILING,
+           whole=True),
+), key=("enterprise_id", "period", "product_code"), table=False, doc="a month's report as submitted")
+
 #: The quantities a report carries (the variables imputation and outlier detection work on).
 QUANTITIES: tuple[str, ...] = LAYOUTS["reports"].numeric
+#: The index compiled from each report quantity: production <- produced, consumption <- sold, inventory <-
+#: closing_stock.
+INDICATOR_QUANTITY: dict[str, str] = {c.indicator: c.name for c in LAYOUTS["reports"].fields if c.indicator}
+
+
+def layout(kind: str) -> Layout:
+    """The layout of an input kind (a table of :data:`LAYOUTS`, or ``submission``)."""
+    return SUBMISSION if kind == "submission" else LAYOUTS[kind]
+
+
+def pad_code(text: str, width: int) -> str:
+    """A numeric code with the leading zeros a spreadsheet dropped put back (``1`` -> ``01`` for width 2,
+    ``510`` -> ``0510`` for width 4); ``1.0`` (a number cell) counts as ``1``; other text is left as it is."""
+    t = text.strip()
+    if t.endswith(".0") and t[:-2].isdigit():
+        t = t[:-2]
+    return t.zfill(width) if t.isdigit() and len(t) < width else t
 
 
 def _blank(col: ir.Value) -> ir.BooleanValue:
@@ -180,35 +253,77 @@ def _num(col: ir.Value) -> ir.FloatingValue:
     return col.cast("string").strip().try_cast("float64")
 
 
+def _finite(col: ir.Value) -> ir.BooleanValue:
+    x = _num(col)
+    return ~(x.isnan() | x.isinf())
+
+
+def _fraction(col: ir.Value) -> ir.BooleanValue:
+    """True where the number has a fractional part (no cast to an integer: NaN and infinity stay harmless)."""
+    return (_num(col) % 1) != 0
+
+
 def _not_in(col: ir.Value, codes) -> ir.BooleanValue:
     """True where a non-blank value is not among ``codes`` (a list, or an Ibis column for a semi-join)."""
     return ~_blank(col) & ~col.cast("string").strip().isin(codes)
 
 
-def _column_rules(c: Column) -> list[Rule]:
-    """The rules a column's kind implies (format, number, range, choice)."""
+def _month_rules(n: str) -> list[Rule]:
+    """A month: the form YYYY-MM with a real month, a year in range, not after the current month."""
+    def text(t: ir.Table) -> ir.StringValue:
+        return t[n].cast("string").strip()
+
+    now = current_month()
+    return [
+        Rule(n, "period", f"{n} must be a month written YYYY-MM (e.g. 2024-07)",
+             lambda t: ~_blank(t[n]) & ~text(t).re_search(MONTH_PATTERN)),
+        Rule(n, "period_range", f"{n} must be a month of the years {FIRST_YEAR}-{LAST_YEAR}",
+             lambda t: text(t).re_search(MONTH_PATTERN)
+             & ~text(t).substr(0, 4).try_cast("int32").between(FIRST_YEAR, LAST_YEAR)),
+        Rule(n, "future", f"{n} is after the current month ({now}): a month that has not happened yet",
+             lambda t: text(t).re_search(MONTH_PATTERN) & (text(t) > now)),
+    ]
+
+
+def _number_rules(c: Column) -> list[Rule]:
+    """A number: numeric text, finite, >= 0, below the ceiling; a year or a count a whole number."""
     n = c.name
-    if c.kind == "month":
-        return [Rule(n, "period", f"{n} must be YYYY-MM",
-                     lambda t: ~_blank(t[n]) & ~t[n].cast("string").strip().re_search(MONTH_PATTERN))]
-    if c.kind == "choice":
-        return [Rule(n, n, f"{n} must be one of {'|'.join(c.choices)}", lambda t: _not_in(t[n], list(c.choices)))]
-    if not c.numeric:
-        return []
-    rules = [Rule(n, "numeric", f"{n} is not a number (use '.' as decimal mark)",
-                  lambda t: ~_blank(t[n]) & _num(t[n]).isnull()),
-             Rule(n, "non_negative", f"{n} is negative", lambda t: _num(t[n]) < 0)]
+    rules = [Rule(n, "numeric", f"{n} is not a number", lambda t: ~_blank(t[n]) & _num(t[n]).isnull()),
+             Rule(n, "finite", f"{n} must be a finite number (not nan or infinity)",
+                  lambda t: ~_finite(t[n]).fill_null(True)),
+             Rule(n, "non_negative", f"{n} is negative", lambda t: _finite(t[n]) & (_num(t[n]) < 0))]
     if c.kind == "year":
-        rules += [Rule(n, "year", f"{n} must be a year between 1990 and 2100",
-                       lambda t: ~_blank(t[n]) & ~_num(t[n]).between(1990, 2100)),
-                  Rule(n, "integer", f"{n} must be a whole number", lambda t: _num(t[n]) != _num(t[n]).floor())]
+        return rules + [
+            Rule(n, "year", f"{n} must be a year between {FIRST_YEAR} and {LAST_YEAR}",
+                 lambda t: _finite(t[n]) & (_num(t[n]) >= 0) & ~_num(t[n]).between(FIRST_YEAR, LAST_YEAR)),
+            Rule(n, "integer", f"{n} must be a whole number", lambda t: _finite(t[n]) & _fraction(t[n]))]
+    rules.append(Rule(n, "ceiling", f"{n} is implausibly large (at least {c.ceiling:.0e}): check the unit",
+                      lambda t: _finite(t[n]) & (_num(t[n]) >= c.ceiling)))
+    if c.whole:
+        rules.append(Rule(n, "integer", f"{n} must be a whole number",
+                          lambda t: _finite(t[n]) & _fraction(t[n])))
     return rules
 
 
+def _column_rules(c: Column) -> list[Rule]:
+    """The rules a column's kind implies (month, numbers, choice)."""
+    if c.kind == "month":
+        return _month_rules(c.name)
+    if c.kind == "choice":
+        n = c.name
+        return [Rule(n, n, f"{n} must be one of {'|'.join(c.choices)}", lambda t: _not_in(t[n], list(c.choices)))]
+    return _number_rules(c) if c.numeric else []
+
+
+def _required(name: str) -> Callable[[ir.Table], ir.BooleanValue]:
+    def violated(t: ir.Table) -> ir.BooleanValue:
+        return _blank(t[name])
+    return violated
+
+
 def generic_rules(layout: Layout) -> list[Rule]:
-    """What the layout itself says: required fields present; each column's kind (month format, numbers,
-    non-negative quantities, years, choices)."""
-    rules = [Rule(c, "required", f"{c} is empty", lambda t, c=c: _blank(t[c])) for c in layout.required]
+    """What the layout itself says: required fields present; each column's kind (months, numbers, choices)."""
+    rules = [Rule(c, "required", f"{c} is empty", _required(c)) for c in layout.required]
     for c in layout.fields:
         rules += _column_rules(c)
     return rules
@@ -216,15 +331,19 @@ def generic_rules(layout: Layout) -> list[Rule]:
 
 def domain_rules(kind: str, ref: dict) -> list[Rule]:
     """Code lists and cross-field rules of each layout. ``ref`` holds the known codes (provinces, classes,
-    products, enterprises: lists, or Ibis columns for a semi-join) against which the file is checked."""
+    products, enterprises: lists, or Ibis columns for a semi-join) against which the input is checked."""
     province = Rule("province", "known_province", "unknown province code (2-digit GSO code expected)",
                     lambda t: _not_in(t.province, ref["provinces"]))
     vsic = Rule("vsic", "known_class", "unknown VSIC 2018 class (4-digit class of sections B-E expected)",
                 lambda t: _not_in(t.vsic, ref["classes"]))
     enterprise = Rule("enterprise_id", "known_enterprise", "unknown enterprise (not in the register)",
                       lambda t: _not_in(t.enterprise_id, ref["enterprises"]))
+    product = Rule("product_code", "known_product", "unknown product code",
+                   lambda t: _not_in(t.product_code, ref["products"]))
     if kind == "register":
-        return [province, vsic]
+        return [province, vsic, Rule("active_to", "closing", "the closing month is before the opening month",
+                                     lambda t: ~_blank(t.active_to) & ~_blank(t.active_from)
+                                     & (t.active_to.cast("string").strip() < t.active_from.cast("string").strip()))]
     if kind == "products":
         return [vsic]
     if kind == "weights":
@@ -235,49 +354,64 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
             Rule("code", "known_class", "unknown VSIC 2018 class",
                  lambda t: (t.kind.cast("string").strip() == "industry") & _not_in(t.code, ref["classes"])),
         ]
-    if kind == "reports":
-        return [enterprise, Rule("product_code", "known_product", "unknown product code",
-                                 lambda t: _not_in(t.product_code, ref["products"]))]
+    if kind in ("reports", "submission"):
+        return [enterprise, product]
     if kind == "employment":
-        return [enterprise, Rule("employees", "integer", "employees must be a whole number",
-                                 lambda t: _num(t.employees) != _num(t.employees).floor())]
-    raise ValueError(kind)
+        return [enterprise]
+    raise OptionError.choice("kind", kind, (*LAYOUTS, "submission"))
 
 
-def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = 200) -> list[Problem]:
-    """The key must be unique within the file: every row after the first of a key is reported."""
+def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = LIMIT) -> tuple[list[Problem], int]:
+    """The key must be unique within the input: every row after the first of a key is reported. Returns the
+    first ``limit`` problems and how many there are in all."""
     keys = [t[k].cast("string").strip().name(k) for k in layout.key]
     k = t.select("_row", *keys)
     dup = k.group_by(list(layout.key)).aggregate(first=k._row.min(), n=k._row.count()).filter(lambda g: g.n > 1)
-    bad = (k.join(dup, list(layout.key)).filter(lambda r: r._row > r.first).order_by("_row")
-           .select("_row", *layout.key).limit(limit).execute())
+    later = k.join(dup, list(layout.key)).filter(lambda r: r._row > r.first)
+    total = int(later.count().execute())
+    if not total:
+        return [], 0
+    bad = later.order_by("_row").select("_row", *layout.key).limit(limit).execute()
     names = ",".join(layout.key)
     return [Problem(f"duplicate key ({names}) = ({', '.join(str(r[c]) for c in layout.key)}): already given in an "
                     "earlier row", file=file, row=int(r["_row"]), field=layout.key[0], rule="duplicate_key")
-            for _, r in bad.iterrows()]
+            for _, r in bad.iterrows()], total
 
 
-def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = 200) -> list[Problem]:
-    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column) in one pass; return the problems found
-    (at most ``limit`` per rule), errors first, by row."""
+def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = LIMIT) -> tuple[list[Problem], dict[str, int]]:
+    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column): the first ``limit`` problems of each rule
+    (errors first, by row) and the total count of problems by severity ({'error': n, 'warning': m})."""
     if not rules:
-        return []
+        return [], {"error": 0, "warning": 0}
     flags = [r.violated(t).fill_null(False).name(f"_r{i}") for i, r in enumerate(rules)]
-    fields = sorted({r.field for r in rules})
-    any_bad = flags[0]
-    for f in flags[1:]:
-        any_bad = any_bad | f
-    bad = (t.select("_row", *[t[c].cast("string").name(c) for c in fields], *flags, _any=any_bad)
-           .filter(lambda x: x._any).order_by("_row").limit(limit * len(rules)).execute())
-    problems: list[Problem] = []
+    n = t.aggregate(**{f"_n{i}": f.cast("int64").sum() for i, f in enumerate(flags)}).execute().iloc[0]
+    totals = {"error": 0, "warning": 0}
+    hit_rules = []
     for i, r in enumerate(rules):
+        k = int(n[f"_n{i}"] or 0)
+        totals[r.severity] += k
+        if k:
+            hit_rules.append(i)
+    problems: list[Problem] = []
+    if not hit_rules:
+        return problems, totals
+    fields = sorted({rules[i].field for i in hit_rules})
+    any_bad = flags[hit_rules[0]]
+    for i in hit_rules[1:]:
+        any_bad = any_bad | flags[i]
+    bad = (t.select("_row", *[t[c].cast("string").name(c) for c in fields], *[flags[i] for i in hit_rules],
+                    _any=any_bad)
+           .filter(lambda x: x._any).order_by("_row").limit(limit * len(hit_rules)).execute())
+    for i in hit_rules:
+        r = rules[i]
         hit = bad[bad[f"_r{i}"].astype(bool)].head(limit)
         for row, value in zip(hit["_row"], hit[r.field]):
             shown = "" if value is None or value != value else str(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
             problems.append(Problem(f"{r.message} (value {shown!r})" if shown else r.message, file=file,
                                     row=int(row), field=r.field, rule=r.rule, severity=r.severity))
     problems.sort(key=lambda p: (not p.is_error, p.row or 0))
-    return problems
+    return problems, totals
 
 
 def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:

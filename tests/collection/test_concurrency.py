@@ -19,7 +19,7 @@ def test_50_concurrent_submissions_lose_nothing(tmp_path, _template):
     shutil.copy(_template, path)
     con = connect(path)
     ids = [f"C{i:03d}" for i in range(N)]
-    con.executemany("INSERT INTO register VALUES (?, ?, '01', '2410', 'nonstate', 0)", [[e, e] for e in ids])
+    con.executemany("INSERT INTO register (enterprise_id, name, province, vsic, ownership, load_id) VALUES (?, ?, '01', '2410', 'nonstate', 0)", [[e, e] for e in ids])
     # cheap tokens straight into the store: 50 argon2 logins would only test argon2's speed
     for e in ids:
         con.execute("INSERT INTO users (username, password_hash, role, enterprise_id, province) "

@@ -22,7 +22,8 @@ from iip.store.checkpoints import ANNOUNCE, PAUSE_AT
 pytestmark = pytest.mark.slow
 CHILD = {
     "ingest": "from iip.ingest.microdata import ingest_file; ingest_file(con, 'reports', sys.argv[2])",
-    "impute": "from iip.quality.impute import impute_store; impute_store(con, '2022-01', '2022-12')",
+    "impute": "from iip.quality.drivers.impute import impute_store; impute_store(con, '2022-01', '2022-12')",
+    "impute_all": "from iip.quality.drivers.impute import impute_all; impute_all(con)",
     "compile": "from iip.compile import compile_store; compile_store(con)",
 }
 
@@ -107,4 +108,5 @@ def test_kill_during_ingest_impute_compile(base):
     _check("ingest", d, db, str(d / "reports.parquet"))
     ingested = d / "ingest_full.duckdb"
     _check("impute", d, ingested)
-    _check("compile", d, d / "impute_full.duckdb")
+    _check("impute_all", d, d / "impute_full.duckdb")     # the compile's own imputation, its own transaction
+    _check("compile", d, d / "impute_all_full.duckdb")    # then the compile has nothing left to impute

@@ -120,7 +120,7 @@ def _upload(client, tokens, name: str, data: bytes):
     ("dup.csv", (HEADER.strip() + ",produced\nE1,2024-01,STEEL,1,1,1,2\n").encode(), "'produced' is the name of columns 4 and 7"),
     ("dup.xlsx", _xlsx([["enterprise_id", "period", "Period"], ["E1", "2024-01", "2024-02"]]),
      "'period' is the name of columns 2 and 3"),
-    ("empty.xlsx", _xlsx([]), "the first sheet (Sheet) is empty"),
+    ("empty.xlsx", _xlsx([]), "the workbook is empty: 'Sheet' has no rows"),
     ("empty.csv", b"", "the file is empty"),
     ("header.csv", HEADER.encode(), "no data rows"),
     ("long.csv", (HEADER + "E1,2024-01,STEEL,1,1,1\n" * 2001).encode(), "at most 2,000 rows"),

@@ -8,11 +8,12 @@ import pytest
 
 from iip.collection.accounts import Principal
 from iip.ingest.microdata import ingest_file
-from iip.quality.impute import impute_store
+from iip.quality.drivers.impute import impute_store
 from iip.quality.labour import labour_index
 from iip.collection.review import accept, edit, queue
 from iip.errors import OptionError
-from iip.quality.outliers import detect_store, hidiroglou_berthelot
+from iip.quality.drivers.outliers import detect_store
+from iip.quality.outliers import hidiroglou_berthelot
 from iip.store import connect
 
 

@@ -36,7 +36,9 @@ def test_serve_answers_on_the_given_port(store):
         proc.wait(10)
 
 
-def test_read_only_needs_an_existing_store(tmp_path):
-    r = subprocess.run([*CLI, "--db", str(tmp_path / "none.duckdb"), "serve", "--read-only"],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+def test_serve_needs_an_existing_store(tmp_path):
+    for mode in (["--read-only"], []):
+        r = subprocess.run([*CLI, "--db", str(tmp_path / "none.duckdb"), "serve", *mode],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and "no store at" in r.stderr and "Traceback" not in r.stderr
+        assert not (tmp_path / "none.duckdb").exists()

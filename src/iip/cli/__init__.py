@@ -1,25 +1,59 @@
 """The ``iip`` command line: one Typer app; commands parse, call, print.
 
-Domain errors (:class:`iip.errors.IIPError`) become one clear message on stderr and exit code 1.
-Command modules register themselves on ``app`` or on one of the groups below.
+No traceback reaches a user: domain errors (:class:`iip.errors.IIPError`) become one clear message on stderr and
+exit code 1; a file that cannot be read or written is named (exit 1); Ctrl-C stops with exit code 130 and says
+that every write is all or nothing (the store keeps what was committed before); anything unexpected is one line
+naming its type (``IIP_DEBUG=1`` shows the traceback). Command modules register themselves on ``app`` or on one
+of the groups below.
 """
 from __future__ import annotations
 
+import os
+
+import click
 import typer
 from typer.core import TyperGroup
 
 from iip.errors import IIPError
 
 
+def _passes_through(exc: BaseException) -> bool:
+    """Exits and usage errors of the command-line library (click, or typer's own copy of it): they print their
+    own message and exit code."""
+    if isinstance(exc, (typer.Exit, typer.Abort, click.exceptions.ClickException, click.exceptions.Exit,
+                        click.exceptions.Abort)):
+        return True
+    return hasattr(exc, "exit_code") and hasattr(exc, "show")
+
+
+INTERRUPTED = ("Interrupted (Ctrl-C). Every write of iip is all or nothing: the store keeps what was committed "
+               "before the interruption and nothing of the step that was running.")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"Error: {message}", fg="red", err=True)
+    return typer.Exit(code)
+
+
 class _Group(TyperGroup):
-    """Turn domain errors into one clear sentence and a non-zero exit, never a traceback."""
+    """Turn every failure into one clear sentence and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except IIPError as exc:
-            typer.secho(f"Error: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
+            raise _fail(str(exc)) from None
+        except KeyboardInterrupt:
+            typer.secho(INTERRUPTED, fg="yellow", err=True)
+            raise typer.Exit(130) from None
+        except OSError as exc:
+            what = f" {exc.filename}" if exc.filename else ""
+            raise _fail(f"cannot use{what}: {exc.strerror or exc}") from None
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+            if os.environ.get("IIP_DEBUG") or _passes_through(exc):
+                raise
+            raise _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                        "(set IIP_DEBUG=1 for the details and report it)") from None
 
 
 app = typer.Typer(cls=_Group, help="iip: Vietnam's Index of Industrial Production, from reports to release.",

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from iip.cli import app, db, users_app
-from iip.errors import IIPError
+from iip.errors import OptionError
 
 console = Console()
 
@@ -45,7 +45,7 @@ def users_list() -> None:
     from iip.collection.accounts import list_users
     from iip.store import connect
 
-    with connect(db()) as con:
+    with connect(db(), create=False) as con:
         df = list_users(con)
     t = Table(title=f"{len(df)} user(s)")
     for c in ("username", "role", "enterprise_id", "province", "active", "created_at"):
@@ -62,7 +62,7 @@ def users_disable(username: str = typer.Argument(...)) -> None:
     from iip.collection.accounts import disable_user
     from iip.store import connect
 
-    with connect(db()) as con:
+    with connect(db(), create=False) as con:
         disable_user(con, username, by="cli")
     console.print(f"[green]disabled[/] {username}")
 
@@ -103,18 +103,24 @@ def impute(period: str = typer.Option(..., "--period", help="Last month to imput
            period_from: str = typer.Option(None, "--from", help="First month (default: --period)"),
            lookback: int = typer.Option(12, help="Months before --from in which a response makes a line expected")
            ) -> None:
-    """Ratio-of-means imputation of non-response (markers FIR, BI, C, FIC) into the reports."""
-    from iip.quality.impute import impute_store
+    """Ratio-of-means imputation of non-response (markers FIR, BI, C, FIC) into the reports of a window of months
+    (`iip compile` imputes every month by itself)."""
+    from iip.quality.drivers.impute import impute_store
     from iip.store import connect
 
     p_to = _period(period)
     p_from = _period(period_from, "--from") if period_from else p_to
-    with connect(db()) as con, console.status(f"imputing {p_from}..{p_to}"):
+    if p_from > p_to:
+        raise OptionError(f"--from {p_from} is after --period {p_to}: give --from <= --period", option="--from")
+    if lookback < 0:
+        raise OptionError(f"--lookback must be a number of months >= 0, not {lookback}", option="--lookback")
+    with connect(db(), create=False) as con, console.status(f"imputing {p_from}..{p_to}"):
         r = impute_store(con, p_from, p_to, lookback=lookback, user="cli")
-    marks = ", ".join(f"{k} {v}" for k, v in sorted(r.markers.items())) or "none"
+    marks = ", ".join(f"{k} {v:,}" for k, v in sorted(r.markers.items()) if k != "None") or "none"
+    load = f" (load {r.load_id})" if r.load_id is not None else ""
     console.print(f"[green]imputed[/] {p_from}..{p_to}: {r.expected:,} expected lines, {r.responded:,} reported, "
-                  f"{r.imputed:,} imputed ({marks}); {r.written:,} written (load {r.load_id}), "
-                  f"{r.unimputable:,} not imputable")
+                  f"{r.imputed:,} imputed ({marks}); {r.written:,} written, {r.retired:,} retired{load}; "
+                  f"{r.unimputable:,} without donors (not imputed)", highlight=False)
 
 
 @app.command()
@@ -124,12 +130,14 @@ def outliers(period: str = typer.Option(..., "--period", help="Month to test, YY
              u: float = typer.Option(0.5, "--u", help="HB size exponent U (0..1)"),
              a: float = typer.Option(0.05, "--a", help="HB minimum spread A")) -> None:
     """Hidiroglou-Berthelot outlier flags vs the previous month; new flags go to the review queue."""
-    from iip.quality.outliers import detect_store
+    from iip.quality.drivers.outliers import check_parameters, detect_store
     from iip.store import connect
 
-    with connect(db()) as con:
-        new = detect_store(con, _period(period), variable=variable, C=c, U=u, A=a, user="cli")
-    t = Table(title=f"{len(new)} new outlier flag(s), {variable}, {period}")
+    month = _period(period)
+    check_parameters(variable=variable, U=u, A=a, C=c)
+    with connect(db(), create=False) as con:
+        new = detect_store(con, month, variable=variable, C=c, U=u, A=a, user="cli")
+    t = Table(title=f"{len(new)} new outlier flag(s), {variable}, {month}")
     for col in ("flag", "enterprise", "product", "value", "previous", "ratio", "effect", "bounds"):
         t.add_column(col, justify="right" if col not in ("enterprise", "product") else "left")
     for r in new.head(30).itertuples():
@@ -145,17 +153,20 @@ def labour(period: str = typer.Option(..., "--period", help="Month, YYYY-MM (emp
            out: Path = typer.Option(None, "--out", help="Also export to FILE.csv or FILE.parquet")) -> None:
     """Labour-usage index (100 = same level) vs the previous month and the same month last year."""
     from iip.ingest.microdata import ingest_file
-    from iip.quality.labour import labour_store
+    from iip.quality.drivers.labour import labour_store
     from iip.store import connect
 
+    month = _period(period)
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
-        raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
-    with connect(db()) as con:
+        raise OptionError(f"--out must end in .csv or .parquet, not {out.name!r}", option="--out")
+    with connect(db(), create=False) as con:
         if load is not None:
             r = ingest_file(con, "employment", load, user="cli")
-            console.print(f"[green]employment[/]: {r.inserted:,} new or changed, {r.unchanged:,} unchanged from {load}")
-        df = labour_store(con, _period(period))
-    t = Table(title=f"Labour-usage index, 1 {period} (GSO form: 100 = same level)")
+            console.print(f"[green]employment[/]: {r.inserted:,} new or changed, {r.unchanged:,} unchanged from "
+                          f"{load}", highlight=False)
+        df = labour_store(con, month)
+    t = Table(title=f"Labour-usage index, {month}: employees on the 1st day of the month (GSO form: 100 = same "
+                    "level)")
     for col in ("dimension", "code", "employees", "mom", "yoy", "n mom", "n yoy"):
         t.add_column(col, justify="left" if col in ("dimension", "code") else "right")
     def f(v) -> str:

@@ -10,10 +10,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from iip.cli import app, db, export_app
-from iip.errors import IIPError
+from iip.errors import IIPError, NotFoundError
 
 console = Console()
-EXPORT_COLUMNS = ["indicator", "area", "node", "period", "index", "mom", "yoy", "ytd", "contrib_yoy"]
 
 
 class Kind(str, Enum):
@@ -44,6 +43,10 @@ def _fmt(v, nd: int = 2) -> str:
     """A table figure rounded half up (``iip.reference.rounding.fmt``); empty when missing."""
     from iip.reference.rounding import fmt
     return "" if v is None or v != v else fmt(v, nd)
+
+
+def _pct(v) -> str:
+    return "" if v is None or v != v else f"{100 * v:.0f}%"
 
 
 @app.command()
@@ -84,12 +87,14 @@ def _ingest(con, kind: str, file: Path) -> None:
 
     with console.status(f"ingesting {kind} from {file}"):
         r = ingest_file(con, kind, file)
-    console.print(f"[green]{kind}[/]: {r.rows} rows from {file} -> {r.inserted} new or changed, "
-                  f"{r.unchanged} unchanged (load {r.load_id})")
+    console.print(f"[green]{kind}[/]: {r.rows:,} rows from {file} -> {r.inserted:,} new or changed, "
+                  f"{r.unchanged:,} unchanged (load {r.load_id})", highlight=False)
+    for n in r.notes:
+        console.print(f"  [cyan]note[/] {n}", highlight=False)
     for w in r.warnings[:10]:
-        console.print(f"  [yellow]warning[/] {w}")
-    if len(r.warnings) > 10:
-        console.print(f"  [yellow]... {len(r.warnings) - 10} more warnings[/]")
+        console.print(f"  [yellow]warning[/] {w}", highlight=False)
+    if r.warnings_total > 10:
+        console.print(f"  [yellow]... {r.warnings_total - 10:,} more warnings[/]")
 
 
 @app.command()
@@ -102,22 +107,55 @@ def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|repo
         _ingest(con, kind.value, file)
 
 
-def _compile(con, period_from=None, period_to=None, reference_year=None, *, engine: str = "duckdb",
-             reports: str | None = None, spark_master: str | None = None) -> None:
+def _imputation_line(r) -> str:
+    """One line saying what the compile's imputation did."""
+    if r is None:
+        return "imputation: no reports"
+    if r.skipped:
+        return "imputation: nothing new since the last run (imputed lines kept)"
+    marks = ", ".join(f"{k} {v:,}" for k, v in sorted(r.markers.items()) if k != "None") or "none"
+    load = f" (load {r.load_id})" if r.load_id is not None else ""
+    return (f"imputation {r.period_from}..{r.period_to}: {r.expected:,} expected lines, {r.responded:,} reported, "
+            f"{r.imputed:,} imputed ({marks}), {r.unimputable:,} without donors (missing); {r.written:,} written, "
+            f"{r.retired:,} retired{load}")
+
+
+def _compile(con, period_from=None, period_to=None, reference_year=None, *, impute: bool = True,
+             engine: str = "duckdb", reports: str | None = None, spark_master: str | None = None) -> None:
     from iip.compile import compile_store
 
-    what = f"compiling indices ({engine}" + (f", reports from {reports}" if reports else "") + ")"
+    what = ("imputing non-response and compiling indices" if impute and reports is None else "compiling indices") \
+        + f" ({engine}" + (f", reports from {reports}" if reports else "") + ")"
     with console.status(what):
         result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year,
-                                  engine=engine, reports=reports, spark_master=spark_master)
-    console.print(f"[green]compiled[/] {t['rows']:,} index rows, {t['cells']:,} level cells stored (read "
-                  f"{t['read']:.2f}s, compute {t['compute']:.2f}s, write {t['write']:.2f}s)")
+                                  impute=impute, user="cli", engine=engine, reports=reports,
+                                  spark_master=spark_master)
+    if reports is not None:
+        console.print("imputation: not used (--reports): the dataset's reports as reported")
+    elif impute:
+        console.print(_imputation_line(t["imputation"]), highlight=False)
+    else:
+        console.print("imputation: not used (--no-impute): reported values only; coverage says how much reported")
+    console.print(f"[green]compiled[/] {t['rows']:,} index rows, {t['cells']:,} level cells stored (impute "
+                  f"{t['impute']:.2f}s, read {t['read']:.2f}s, compute {t['compute']:.2f}s, write "
+                  f"{t['write']:.2f}s)")
     for n in result.notes:
-        console.print(f"  [yellow]note[/] {n}")
+        console.print(f"  [yellow]note[/] {n}", highlight=False)
+    _protect_compiled(con)
+
+
+def _protect_compiled(con) -> None:
+    """Disclosure control of the new run, computed and stored so readers (the service, releases) only read it.
+    A compile is never undone by it: when control cannot be computed (e.g. no full base year), say so; readers
+    then refuse with the same message."""
     from iip import disclosure
 
     with console.status("disclosure control of the compiled cells"):
-        protected = disclosure.result(con)   # stored with the run: readers (the service, releases) only read it
+        try:
+            protected = disclosure.result(con)
+        except IIPError as exc:
+            console.print(f"  [yellow]disclosure control not computed[/]: {exc}")
+            return
     console.print(f"disclosure control: {len(protected.table):,} confidential cells"
                   + (f", {len(protected.unsettled)} audit block(s) protected conservatively (iip disclosure)"
                      if protected.unsettled else ""))
@@ -134,9 +172,12 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
                                              "partitioned by period (DIR/period=YYYY-MM/*.parquet) instead of the "
                                              "store; register, products and weights come from the store"),
                 spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL (default local[*]; "
-                                                 "spark://host:7077, yarn...); Spark Connect: set SPARK_REMOTE")
+                                                 "spark://host:7077, yarn...); Spark Connect: set SPARK_REMOTE"),
+                no_impute: bool = typer.Option(False, "--no-impute", help="Do not impute non-response: compile the "
+                                               "reported values only (coverage still says how much reported)")
                 ) -> None:
-    """Compile production, consumption and inventory indices for every area x node x month."""
+    """Impute non-response, then compile production, consumption and inventory indices for every area x node x
+    month, with each cell's coverage."""
     from iip.reference.periods import month
     from iip.store import connect
 
@@ -145,8 +186,8 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
             month(p, option=name)
     if spark_master and engine != Engine.spark:
         raise IIPError("--spark-master goes with --engine spark")
-    with connect(db()) as con:
-        _compile(con, period_from, period_to, reference_year, engine=engine.value,
+    with connect(db(), create=False) as con:
+        _compile(con, period_from, period_to, reference_year, impute=not no_impute, engine=engine.value,
                  reports=str(reports) if reports else None, spark_master=spark_master)
 
 
@@ -176,17 +217,33 @@ def print_diffusion(divisions: dict, provinces: dict | None) -> None:
         console.print(f"Provinces: IIP {diffusion_sentence(provinces)} (yoy vs 100).")
 
 
+def coverage_note(con, period: str) -> str:
+    """'provisional: 54% of the weight reported, 45% imputed' or 'final: 98% reported, 2% imputed'."""
+    from iip import summary
+
+    rep, imp = summary.national_coverage(con, period)
+    if rep is None:
+        return "coverage not recorded (recompile to get it)"
+    state = "PROVISIONAL" if rep < summary.PROVISIONAL_BELOW else "final"
+    return f"{state}: {_pct(rep)} of the base-year weight reported, {_pct(imp)} imputed"
+
+
 def print_headline(con, period: str, *, area: str = "VN", indicator: str = "production", node: str | None = None,
                    lang: str = "vi") -> None:
-    """The month's table in GSO's shape, then divisions and provinces up vs down and the biggest contributors."""
+    """The month's table in GSO's shape with each row's coverage, then divisions and provinces up vs down and
+    the biggest contributors."""
     from iip import summary
 
     df = summary.headline_table(con, period, area=area, indicator=indicator)
     if node and node != "TOTAL":
         df = df[(df["code"] == node) | (df["parent"] == node)]
+    if df.empty:
+        raise NotFoundError(f"no {indicator} indices for node {node} in area {area}, {period}")
+    df = df.assign(reported=100 * df["coverage_reported"], imputed=100 * df["coverage_imputed"])
+    console.print(f"{period} {coverage_note(con, period)} (national)", highlight=False)
     print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form: 100 = same level; ytd = Jan..{period[5:]})",
-                    {"index": "index", "mom": "mom", "yoy": "yoy", "ytd": "ytd", "contrib pp": "contrib_total_yoy"},
-                    lang=lang)
+                    {"index": "index", "mom": "mom", "yoy": "yoy", "ytd": "ytd", "contrib pp": "contrib_total_yoy",
+                     "rep %": "reported", "imp %": "imputed"}, lang=lang)
     print_diffusion(summary.division_diffusion(df),
                     summary.province_diffusion(con, period, indicator=indicator) if area == "VN" else None)
     if area == "VN":
@@ -204,6 +261,8 @@ def print_period(con, period: str, *, area: str = "VN", indicator: str = "produc
     df = summary.period_table(con, period, area=area, indicator=indicator)
     if node and node != "TOTAL":
         df = df[(df["code"] == node) | (df["parent"] == node)]
+    if df.empty:
+        raise NotFoundError(f"no {indicator} indices for node {node} in area {area}, {period}")
     print_gso_table(df, f"IIP {indicator}, {area}, {period} (GSO form; index = mean of the months, yoy = sum of "
                         "the months on the same months a year earlier)", {"index": "index", "yoy": "yoy"}, lang=lang)
     print_diffusion(summary.division_diffusion(df),
@@ -214,17 +273,21 @@ def print_period(con, period: str, *, area: str = "VN", indicator: str = "produc
 def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit province code"),
          node: str = typer.Option("TOTAL", help="TOTAL, B..E or a division: shown with its children"),
          period: str = typer.Option(None, help="YYYY-MM, or a quarter YYYY-Qn, half-year YYYY-H1|H2 or year "
-                                    "YYYY (default: the latest compiled month)"),
+                                    "YYYY (default: the latest month that is not provisional)"),
          indicator: str = typer.Option("production", help="production|consumption|inventory"),
          lang: str = typer.Option("vi", help="vi|en names")) -> None:
-    """Print a readable table of compiled indices."""
+    """Print a readable table of compiled indices with their coverage (share of the weight reported / imputed)."""
     from iip import summary
-    from iip.reference.periods import period_freq
+    from iip.reference.periods import month, period_freq
     from iip.store import connect
 
-    with connect(db()) as con:
+    summary.check_view(area=area, node=node, indicator=indicator, lang=lang)
+    freq = period_freq(period, option="--period") if period else "M"
+    if freq == "M" and period:
+        month(period, option="--period")
+    with connect(db(), create=False) as con:
         period = period or summary.latest_period(con, indicator)
-        show_fn = print_headline if period_freq(period) == "M" else print_period
+        show_fn = print_headline if freq == "M" else print_period
         show_fn(con, period, area=area, indicator=indicator, node=node, lang=lang)
 
 
@@ -232,31 +295,23 @@ def show(area: str = typer.Option("VN", help="VN, a region code or a 2-digit pro
 def export_indices(out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.parquet"),
                    extra: bool = typer.Option(False, help="Add contrib_ytd and contrib_total_yoy after the "
                                               "standard columns")) -> None:
-    """Export compiled indices: indicator,area,node,period,index,mom,yoy,ytd,contrib_yoy."""
+    """Export compiled indices: indicator,area,node,period,index,mom,yoy,ytd,contrib_yoy (then, with --extra,
+    contrib_ytd,contrib_total_yoy), then coverage_reported,coverage_imputed (shares of the base-year weight)."""
     from iip.store import connect
+    from iip.summary import export_indices as write
+    from iip.summary import export_path
 
-    cols = EXPORT_COLUMNS + (["contrib_ytd", "contrib_total_yoy"] if extra else [])
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise IIPError(f"--out must end in .csv or .parquet, got {out.name}")
-    with connect(db()) as con:
-        row = con.execute("SELECT count(*) FROM index_cells").fetchone()
-        if not row or row[0] == 0:
-            raise IIPError("no compiled indices in the store: run `iip compile` first")
-        sel = ", ".join(f'"{c}"' for c in cols)
-        q = f"SELECT {sel} FROM indices ORDER BY indicator, area, node, period"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".part")
-        fmt = "(FORMAT csv, HEADER true)" if out.suffix.lower() == ".csv" else "(FORMAT parquet)"
-        row = con.execute(f"COPY ({q}) TO '{tmp}' {fmt}").fetchone()
-        n = row[0] if row else 0
-        tmp.replace(out)  # never a half-written file under the final name
-    console.print(f"[green]exported[/] {n:,} rows to {out}")
+    export_path(out)
+    with connect(db(), create=False) as con:
+        n = write(con, out, extra=extra)
+    console.print(f"[green]exported[/] {n:,} rows to {out}", highlight=False)
 
 
 @app.command()
 def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the synthetic input files"),
          seed: int = typer.Option(2020, help="Random seed")) -> None:
-    """The main job on a fresh machine: synth small -> ingest -> compile -> the latest month's headline."""
+    """The main job on a fresh machine: synth small -> ingest -> impute -> compile -> the headline of the latest
+    month that is not provisional."""
     from iip import summary
     from iip.store import connect, describe
     from iip.synth import write_synthetic
@@ -267,8 +322,14 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the sy
                                 progress=lambda step, frac: bar.update(task, completed=frac))
         bar.update(task, completed=1.0)
     with connect(db()) as con:
-        for kind in ("register", "products", "weights", "reports"):
+        for kind in ("register", "products", "weights", "reports", "employment"):
             _ingest(con, kind, paths[kind])
         _compile(con)
-        print_headline(con, summary.latest_period(con))
+        status = summary.month_status(con)
+        latest = summary.latest_period(con)
+        print_headline(con, latest)
+        late = status[status["provisional"]]
+        for r in late.itertuples():
+            console.print(f"{r.period} is provisional: {_pct(r.reported)} of the weight reported so far "
+                          f"(below {summary.PROVISIONAL_BELOW:.0%}); see it with iip show --period {r.period}")
     console.print(f"Store: {describe(db())}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")

@@ -13,9 +13,10 @@ from iip.cli import app, check_app, db, export_app, import_app
 console = Console()
 
 
-def _con():
+def _con(*, create: bool = False):
+    """The store: only an import may create it (every other command needs one that exists)."""
     from iip.store import connect
-    return connect(db())
+    return connect(db(), create=create)
 
 
 @import_app.command("gso")
@@ -26,7 +27,7 @@ def import_gso_cmd(paths: List[Path] = typer.Argument(..., help="GSO workbooks (
     """Import GSO monthly workbooks: every table found by content, every vintage kept."""
     from iip.ingest.published import expand_paths, import_gso
     from iip.published.run import build_levels
-    con = _con()
+    con = _con(create=True)
     files = expand_paths(paths)
     from rich.progress import Progress
     with Progress(console=console, transient=True) as prog:
@@ -65,7 +66,7 @@ def import_sdmx_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False
     """Import IMF NSDP SDMX levels (source IMF-NSDP)."""
     from iip.ingest.sdmx import import_sdmx
     from iip.published.run import build_levels
-    con = _con()
+    con = _con(create=True)
     res = import_sdmx(con, file)
     if res["status"] == "imported":
         build_levels(con)
@@ -166,11 +167,12 @@ def levels_cmd(tolerance: float = typer.Option(1.0, "--tolerance", help="Report 
                out: Path = typer.Option(None, "--out", help="Write every disagreement to CSV.")):
     """Level reconstruction disagreements: GSO mom/yoy that the least-squares levels cannot reproduce."""
     from iip.errors import IIPError
-    from iip.published.run import level_disagreements
-    bad = level_disagreements(_con(), reference_year=reference_year, tolerance=tolerance)
+    from iip.published.run import gso_figures, level_disagreements
+    con = _con()
+    bad = level_disagreements(con, reference_year=reference_year, tolerance=tolerance)
     if out:
         bad.to_csv(out, index=False)
-    if bad.empty and not _con().execute("SELECT count(*) FROM published_figures WHERE source='GSO'").fetchone()[0]:
+    if bad.empty and not gso_figures(con):
         raise IIPError("nothing to check: import GSO workbooks first (iip import gso)")
     _print_levels(bad, tolerance, top)
 

@@ -20,19 +20,22 @@ def release(period: str = typer.Option(..., "--period", help="Month to release, 
                                       "known on that date, each its newest vintage (default: the month's own GSO "
                                       "workbook). A release month counts as known from the first day of the next "
                                       "month."),
-            out: Path = typer.Option(..., "--out", help="Output folder; the release goes to OUT/<period>/v<N>/.")):
+            out: Path = typer.Option(..., "--out", help="Output folder; the release goes to OUT/<period>/v<N>/."),
+            provisional: bool = typer.Option(False, "--provisional", help="Release a provisional month (less than "
+                                             "80% of the weight reported); the text says so.")):
     """Write the monthly release (workbook, narrative, charts, SDMX) as a new immutable vintage."""
-    from iip.reference.periods import date
+    from iip.reference.periods import date, month
     from iip.release.package import write_release
     from iip.store import connect
 
+    period = month(period, option="--period")
     when = date(as_of, option="--as-of") if as_of else None
-    con = connect(db())
-    with console.status(f"Building the {source} release of {period}..."):
+    with connect(db(), create=False) as con, console.status(f"Building the {source} release of {period}..."):
         r = write_release(con, period, out, source=source, langs=tuple(x.strip() for x in lang.split(",") if x),
-                          as_of=when)
+                          as_of=when, provisional=provisional)
+    note = " -- PROVISIONAL (said in the text)" if r.provisional else ""
     console.print(f"release {r.period} ({r.source}{', as of ' + when.isoformat() if when else ''}) vintage "
-                  f"v{r.vintage}: {len(r.files)} files in {r.directory}")
+                  f"v{r.vintage}: {len(r.files)} files in {r.directory}{note}", highlight=False)
     if r.changed is not None:
         console.print(f"  {r.changed} figure(s) changed from the previous vintage (diff.md)")
     console.print(f"  content hash {r.content_hash[:16]}")
@@ -49,7 +52,8 @@ def releases(period: str = typer.Option(None, "--period", help="Only this month.
     from iip.release.package import list_releases
     from iip.store import connect
 
-    df = list_releases(connect(db()), period)
+    with connect(db(), create=False) as con:
+        df = list_releases(con, period)
     t = Table("id", "period", "source", "as of", "vintage", "created", "directory")
     for r in df.itertuples():
         as_of = "" if r.as_of is None or r.as_of != r.as_of else str(r.as_of)[:10]

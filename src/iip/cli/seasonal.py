@@ -13,7 +13,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from iip.cli import app, db
-from iip.errors import IIPError
+from iip.errors import IIPError, OptionError
 
 console = Console()
 
@@ -75,8 +75,9 @@ def _interruptible(stop: threading.Event):
 
 def _sa_all(workers: int | None, transform: str, *, everything: bool, force: bool, batch_size: int) -> None:
     from iip.seasonal.batch import iter_summary, plan, run_all
-    from iip.store import Store, describe
+    from iip.store import Store, connect, describe
 
+    connect(db(), create=False).close()     # a missing store is an error naming it, never a new store
     store = Store(db(), wait=60.0, pool=4)
     options = {"transform": transform}
     con = store.connect()
@@ -138,7 +139,9 @@ def sa(input: Path = typer.Option(None, "--input", help="CSV with columns period
        transform: str = typer.Option("auto", help="auto (AICc chooses log or none), log or none")) -> None:
     """Seasonally adjust with X-13ARIMA-SEATS, removing the Tet (Lunar New Year) effect."""
     if transform not in ("auto", "log", "none"):
-        raise IIPError(f"--transform must be auto, log or none, not {transform}")
+        raise OptionError.choice("--transform", transform, ("auto", "log", "none"))
+    if workers is not None and workers < 1:
+        raise OptionError(f"--workers must be a number of processes >= 1, not {workers}", option="--workers")
     if all_ == (input is not None):
         raise IIPError("give either --input FILE (with --out) or --all")
     if (everything or force) and not all_:
@@ -154,6 +157,7 @@ def sa(input: Path = typer.Option(None, "--input", help="CSV with columns period
 def _target_adjustment(input: Path | None, area: str, node: str, indicator: str, as_of: str | None):
     """The adjustment whose forecasts the target uses: the stored run of the series (``iip sa --all``) when it saw
     the series as it is now; else the same model fitted now (``--input``, ``--as-of``, never adjusted, changed)."""
+    from iip.measures import levels
     from iip.seasonal import tracking
     from iip.seasonal.batch import input_sha256
     from iip.seasonal.io import read_series_csv
@@ -162,9 +166,9 @@ def _target_adjustment(input: Path | None, area: str, node: str, indicator: str,
     if input is not None:
         df, key = read_series_csv(input), ("input", "", "", input.stem)
     else:
-        with connect(db(), read_only=True) as con:
-            df = con.execute('SELECT period, "index" AS value FROM index_levels WHERE indicator = ? AND area = ? '
-                             "AND node = ? ORDER BY period", [indicator, area, node]).df()
+        with connect(db(), read_only=True, create=False) as con:
+            df = levels(con, indicator=indicator, area=area, node=node)
+            df = df.rename(columns={"index": "value"})[["period", "value"]]
             adj = tracking.stored(con, indicator=indicator, area=area, node=node)
         if df.empty:
             raise IIPError(f"no compiled series {indicator}/{area}/{node} in {describe(db())}")
@@ -174,6 +178,8 @@ def _target_adjustment(input: Path | None, area: str, node: str, indicator: str,
             return adj, df
     if as_of:
         df = df[df["period"].astype(str) <= as_of].reset_index(drop=True)
+        if df.empty:
+            raise OptionError(f"--as-of {as_of} is before the first month of the series", option="--as-of")
     why = "--input" if input is not None else "--as-of" if as_of else "no stored run of the series as it is now"
     with console.status(f"fitting the regARIMA model and forecasting ({why})"):
         return tracking.fit(df, key=key), df
@@ -190,9 +196,14 @@ def target(area: str = typer.Option("VN", "--area", help="Area code (VN, region 
 
     Uses the forecasts of the series' stored adjustment run (the dashboard's tracker uses the same), fitting the
     model now only when none matches the data."""
-    from iip.reference.periods import month
+    from iip import summary
+    from iip.reference.periods import FIRST_YEAR, LAST_YEAR, month
     from iip.seasonal import tracking
 
+    summary.check_view(area=area, node=node, indicator=indicator, levels=("total", "section", "division", "group",
+                                                                          "class"))
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        raise OptionError(f"--year must be a year between {FIRST_YEAR} and {LAST_YEAR}, not {year}", option="--year")
     if as_of:
         month(as_of, option="--as-of")
     adj, df = _target_adjustment(input, area, node, indicator, as_of)

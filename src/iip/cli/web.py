@@ -46,15 +46,15 @@ def serve(
     compile...) run while it serves, and the dashboard shows a new compile within a second."""
     import uvicorn
 
-    from iip.store import describe, exists, is_postgres_target
+    from iip.store import connect, describe, is_postgres_target
     from iip.web.app import create_app
 
     target = db()
-    if read_only and not exists(target):
-        raise IIPError(f"store {target} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)")
     if workers > 1 and not is_postgres_target(target):
         raise IIPError("--workers above 1 needs a PostgreSQL store (--db postgresql://...): a DuckDB file takes "
                        "one process at a time")
+    # a missing, locked or newer store: a StoreError naming it, never a new store (opened as the app will open it)
+    connect(target, read_only=read_only, create=False).close()
     shown = describe(target)
     if workers == 1:
         application = create_app(target, read_only=read_only, secure_cookies=secure_cookies)

@@ -6,7 +6,7 @@ that records the decision (one process-wide lock + one DuckDB transaction,
 :func:`iip.collection.service.write_transaction`), so of two reviewers deciding the same item the second gets a
 ConflictError (HTTP 409) and nothing of theirs is written. Every decision goes to the audit log; a correction is a
 new report version (:mod:`iip.collection.submissions`). The flags themselves come from
-:func:`iip.quality.outliers.detect_store` (Hidiroglou-Berthelot).
+:func:`iip.quality.drivers.outliers.detect_store` (Hidiroglou-Berthelot).
 """
 from __future__ import annotations
 

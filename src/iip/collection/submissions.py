@@ -10,30 +10,37 @@ An enterprise's change to a released month is not written: it becomes a revision
 from __future__ import annotations
 
 import json
-import math
-import tempfile
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from iip.collection import audit, revisions, rules, uploads
+from iip.collection import audit, revisions, rules
 from iip.collection.accounts import Principal
 from iip.collection.service import write_transaction
-from iip.errors import ForbiddenError, Problem, ValidationError, errors_only, warnings_only
+from iip.errors import ForbiddenError, Problem, ValidationError, warnings_only
 from iip.ingest import microdata
-from iip.store import next_load_id, record_load, sha256
-from iip.reference.periods import is_month, month_add
-from iip.validation import LAYOUTS, QUANTITIES
+from iip.ingest.files import read_input
+from iip.reference.periods import month_add
+from iip.store import next_load_id, record_load, scalar, sha256
+from iip.validation import LAYOUTS, SUBMISSION
 
 REPORT_COLUMNS = list(LAYOUTS["reports"].columns)
+#: A submission as text: the columns of the submission layout (report columns, the line's value sold and the
+#: month's employees).
+TEXT_COLUMNS = list(SUBMISSION.columns)
+#: What a submission gives once per enterprise and month (the rest is per product line).
+HEAD_FIELDS = ("enterprise_id", "period", "employees")
 #: A submitted product line: the report's product and quantities, and the value sold (for unit values).
-LINE_FIELDS = ("product_code", *QUANTITIES, "value")
-#: A submission as text: the report's columns, the line's value and the month's employees.
-TEXT_COLUMNS = [*REPORT_COLUMNS, "value", "employees"]
+LINE_FIELDS = tuple(c for c in TEXT_COLUMNS if c not in HEAD_FIELDS)
+#: The numbers of a submission, typed after the checks.
+NUMBERS = SUBMISSION.numeric
+#: The header an upload must have (an enterprise's own id may be left out: it is the signed-in one).
+UPLOAD_HEADER = ("period", "product_code", "produced")
 MAX_LINES = 2000
+#: What an uploaded workbook may unpack to: a month's report never needs more (a zip bomb is refused unpacked).
+MAX_UNPACKED = 16 * 2**20
 
 
 class NeedsConfirmation(ValidationError):
@@ -80,7 +87,7 @@ def frame_from_json(payload, principal: Principal) -> pd.DataFrame:
         raise bad("products", "products must be a non-empty list of {product_code, produced, sold, closing_stock}")
     if len(lines) > MAX_LINES:
         raise bad("products", f"at most {MAX_LINES} products per submission")
-    head = {k: payload.get(k) for k in ("enterprise_id", "period", "employees")}
+    head = {k: payload.get(k) for k in HEAD_FIELDS}
     if head["enterprise_id"] is None and principal.role == "enterprise":
         head["enterprise_id"] = principal.enterprise_id
     rows = []
@@ -93,32 +100,22 @@ def frame_from_json(payload, principal: Principal) -> pd.DataFrame:
 
 
 def frame_from_upload(data: bytes, filename: str, principal: Principal) -> pd.DataFrame:
-    """A CSV or XLSX upload (one row per enterprise x month x product) as a text frame: checked while streaming
-    (:func:`iip.collection.uploads.prescan`: empty, duplicate columns, rows, unpacked size), then read by the
-    core reader."""
+    """A CSV, XLSX or XLS upload (one row per enterprise x month x product) as a text frame, read by the one file
+    reader (:func:`iip.ingest.files.read_input`: format by signature, separator, sheet by header, padded codes,
+    decimal commas, at most MAX_LINES rows counted while reading)."""
     suffix = Path(filename or "upload.csv").suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ValidationError([rules.problem("file", "file", "upload a .csv or .xlsx file", severity="error",
+    if suffix not in (".csv", ".xlsx", ".xls"):
+        raise ValidationError([rules.problem("file", "file", "upload a .csv, .xlsx or .xls file", severity="error",
                                              file=filename)], file=filename)
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / f"upload{suffix}"
-        p.write_bytes(data)
-        uploads.prescan(p, file=filename, max_rows=MAX_LINES)
-        try:
-            df = microdata.read_frame(p)
-        except ValidationError as exc:
-            raise ValidationError([x.at(file=filename) for x in exc.problems], file=filename) from None
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's problem, never a 500
-            raise ValidationError([rules.problem("file", "file", f"cannot read the file: {type(exc).__name__}",
-                                                 severity="error", file=filename)], file=filename) from None
-    if len(df) > MAX_LINES:
-        raise ValidationError([rules.problem("file", "file", f"at most {MAX_LINES} rows per upload",
-                                             severity="error", file=filename)], file=filename)
+    got = read_input(data, SUBMISSION, name=filename, max_rows=MAX_LINES, header=UPLOAD_HEADER,
+                     max_unpacked=MAX_UNPACKED)
+    df = got.table.to_pandas()
     for c in TEXT_COLUMNS:
         df[c] = df[c].map(_text) if c in df.columns else ""
     if principal.role == "enterprise":
         df.loc[df["enterprise_id"] == "", "enterprise_id"] = principal.enterprise_id or ""
     df["_where"] = ""
+    df.attrs["sheet"] = got.sheet
     return df[["_row", "_where", *TEXT_COLUMNS]]
 
 
@@ -144,38 +141,16 @@ def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.astype(object).where(s != "", None), errors="coerce")
 
 
-def _float(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None,
-                  today: date | None = None) -> list[Problem]:
-    """Core input rules (:func:`iip.ingest.microdata.validate`) plus finite numbers, employees and months not in
-    the future; problem fields are prefixed with the line's ``_where`` (``products[2].produced``)."""
-    staged = df[["_row", *REPORT_COLUMNS]].copy()
-    problems = microdata.validate(con, staged, "reports", file=file or "submission")
+def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None) -> microdata.Findings:
+    """The core input rules of the submission layout (:data:`iip.validation.SUBMISSION`: months real and not in
+    the future, numbers finite, >= 0, below their ceiling, employees whole, codes known, no line twice), the same
+    rules as a file ingest; problem fields are prefixed with the line's ``_where`` (``products[2].produced``)."""
+    found = microdata.validate(con, df[["_row", *TEXT_COLUMNS]], "submission", file=file or "submission")
     where = dict(zip(df["_row"], df["_where"]))
-    now = (today or date.today()).strftime("%Y-%m")
-    for _, r in df.iterrows():
-        row = int(r["_row"])
-        for c in ("produced", "sold", "closing_stock", "value", "employees"):
-            x = _float(r[c])
-            if r[c] != "" and x is not None and not math.isfinite(x):
-                problems.append(rules.problem(c, "finite", f"{c} must be a finite number", severity="error", row=row))
-            elif c in ("value", "employees") and r[c] != "" and (x is None or x < 0):
-                problems.append(rules.problem(c, "non_negative", f"{c} must be a number >= 0 (value {r[c]!r})",
-                                              severity="error", row=row))
-            elif c == "employees" and x is not None and x != int(x):
-                problems.append(rules.problem(c, "integer", "employees must be a whole number", severity="error",
-                                              row=row))
-        if is_month(r["period"]) and r["period"] > now:
-            problems.append(rules.problem("period", "future", f"period {r['period']} is in the future",
-                                          severity="error", row=row))
-    return [p.at(file=file, field=where[p.row] + (p.field or "")) if where.get(p.row) else p.at(file=file)
-            for p in problems]
+    sheet = df.attrs.get("sheet")
+    found.problems = [p.at(file=file, sheet=sheet, field=where[p.row] + (p.field or "")) if where.get(p.row)
+                      else p.at(file=file, sheet=sheet) for p in found.problems]
+    return found
 
 
 def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataFrame:
@@ -198,9 +173,9 @@ def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterpris
 
 
 def typed_lines(df: pd.DataFrame) -> pd.DataFrame:
-    """The text lines with their quantities, value and employees as numbers (blank -> NaN)."""
-    out = df[["_row", "_where", "enterprise_id", "period", "product_code"]].copy()
-    for c in ("produced", "sold", "closing_stock", "value", "employees"):
+    """The checked text frame with its numbers typed (NaN where empty)."""
+    out = df[["_row", "_where", *(c for c in TEXT_COLUMNS if c not in NUMBERS)]].copy()
+    for c in NUMBERS:
         out[c] = _num(df[c])
     return out
 
@@ -210,10 +185,9 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
     """Scope, hard rules (ValidationError), soft rules (NeedsConfirmation without a comment); returns the typed
     lines and the accepted warnings."""
     check_scope(con, principal, df["enterprise_id"])
-    problems = hard_problems(con, df, file=file)
-    errors = errors_only(problems)
-    if errors:
-        raise ValidationError(errors, file=file)
+    found = hard_problems(con, df, file=file)
+    found.raise_errors(file or "submission")
+    problems = found.problems
     lines = typed_lines(df)
     emp = lines.groupby(["enterprise_id", "period"])["employees"].nunique()
     if (emp > 1).any():
@@ -229,7 +203,7 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
 
 
 def _sha(g: pd.DataFrame) -> str:
-    cols = ["product_code", "produced", "sold", "closing_stock", "value", "employees"]
+    cols = list(LINE_FIELDS) + ["employees"]
     text = g[cols].sort_values("product_code").to_csv(index=False)
     return sha256(text)
 
@@ -238,8 +212,8 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
               warnings: list[Problem], action: str | None = None) -> SubmissionResult:
     """Write one enterprise x month inside the caller's write transaction."""
     e, period = g["enterprise_id"].iloc[0], g["period"].iloc[0]
-    existed = con.execute("SELECT count(*) FROM reports WHERE enterprise_id = ? AND period = ? AND status = 'R'",
-                          [e, period]).fetchone()[0] > 0
+    existed = bool(scalar(con, "SELECT count(*) FROM reports WHERE enterprise_id = ? AND period = ? AND status = 'R'",
+                          [e, period]))
     load_id = next_load_id(con)
     rep = g[REPORT_COLUMNS].astype(object).where(g[REPORT_COLUMNS].notna(), None)
     inserted, unchanged = microdata.upsert(con, rep, "reports", load_id)   # a report equal to an imputed value
@@ -261,11 +235,11 @@ def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comme
                 "inserted, unchanged, sha256, warnings, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, e, period, principal.username, principal.role, channel, action, len(g), inserted,
                  unchanged, sha, json.dumps([w.as_dict() for w in warnings], ensure_ascii=False), comment])
-    lines = g[["product_code", "produced", "sold", "closing_stock", "value"]].assign(load_id=load_id)
+    lines = g[list(LINE_FIELDS)].assign(load_id=load_id)
     con.register("_sub_lines", lines)
     try:
-        con.execute("INSERT INTO submission_lines SELECT load_id, product_code, produced, sold, closing_stock, value "
-                    "FROM _sub_lines")
+        con.execute(f"INSERT INTO submission_lines (load_id, {', '.join(LINE_FIELDS)}) "
+                    f"SELECT load_id, {', '.join(LINE_FIELDS)} FROM _sub_lines")
     finally:
         con.unregister("_sub_lines")
     audit.log(con, username=principal.username, role=principal.role, action=action, enterprise_id=e,

@@ -15,6 +15,7 @@ import pyarrow as pa
 from iip.compile.laspeyres import (QUANTITY, Areas, Level, base_quantities, laspeyres, membership,
                                    product_relatives, quantity_rows, weight_matrix)
 from iip.compile.linking import chain_link, rereference, segment_columns
+from iip.errors import MethodError
 from iip.reference import MERGER_PERIOD
 from iip.reference.periods import month_range
 
@@ -33,6 +34,7 @@ class Block:
     trow: np.ndarray            # row of TOTAL in the same area (-1: none)
     e_parent: dict[int, np.ndarray]
     e_total: dict[int, np.ndarray]
+    coverage: dict[str, np.ndarray] | None = None   # "reported", "imputed" [row, month] (production only)
 
     @cached_property
     def same_as(self) -> np.ndarray:
@@ -88,6 +90,34 @@ class CompileResult:
         if not parts:
             return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
                              "index": pa.array([], pa.float64()), "base_year": pa.array([], pa.int16())})
+        t = pa.concat_tables(parts)
+        return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
+
+    @property
+    def has_coverage(self) -> bool:
+        """Whether the compile measured coverage (the production block carries it)."""
+        return any(b.coverage is not None for b in self.blocks)
+
+    def coverage_table(self, sid_of: np.ndarray | None = None, pid_of: np.ndarray | None = None) -> pa.Table:
+        """Coverage of the defined production cells that are not fully reported: sid, pid, reported, imputed
+        (shares of base-year weight, :func:`coverage_shares`); a cell left out has reported 1 and imputed 0
+        (most cells: stored sparse). The same (area, node) of the other indicators reads these."""
+        parts = []
+        n_t = len(self.periods)
+        pid_of = (np.arange(n_t) if pid_of is None else pid_of).astype(np.int32)
+        for off, b in zip(self.offsets(), self.blocks):
+            if b.coverage is None:
+                continue
+            defined = np.isfinite(b.x) & ((b.coverage["reported"] != 1.0) | (b.coverage["imputed"] != 0.0))
+            sid = np.arange(len(b.x)) + off
+            sid = (sid if sid_of is None else sid_of[sid]).astype(np.int32)
+            parts.append(pa.table({"sid": np.repeat(sid, defined.sum(axis=1)),
+                                   "pid": np.broadcast_to(pid_of, b.x.shape)[defined],
+                                   "reported": np.round(b.coverage["reported"][defined], 6),
+                                   "imputed": np.round(b.coverage["imputed"][defined], 6)}))
+        if not parts:
+            return pa.table({"sid": pa.array([], pa.int32()), "pid": pa.array([], pa.int32()),
+                             "reported": pa.array([], pa.float64()), "imputed": pa.array([], pa.float64())})
         t = pa.concat_tables(parts)
         return pa.Table.from_batches(t.to_batches(max_chunksize=122880), t.schema)
 
@@ -185,6 +215,38 @@ def fixed_base(key: np.ndarray, qc: np.ndarray, s: Structure, b: int, notes: lis
     return laspeyres(classes, wc, s.class_node, n_areas)
 
 
+def coverage_shares(qc: dict[str, np.ndarray], *, impute: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per (product, area) row and month, the shares of the quantity compiled that were reported and imputed:
+    reported = q_R / (q_R + q_I), imputed = q_I / (q_R + q_I) with q_R the reported and q_I the imputed quantity
+    (``reported``, ``imputed`` columns of ``qc``). A missing month (NaN) counts as neither (0, 0); a month with
+    nothing produced counts as reported unless imputed lines made it (``n_imputed``). Without ``impute`` the
+    imputed values are estimates of the non-respondents that the index did not use: reported = q_R / (q_R + q_I),
+    imputed = 0."""
+    r, i = qc["reported"], qc["imputed"]
+    total = r + i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rep = np.where(total > 0, r / total, np.where(qc["n_imputed"] > 0, 0.0, 1.0))
+    imp = 1.0 - rep if impute else np.zeros_like(rep)
+    gone = np.isnan(qc["produced"]) if impute else np.zeros(rep.shape, dtype=bool)
+    return np.where(gone | np.isnan(rep), 0.0, rep), np.where(gone | np.isnan(imp), 0.0, imp)
+
+
+def coverage_base(key: np.ndarray, q0_cols: np.ndarray, shares: tuple[np.ndarray, np.ndarray], qc: np.ndarray,
+                  s: "Structure", b: int, months: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage of every node x area in base year ``b`` in ``months`` (positions; those the base year is in
+    force): the products' shares (:func:`coverage_shares`) averaged with the same base-year weights, products and
+    classes as the index (Laspeyres of the shares, both shares in one pass). Returns the node rows' keys,
+    reported and imputed [row, month of ``months``]."""
+    q0 = base_quantities(qc, q0_cols)
+    n_areas = len(s.areas.codes)
+    scale = np.where(np.isfinite(product_relatives(q0)), 1.0, np.nan)
+    both = np.hstack([x[:, months] for x in shares])
+    classes = laspeyres(Level(key, both, np.zeros(0), scale=scale), s.product_w[b], s.product_class, n_areas)
+    nodes = laspeyres(classes, s.industry_w[b], s.class_node, n_areas)
+    n_t = len(months)
+    return nodes.key, nodes.index[:, :n_t], nodes.index[:, n_t:]
+
+
 def align(levels: dict[int, Level]) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Put every base year's rows on the union of their keys (NaN index / zero weight where absent)."""
     keys = np.unique(np.concatenate([lv.key for lv in levels.values()]))
@@ -230,6 +292,26 @@ def effective_weights(weight: dict[int, np.ndarray], factors: dict[int, np.ndarr
     return out
 
 
+def full_coverage(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Coverage when every expected line reported: all of the weight reported, none imputed."""
+    return {"reported": np.ones(x.shape), "imputed": np.zeros(x.shape)}
+
+
+def segment_coverage(key: np.ndarray, qr: dict[str, np.ndarray], s: Structure, rows_key: np.ndarray,
+                     segment: np.ndarray, impute: bool) -> dict[str, np.ndarray]:
+    """Coverage [row, month] of the rows ``rows_key`` of a block: each month from the base year in force."""
+    shares = coverage_shares(qr, impute=impute)
+    out = {"reported": np.zeros((len(rows_key), len(s.periods))), "imputed": np.zeros((len(rows_key), len(s.periods)))}
+    for b in s.base_cols:
+        cols = np.flatnonzero(segment == b)
+        keys, rep, imp = coverage_base(key, s.base_cols[b], shares, qr["produced"], s, b, cols)
+        at = np.searchsorted(keys, rows_key)
+        hit = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == rows_key)
+        for name, x in (("reported", rep), ("imputed", imp)):
+            out[name][np.ix_(hit, cols)] = x[at[hit]]
+    return {k: np.clip(np.nan_to_num(v), 0.0, 1.0) for k, v in out.items()}
+
+
 def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: str, reference_year: int,
                       notes: list[str]) -> Block:
     """One indicator's linked, re-referenced levels for its defined series, with their effective weights."""
@@ -249,7 +331,8 @@ def compile_indicator(key: np.ndarray, qc: np.ndarray, s: Structure, indicator: 
 def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.DataFrame, tree: pd.DataFrame,
                     region_of: dict[str, str], merged_of: dict[str, str] | None = None,
                     reference_year: int | None = None,
-                    indicators: tuple[str, ...] = ("production", "consumption", "inventory")) -> CompileResult:
+                    indicators: tuple[str, ...] = ("production", "consumption", "inventory"),
+                    adjustments: pd.DataFrame | None = None, impute: bool = True) -> CompileResult:
     """Every indicator x area x node x month, linked across base years and referenced to ``reference_year``
     (default: the latest base year).
 
@@ -258,6 +341,12 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     ``tree``: VSIC tree (code, level, parent). ``region_of``: province -> region code. ``merged_of``
     (optional): province -> province it joined on 1 July 2025; adds the 34 merged provinces as areas ``N<code>``,
     sums of their former provinces (exact, like regions), when the data reach July 2025.
+
+    ``adjustments`` (optional; then the production block carries each cell's coverage, :func:`coverage_shares`):
+    rows product_code, province, period added to ``q``'s: the quantities to add (the imputed ones when ``impute``;
+    minus those of reports left out), ``reported`` and ``imputed`` (what they change in the produced quantity
+    reported and imputed: ``q``'s produced counts as reported), ``n_imputed`` (imputed lines) and ``missing``
+    (true where a product x province x month is missing: NaN).
     """
     notes: list[str] = []
     if len(q) == 0:
@@ -271,7 +360,8 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
     for b in sorted(set(base_years) - set(usable)):
         notes.append(f"base year {b} has weights but its 12 months are not all in the reports: not used")
     if not usable:
-        raise ValueError("no base year with weights is fully covered by the reports")
+        raise MethodError("cannot compile: no base year with weights is fully covered by the reports (a base year "
+                          "needs its 12 months reported; ingest them, or weights of a covered year)")
     if periods[-1] < MERGER_PERIOD:
         merged_of = None  # the 34 merged provinces exist from July 2025: only compiled when the data reach it
     s = structure(periods, products, weights, tree, region_of, usable, merged_of)
@@ -281,13 +371,26 @@ def compile_indices(q: pd.DataFrame, *, products: pd.DataFrame, weights: pd.Data
             notes.append(f"{indicator}: no {QUANTITY[indicator]} reported, not compiled")
         else:
             todo.append(indicator)
-    qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo], products=s.products, areas=s.areas, periods=s.periods)
-    blocks = [compile_indicator(qr.key, qr.values.pop(QUANTITY[i]), s, i, reference_year or usable[-1], notes)
-              for i in todo]
+    covered = adjustments is not None and "production" in todo
+    cov_cols = ["reported", "imputed", "n_imputed"] if covered else []
+    qr = quantity_rows(q, cols=[QUANTITY[i] for i in todo] + cov_cols, products=s.products, areas=s.areas,
+                       periods=s.periods, extra=adjustments, alias={"reported": QUANTITY["production"]},
+                       missing="missing")
     segs = segment_columns(s.periods, list(s.base_cols))
     segment = np.zeros(len(s.periods), dtype=np.int16)
     for b, cols in segs.items():
         segment[cols] = b
+    shares = {c: qr.values.pop(c) for c in cov_cols}
+    complete = covered and adjustments is not None and len(adjustments) == 0
+    blocks = []
+    for i in todo:
+        qc = qr.values.pop(QUANTITY[i])
+        block = compile_indicator(qr.key, qc, s, i, reference_year or usable[-1], notes)
+        if i == "production" and covered:
+            block.coverage = (full_coverage(block.x) if complete else
+                              segment_coverage(qr.key, {**shares, "produced": qc}, s, block.rows.flat, segment,
+                                               impute))
+        blocks.append(block)
     return _assemble(blocks, s, segment, list(dict.fromkeys(notes)))
 
 
@@ -296,6 +399,7 @@ def _assemble(blocks: list[Block], s: Structure | None, segment: np.ndarray, not
     if not blocks:
         series = pd.DataFrame(columns=["indicator", "area", "node", "parent", "total", "same_as"])
         return CompileResult(blocks, series, s.periods if s else [], segment, notes)
+    assert s is not None   # blocks come from a structure
     cat = pd.Categorical.from_codes    # codes -> labels without building strings
     series = pd.DataFrame({
         "indicator": cat(np.repeat(np.arange(len(blocks)), [len(b.x) for b in blocks]),

@@ -8,6 +8,10 @@ Arrays are indexed [unit, area, month]; NaN means "not defined".
 * i(p,A,t)  = 100 * q(p,A,t) / q0(p,A)                                                :func:`product_relatives`
 * I(c,A,t)  = sum_p w(p,A) i(p,A,t) / sum_p w(p,A)      (products of class c)         :func:`laspeyres`
 * I(n,A,t)  = sum_c W(c,A) I(c,A,t) / sum_c W(c,A)      (classes under node n)        :func:`laspeyres`
+
+A missing q(p,A,t) (a product x province with an expected report that has neither a report nor an imputed value,
+and every area containing it) is NaN: the sums above then run over the units present in month t, their weights
+renormalised (sum_p w(p,A) over the products with a value that month).
 """
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from iip.errors import MethodError
 from iip.reference.geography import MERGED_PREFIX
+from iip.validation import INDICATOR_QUANTITY
 
-QUANTITY = {"production": "produced", "consumption": "sold", "inventory": "closing_stock"}
-
+QUANTITY = INDICATOR_QUANTITY   # indicator -> the report quantity it is compiled from
 
 
 
@@ -69,7 +74,7 @@ def _codes(values, universe: list[str]) -> np.ndarray:
 @dataclass(frozen=True)
 class Quantities:
     """q(p, A, t) for every (product, area) with a report in some month: ``key`` = product * n_areas + area
-    (sorted), ``values[col]`` [row, month]. A month without a report counts 0."""
+    (sorted), ``values[col]`` [row, month]. A month without a report counts 0; a missing month is NaN."""
 
     key: np.ndarray
     values: dict[str, np.ndarray]
@@ -92,17 +97,42 @@ def column_entries(m: sparse.csc_matrix, cols: np.ndarray) -> tuple[np.ndarray, 
     return m.indices[first + np.arange(len(which))], which
 
 
-def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str]
-                  ) -> Quantities:
-    """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
-    summed into every area containing them (regions, merged provinces, VN) with the 0/1 matrix ``areas.agg``:
-    q(p, A, t) = sum over provinces r of A of q(p, r, t). Only (product, area) pairs with a report are kept."""
+def _keys_of(q: pd.DataFrame, products: list[str], areas: Areas, periods: list[str]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, slice | np.ndarray]:
+    """(product, province, month) positions of the rows of ``q`` and the selection of the known ones."""
     p = _codes(q["product_code"], products)
     a = _codes(q["province"], areas.provinces)
     t = _codes(q["period"], periods)
-    ok = (p >= 0) & (a >= 0) & (t >= 0)
-    ok = slice(None) if ok.all() else ok     # (a view, not a copy, when every row is known)
-    p, a, t = p[ok], a[ok], t[ok]
+    known = (p >= 0) & (a >= 0) & (t >= 0)
+    ok: slice | np.ndarray = slice(None) if known.all() else known   # a view, not a copy, when all are known
+    return p[ok], a[ok], t[ok], ok
+
+
+def _column(q: pd.DataFrame, col: str, ok: slice | np.ndarray) -> np.ndarray:
+    """A column's values as floats (a column the frame lacks, or a value not given, adds nothing)."""
+    if col not in q:
+        return np.zeros(len(q))[ok]
+    v = q[col].to_numpy(dtype=float)[ok]
+    return np.where(np.isnan(v), 0.0, v) if np.isnan(v).any() else v
+
+
+def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], areas: Areas, periods: list[str],
+                  extra: pd.DataFrame | None = None, alias: dict[str, str] | None = None,
+                  missing: str | None = None) -> Quantities:
+    """q(p, A, t) for each quantity column in ``cols``: sums over the reports of each province, then provinces
+    summed into every area containing them (regions, merged provinces, VN) with the 0/1 matrix ``areas.agg``:
+    q(p, A, t) = sum over provinces r of A of q(p, r, t). Only (product, area) pairs with a report are kept.
+
+    ``extra``: more rows summed with those of ``q`` (the imputed quantities, and reports left out with negative
+    quantities); ``alias``: {column: column of ``q`` that stands for it} (the reported quantity is q's produced);
+    ``missing``: a boolean column of ``extra`` marking product x province x months that are missing (NaN in every
+    column, and in every area containing the province)."""
+    p, a, t, ok = _keys_of(q, products, areas, periods)
+    xp = xa = xt = np.zeros(0, dtype=np.int64)
+    xok: slice | np.ndarray = slice(None)
+    if extra is not None and len(extra):
+        xp, xa, xt, xok = _keys_of(extra, products, areas, periods)
+        p, a, t = np.concatenate([p, xp]), np.concatenate([a, xa]), np.concatenate([t, xt])
     n_prov, n_areas, n_t = len(areas.provinces), len(areas.codes), len(periods)
     pairs, row = _present(p.astype(np.int64) * n_prov + a, len(products) * n_prov)
     flat = row * n_t + t
@@ -111,13 +141,20 @@ def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], area
     area, src = column_entries(areas.agg.tocsc(), pairs % n_prov)
     keys, dst = _present(pp[src] * n_areas + area, len(products) * n_areas)
     g = sparse.csr_matrix((np.ones(len(src)), (dst, src)), shape=(len(keys), len(pairs)))
+    n_main = len(p) - len(xp)
+    gone = None
+    if missing is not None and extra is not None and missing in extra and len(xp):
+        m = extra[missing].to_numpy(dtype=bool)[xok]
+        gone = flat[n_main:][m] if m.any() else None
     values = {}
     for col in cols:
-        v = q[col].to_numpy(dtype=float)[ok]
-        if np.isnan(v).any():                 # a missing quantity adds nothing
-            v = np.where(np.isnan(v), 0.0, v)
-        by_province = np.bincount(flat, weights=v, minlength=len(pairs) * n_t).reshape(len(pairs), n_t)
-        values[col] = g @ by_province
+        v = _column(q, (alias or {}).get(col, col), ok)
+        if len(xp):
+            v = np.concatenate([v, _column(extra, col, xok)])   # type: ignore[arg-type]
+        by_province = np.bincount(flat, weights=v, minlength=len(pairs) * n_t)
+        if gone is not None:
+            by_province[gone] = np.nan        # missing: NaN, and so every area containing the province
+        values[col] = g @ by_province.reshape(len(pairs), n_t)
     return Quantities(keys, values)
 
 
@@ -139,10 +176,17 @@ def weight_matrix(weights: pd.DataFrame, codes: list[str], areas: Areas) -> np.n
 
 
 def base_quantities(qc: np.ndarray, base_cols: np.ndarray) -> np.ndarray:
-    """q0 = mean of the 12 monthly quantities of the base year (last axis: months)."""
+    """q0 = mean of the 12 monthly quantities of the base year (last axis: months); a missing month (NaN) is
+    left out of the mean (NaN when all 12 are missing)."""
     if int(base_cols.sum()) != 12:
-        raise ValueError(f"the base year is not fully covered by the data ({int(base_cols.sum())} months)")
-    return qc[..., base_cols].sum(axis=-1) / 12.0
+        raise MethodError(f"the base year is not fully covered by the data ({int(base_cols.sum())} of 12 months)")
+    base = qc[..., base_cols]
+    q0 = base.sum(axis=-1) / 12.0
+    gaps = np.isnan(q0)
+    if gaps.any():
+        with np.errstate(invalid="ignore"):
+            q0[gaps] = np.nanmean(base[gaps], axis=-1) if base[gaps].size else q0[gaps]
+    return q0
 
 
 def product_relatives(q0: np.ndarray) -> np.ndarray:
@@ -167,13 +211,18 @@ class Level:
 
 def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> Level:
     """Weighted arithmetic mean of lower-level indices within each group, by area and month:
-    I(g, A, t) = sum_u w(u, A) I(u, A, t) / sum_u w(u, A) over the units u of group g (``m`` [group x unit]).
+    I(g, A, t) = sum_u w(u, A) I(u, A, t) / sum_u w(u, A) over the units u of group g (``m`` [group x unit])
+    that have an index in month t.
 
-    ``w`` [unit, area] base-year weights; a unit counts where it has an index and a positive weight.
+    ``w`` [unit, area] base-year weights; a unit counts where it has a positive weight (and a finite scale) and
+    an index in some month; a month where it has none (NaN: missing) is left out, the weights of that month
+    renormalised over the units present (NaN where none is). ``weight`` of the result is sum_u w(u, A).
     """
     unit, area = low.key // n_areas, low.key % n_areas
     wu = w[unit, area]
-    ok = (wu > 0) & np.isfinite(low.index.sum(axis=1))      # a NaN or inf anywhere: left out
+    finite = np.isfinite(low.index.sum(axis=1))             # rows without a missing month (the common case)
+    partial = ~finite & np.isfinite(low.index).any(axis=1) if not finite.all() else finite & False
+    ok = (wu > 0) & (finite | partial)
     coef = wu
     if low.scale is not None:
         ok &= np.isfinite(low.scale)
@@ -183,5 +232,25 @@ def laspeyres(low: Level, w: np.ndarray, m: sparse.csc_matrix, n_areas: int) -> 
     row = rows[which]
     keys, pos = _present(group.astype(np.int64) * n_areas + area[row], m.shape[0] * n_areas)   # (group, area)
     den = np.bincount(pos, weights=wu[row], minlength=len(keys))
-    s = sparse.csr_matrix((coef[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
-    return Level(keys, s @ low.index, den)    # rows left out have no entry: their NaNs never enter
+    part = partial[row]
+    if not part.any():
+        s = sparse.csr_matrix((coef[row] / den[pos], (pos, row)), shape=(len(keys), len(low.key)))   # w / sum(w)
+        return Level(keys, s @ low.index, den)    # rows left out have no entry: their NaNs never enter
+    return Level(keys, _renormalised(low, coef, wu, den, row, pos, part, len(keys)), den)
+
+
+def _renormalised(low: Level, coef: np.ndarray, wu: np.ndarray, den: np.ndarray, row: np.ndarray,
+                  pos: np.ndarray, part: np.ndarray, n_keys: int) -> np.ndarray:
+    """sum_u coef(u) I(u, t) / sum_u w(u) [u has a value in t] per group: rows without a missing month through
+    one sparse product as usual, the few rows with missing months (zero there) through a second, and each group's
+    present weight share phi(g, t) = 1 - sum_{u missing in t} w(u) / sum_u w(u)."""
+    full = ~part
+    s = sparse.csr_matrix((coef[row[full]] / den[pos[full]], (pos[full], row[full])), shape=(n_keys, len(low.key)))
+    prow, at = np.unique(row[part], return_inverse=True)
+    have = np.isfinite(low.index[prow])
+    sp = sparse.csr_matrix((coef[row[part]] / den[pos[part]], (pos[part], at)), shape=(n_keys, len(prow)))
+    wp = sparse.csr_matrix((wu[row[part]] / den[pos[part]], (pos[part], at)), shape=(n_keys, len(prow)))
+    num = s @ low.index + sp @ np.where(have, low.index[prow], 0.0)
+    phi = 1.0 - wp @ (~have).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(phi > 1e-12, num / phi, np.nan)

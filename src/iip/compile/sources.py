@@ -67,22 +67,25 @@ def _lake_view(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike) -> str:
 
 
 @functools.cache
-def aggregate_sql(reports: str = "reports") -> str:
+def aggregate_sql(reports: str = "reports", *, reported_only: bool = False) -> str:
     """:func:`iip.compile.aggregate_reports` as DuckDB SQL over the store's tables (typed by their layouts),
-    with the reports read from relation ``reports``."""
+    with the reports read from relation ``reports`` (``reported_only``: its status R lines only)."""
     from iip.compile import aggregate_reports
 
-    tables = {k: ibis.table(LAYOUTS[k].ibis_schema(), name=reports if k == "reports" else k)
+    tables = {k: ibis.table(LAYOUTS[k].ibis_schema(with_status=reported_only and k == "reports"),
+                            name=reports if k == "reports" else k)
               for k in ("reports", "register", "products")}
-    return str(ibis.to_sql(aggregate_reports(tables["reports"], tables["register"], tables["products"]),
-                           dialect="duckdb"))
+    return str(ibis.to_sql(aggregate_reports(tables["reports"], tables["register"], tables["products"],
+                                             reported_only=reported_only), dialect="duckdb"))
 
 
-def aggregate_duckdb(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike | None = None) -> pa.Table:
-    """The aggregated quantities computed by DuckDB, from the store's reports or the lake's."""
+def aggregate_duckdb(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike | None = None, *,
+                     reported_only: bool = False) -> pa.Table:
+    """The aggregated quantities computed by DuckDB, from the store's reports (``reported_only``: status R
+    only) or the lake's (reports as reported)."""
     name = _lake_view(con, lake) if lake is not None else "reports"
     try:
-        return con.sql(aggregate_sql(name)).to_arrow_table()
+        return con.sql(aggregate_sql(name, reported_only=reported_only and lake is None)).to_arrow_table()
     finally:
         if lake is not None:
             con.execute(f"DROP VIEW IF EXISTS {LAKE_VIEW}")
@@ -144,10 +147,12 @@ def spark_session(master: str | None = None, *, workdir: str | None = None) -> I
         session.stop()
 
 
-def _spark_reports(session, con: duckdb.DuckDBPyConnection, lake, master: str | None, workdir: str):
+def _spark_reports(session, con: duckdb.DuckDBPyConnection, lake, master: str | None, workdir: str,
+                   reported_only: bool = False):
     """The reports as a Spark DataFrame: the lake's files, or the store's table (written to Parquet in
-    ``workdir`` for a local session, sent from this process to a cluster)."""
+    ``workdir`` for a local session, sent from this process to a cluster; ``reported_only``: status R lines)."""
     cols = ["enterprise_id", "period", *LAKE_COLUMNS[1:]]
+    where = " WHERE status = 'R'" if reported_only else ""
     if lake is not None:
         lake_glob(lake)
         df = session.read.option("basePath", str(lake)).parquet(str(Path(lake) / "period=*"))
@@ -157,22 +162,22 @@ def _spark_reports(session, con: duckdb.DuckDBPyConnection, lake, master: str | 
         return df.select(*cols)
     if _is_local(master):
         out = Path(workdir) / "reports"
-        con.execute(f"COPY (SELECT {', '.join(cols)} FROM reports) TO '{out}' (FORMAT parquet, "
+        con.execute(f"COPY (SELECT {', '.join(cols)} FROM reports{where}) TO '{out}' (FORMAT parquet, "
                     "PARTITION_BY (period), OVERWRITE_OR_IGNORE true)")
         if not any(out.glob("period=*/*.parquet")):
-            return session.createDataFrame(con.execute(f"SELECT {', '.join(cols)} FROM reports").df())
+            return session.createDataFrame(con.execute(f"SELECT {', '.join(cols)} FROM reports{where}").df())
         return session.read.option("basePath", str(out)).parquet(str(out / "period=*")).select(*cols)
-    return session.createDataFrame(con.execute(f"SELECT {', '.join(cols)} FROM reports").df())
+    return session.createDataFrame(con.execute(f"SELECT {', '.join(cols)} FROM reports{where}").df())
 
 
 def aggregate_spark(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike | None = None, *,
-                    master: str | None = None) -> pa.Table:
-    """The aggregated quantities computed by Spark (Ibis' PySpark backend), from the store's reports or the
-    lake's; register and products are sent from the store."""
+                    master: str | None = None, reported_only: bool = False) -> pa.Table:
+    """The aggregated quantities computed by Spark (Ibis' PySpark backend), from the store's reports
+    (``reported_only``: status R only) or the lake's; register and products are sent from the store."""
     from iip.compile import aggregate_reports
 
     with tempfile.TemporaryDirectory(prefix="iip-spark-") as workdir, spark_session(master, workdir=workdir) as s:
-        reports = _spark_reports(s, con, lake, master, workdir)
+        reports = _spark_reports(s, con, lake, master, workdir, reported_only and lake is None)
         s.createDataFrame(con.execute("SELECT enterprise_id, province FROM register").df()) \
             .createOrReplaceTempView("iip_register")
         s.createDataFrame(con.execute("SELECT product_code FROM products").df()) \
@@ -187,10 +192,11 @@ def aggregate_spark(con: duckdb.DuckDBPyConnection, lake: str | os.PathLike | No
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, *, engine: str = "duckdb", lake: str | os.PathLike | None = None,
-              spark_master: str | None = None) -> pa.Table:
-    """product, province, period, produced, sold, closing_stock: the reports aggregated by ``engine``."""
+              spark_master: str | None = None, reported_only: bool = False) -> pa.Table:
+    """product, province, period, produced, sold, closing_stock: the reports aggregated by ``engine``
+    (``reported_only``: the store's status R lines, not the imputed ones)."""
     if check_engine(engine) == "spark":
-        return aggregate_spark(con, lake, master=spark_master)
+        return aggregate_spark(con, lake, master=spark_master, reported_only=reported_only)
     if spark_master:
         raise OptionError("--spark-master goes with --engine spark", option="--spark-master")
-    return aggregate_duckdb(con, lake)
+    return aggregate_duckdb(con, lake, reported_only=reported_only)

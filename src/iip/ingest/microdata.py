@@ -7,21 +7,18 @@ version is left alone; a changed record becomes the new current version and the 
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import ibis
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
-from iip.store import next_load_id, record_load, sha256, transaction, versioned_upsert
+from iip.ingest.files import Input, problem_where, read_input
+from iip.store import next_load_id, record_load, scalar, sha256, transaction, versioned_upsert
 
 KINDS = tuple(v.LAYOUTS)
 _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
@@ -36,49 +33,32 @@ class LoadResult:
     inserted: int
     unchanged: int
     warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings_total: int = 0
 
 
+@dataclass
+class Findings:
+    """What validation found: the problems listed (the first ones of each rule) and how many there are in all."""
 
-def read_table(path: Path) -> pa.Table:
-    """Read CSV (UTF-8), XLSX (first sheet) or Parquet by extension into an Arrow table (CSV and XLSX values as
-    text) with a leading column ``_row``: the row number a spreadsheet shows (header = 1) or, for Parquet, the
-    1-based record number."""
-    ext = path.suffix.lower()
-    if not path.exists():
-        raise ValidationError.one("file not found", file=str(path), rule="file")
-    if ext not in (".csv", ".xlsx", ".xlsm", ".parquet"):
-        raise ValidationError.one(f"unsupported file type {ext!r}: use .csv, .xlsx or .parquet", file=str(path),
-                                  rule="file")
-    try:
-        if ext == ".csv":
-            table, first = _read_csv(path), 2
-        elif ext in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-            table, first = pa.Table.from_pandas(df, preserve_index=False), 2
-        else:
-            table, first = pq.read_table(path), 1
-    except Exception as exc:  # noqa: BLE001 - any reader failure (bad UTF-8, corrupt zip, bad parquet) is bad input
-        raise ValidationError.one(f"cannot read the file as {ext}: {type(exc).__name__}: {exc}", file=str(path),
-                                  rule="file") from None
-    table = table.rename_columns([str(c).strip().lower() for c in table.column_names])
-    rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
-    return table.add_column(0, "_row", rows)
+    problems: list[Problem]
+    errors: int = 0
+    warnings: int = 0
+
+    def raise_errors(self, file: str) -> None:
+        """A ValidationError with the listed errors and the total count, if there is any error."""
+        if self.errors:
+            raise ValidationError(errors_only(self.problems), file=file, total=self.errors)
 
 
-def read_frame(path: Path) -> pd.DataFrame:
+def read_table(path: Path, kind: str = "reports", *, max_rows: int | None = None) -> pa.Table:
+    """Read an input file of ``kind`` (:func:`iip.ingest.files.read_input`) as an Arrow table with ``_row``."""
+    return read_input(Path(path), v.layout(kind), max_rows=max_rows).table
+
+
+def read_frame(path: Path, kind: str = "reports") -> pd.DataFrame:
     """:func:`read_table` as a pandas DataFrame."""
-    return read_table(Path(path)).to_pandas()
-
-
-def _read_csv(path: Path) -> pa.Table:
-    """Every column as text; an empty cell is an empty string (checked by the rules, not guessed)."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        header = next(csv.reader(f), [])
-    if not header:
-        raise ValueError("the file is empty (no header row)")
-    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="utf8", skip_rows=1, column_names=header),
-                          convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                               strings_can_be_null=False))
+    return read_table(Path(path), kind).to_pandas()
 
 
 def reference_codes(backend, kind: str) -> dict:
@@ -88,20 +68,21 @@ def reference_codes(backend, kind: str) -> dict:
 
     ref = {"provinces": reference.provinces()["code"].tolist(),
            "classes": reference.vsic().query("level == 'class'")["code"].tolist()}
-    if kind in ("weights", "reports"):
+    if kind in ("weights", "reports", "submission"):
         ref["products"] = backend.table("products").product_code
-    if kind in ("reports", "employment"):
+    if kind in ("reports", "employment", "submission"):
         ref["enterprises"] = backend.table("register").enterprise_id
     return ref
 
 
-def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, file: str) -> list[Problem]:
-    """All problems of a staged frame: missing columns, required, numeric, domain, duplicates, warnings."""
-    layout = v.LAYOUTS[kind]
+def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, *, file: str) -> Findings:
+    """All problems of a staged frame of layout ``kind`` (a table of :data:`iip.validation.LAYOUTS` or
+    ``submission``): missing columns, required, months, numbers, codes, duplicates, warnings; with totals."""
+    layout = v.layout(kind)
     columns = list(df.column_names if isinstance(df, pa.Table) else df.columns)
-    problems = v.missing_columns([c for c in columns if c != "_row"], layout, file=file)
-    if problems:
-        return problems
+    missing = v.missing_columns([c for c in columns if not c.startswith("_")], layout, file=file)
+    if missing:
+        return Findings(missing, errors=len(missing))
     staged = with_columns(df, layout.columns)
     name = f"_stage_{kind}"
     con.register(name, staged)
@@ -109,13 +90,18 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, kind: str, *, fil
         backend = ibis.duckdb.from_connection(con)
         t = backend.table(name)
         rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
-        problems = v.check(t, rules, file=file) + v.duplicate_rows(t, layout, file=file)
+        problems, totals = v.check(t, rules, file=file)
+        dups, n_dup = v.duplicate_rows(t, layout, file=file)
+        problems += dups
+        totals["error"] += n_dup
         problems.sort(key=lambda p: (not p.is_error, p.row or 0))
-        if kind == "reports" and not errors_only(problems):
-            problems += industry_tree_warnings(con, name, file=file)
+        if kind == "reports" and not totals["error"]:
+            extra, n_extra = report_warnings(con, name, file=file)
+            problems += extra
+            totals["warning"] += n_extra
     finally:
         con.unregister(name)
-    return problems
+    return Findings(problems, totals["error"], totals["warning"])
 
 
 def with_columns(df, columns) -> pa.Table:
@@ -128,16 +114,35 @@ def with_columns(df, columns) -> pa.Table:
     return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
 
 
-def industry_tree_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
-                           ) -> list[Problem]:
-    """Warn where a reported product's class lies outside the enterprise's division (its industry tree)."""
-    rows = con.execute(f"""
-        SELECT s._row, s.product_code, p.vsic, r.vsic FROM {staged} s
-        JOIN products p ON p.product_code = trim(s.product_code)
-        JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
-        WHERE left(p.vsic, 2) <> left(r.vsic, 2) ORDER BY s._row LIMIT {limit}""").fetchall()
-    return [Problem(f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})", file=file,
-                    row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in rows]
+def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
+                    ) -> tuple[list[Problem], int]:
+    """Warnings of a reports file, in one pass over it: a product whose class lies outside the enterprise's
+    division (its industry tree), and a month outside the enterprise's active months (register ``active_from`` ..
+    ``active_to``: the compile leaves such a report out). Returns the first ``limit`` of each and their total."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_flagged AS
+        SELECT s._row, trim(s.product_code) AS product, trim(s.period) AS period, p.vsic AS product_class,
+               r.vsic AS class, r.active_from, r.active_to,
+               coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false) AS tree,
+               coalesce(trim(s.period) < r.active_from OR trim(s.period) > r.active_to, false) AS inactive
+        FROM {staged} s JOIN register r ON r.enterprise_id = trim(s.enterprise_id)
+        LEFT JOIN products p ON p.product_code = trim(s.product_code)
+        WHERE coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false)
+           OR coalesce(trim(s.period) < r.active_from OR trim(s.period) > r.active_to, false)""")
+    try:
+        total = int(scalar(con, "SELECT count(*) FILTER (WHERE tree) + count(*) FILTER (WHERE inactive) "
+                                "FROM _iip_flagged") or 0)
+        tree = con.execute(f"SELECT _row, product, product_class, class FROM _iip_flagged WHERE tree "
+                           f"ORDER BY _row LIMIT {limit}").fetchall()
+        inactive = con.execute(f"SELECT _row, period, active_from, active_to FROM _iip_flagged WHERE inactive "
+                               f"ORDER BY _row LIMIT {limit}").fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _iip_flagged")
+    out = [Problem(f"product {r[1]} (class {r[2]}) is outside the enterprise's industry (class {r[3]})", file=file,
+                   row=int(r[0]), field="product_code", rule="industry_tree", severity="warning") for r in tree]
+    out += [Problem(f"{r[1]} is outside the enterprise's active months ({r[2] or '...'} to {r[3] or '...'}): "
+                    "the compile leaves it out", file=file, row=int(r[0]), field="period", rule="inactive",
+                    severity="warning") for r in inactive]
+    return sorted(out, key=lambda p: p.row or 0), total
 
 
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, load_id: int) -> tuple[int, int]:
@@ -166,21 +171,23 @@ def _len(df) -> int:
     return df.num_rows if isinstance(df, pa.Table) else len(df)
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, user: str | None = None) -> LoadResult:
-    """Validate ``path`` as a ``kind`` file and write it all-or-nothing. Raises ValidationError on any error."""
+def ingest_file(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path, *, user: str | None = None
+                ) -> LoadResult:
+    """Validate ``path`` as a ``kind`` file and write it all-or-nothing. Raises ValidationError on any error
+    (the first problems of each rule and the total count)."""
     if kind not in KINDS:
         raise ValidationError.one(f"unknown input kind {kind!r}: one of {', '.join(KINDS)}", file=str(path),
                                   rule="kind")
     path = Path(path)
-    df = read_table(path)
-    problems = validate(con, df, kind, file=str(path))
-    errors = errors_only(problems)
-    if errors:
-        raise ValidationError(errors, file=str(path))
-    warnings = warnings_only(problems)
+    got: Input = read_input(path, v.LAYOUTS[kind])
+    df = got.table
+    found = validate(con, df, kind, file=str(path))
+    found.problems = [problem_where(p, got) for p in found.problems]
+    found.raise_errors(str(path))
+    warnings = warnings_only(found.problems)
     with transaction(con, name="ingest"):
         load_id = next_load_id(con)
         inserted, unchanged = upsert(con, df, kind, load_id)
         record_load(con, load_id=load_id, kind=kind, file=str(path), sha256=sha256(path), rows=_len(df),
-                    inserted=inserted, unchanged=unchanged, warnings=len(warnings), user=user)
-    return LoadResult(kind, str(path), load_id, _len(df), inserted, unchanged, warnings)
+                    inserted=inserted, unchanged=unchanged, warnings=found.warnings, user=user)
+    return LoadResult(kind, str(path), load_id, _len(df), inserted, unchanged, warnings, got.notes, found.warnings)

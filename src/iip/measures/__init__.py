@@ -29,6 +29,8 @@ from iip.reference.periods import month_numbers
 #: The measure columns of :func:`indices` (and of the store's view ``indices``), in order.
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
 KEY = ("indicator", "area", "node", "period")
+#: The coverage of each cell (shares of base-year weight reported and imputed), beside the measures.
+COVERAGE = ("coverage_reported", "coverage_imputed")
 
 
 def _in(column: str, values: Sequence[str] | None, args: list) -> str:
@@ -48,8 +50,8 @@ def indices(con: duckdb.DuckDBPyConnection, *, indicator: str | None = None, are
 
     ``indicator``/``area``/``node`` select one value (pushed into the table macro ``indices_where``, which then
     reads only those series and the history they need); ``areas``/``nodes`` filter the result to lists of codes.
-    ``columns`` from KEY, MEASURES and run_id; ``order`` sorts by KEY."""
-    unknown = [c for c in columns if c not in (*KEY, *MEASURES, "run_id")]
+    ``columns`` from KEY, MEASURES, COVERAGE and run_id; ``order`` sorts by KEY."""
+    unknown = [c for c in columns if c not in (*KEY, *MEASURES, *COVERAGE, "run_id")]
     if unknown:
         raise OptionError(f"unknown measure column(s) {', '.join(unknown)}: use {', '.join((*KEY, *MEASURES))}")
     args: list = [indicator, area, node, period_from, period_to]

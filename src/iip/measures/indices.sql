@@ -5,10 +5,11 @@
 -- Every measure of the compiled series selected (NULL = all), months period_from..period_to (NULL = all).
 CREATE OR REPLACE MACRO indices_where(indicator_is := NULL, area_is := NULL, node_is := NULL,
                                       period_from := NULL, period_to := NULL) AS TABLE
-WITH sel AS (
-    SELECT sid, indicator, area, node, parent_sid, total_sid FROM index_series
-    WHERE (indicator_is IS NULL OR indicator = indicator_is) AND (area_is IS NULL OR area = area_is)
-      AND (node_is IS NULL OR node = node_is)
+WITH sel AS (  -- cov_sid: the production series of the same area and node, whose cells carry the coverage
+    SELECT s.sid, s.indicator, s.area, s.node, s.parent_sid, s.total_sid, c.sid AS cov_sid FROM index_series s
+    LEFT JOIN index_series c ON c.indicator = 'production' AND c.area = s.area AND c.node = s.node
+    WHERE (indicator_is IS NULL OR s.indicator = indicator_is) AND (area_is IS NULL OR s.area = area_is)
+      AND (node_is IS NULL OR s.node = node_is)
 ), win AS (  -- history needed: from January of the year before period_from
     SELECT coalesce((CAST(left(period_from, 4) AS INTEGER) - 1) * 12, -1) AS lo,
            coalesce(iip_pid(period_from), -1) AS out_lo, coalesce(iip_pid(period_to), 1 << 30) AS hi
@@ -30,8 +31,14 @@ SELECT s.indicator, s.area, s.node, p.period, a."index",
        contribution(a.ep, y1.ep, par."index") AS contrib_yoy,
        CASE WHEN s.indicator <> 'inventory' THEN contribution(a.s_ep, y1.s_ep, par.s_i) END AS contrib_ytd,
        contribution(a.et, y1.et, tot."index") AS contrib_total_yoy,
-       a.run_id
+       a.run_id,
+       -- coverage: shares of the base-year weight that reported this month and that was imputed (the rest:
+       -- missing); stored only for cells not fully reported, NULL when the run did not measure it
+       CASE WHEN cr.coverage AND s.cov_sid IS NOT NULL THEN coalesce(cv.reported, 1.0) END AS coverage_reported,
+       CASE WHEN cr.coverage AND s.cov_sid IS NOT NULL THEN coalesce(cv.imputed, 0.0) END AS coverage_imputed
 FROM ys a JOIN sel s ON s.sid = a.sid JOIN index_periods p ON p.pid = a.pid
+LEFT JOIN compile_runs cr ON cr.run_id = a.run_id
+LEFT JOIN index_coverage cv ON cv.sid = s.cov_sid AND cv.pid = a.pid
 LEFT JOIN lv m1 ON m1.sid = a.sid AND m1.pid = a.pid - 1                -- a month earlier
 LEFT JOIN ys y1 ON y1.sid = a.sid AND y1.pid = a.pid - 12               -- a year earlier
 LEFT JOIN ys par ON par.sid = s.parent_sid AND par.pid = a.pid - 12     -- the parent, a year earlier

@@ -20,6 +20,11 @@ def latest_gso(con, measures: tuple[str, ...]) -> pd.DataFrame:
                        list(measures)).df()
 
 
+def gso_figures(con) -> int:
+    """How many GSO published figures the store holds."""
+    return int(con.execute("SELECT count(*) FROM published_figures WHERE source = 'GSO'").fetchone()[0])
+
+
 def gso_levels(con, *, reference_year: int = 2020) -> tuple[list[pd.DataFrame], pd.DataFrame]:
     """Least-squares level series of every GSO node (latest mom/yoy) and ALL residuals
     [node, period, measure, published, fitted, residual]."""

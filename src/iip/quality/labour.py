@@ -4,7 +4,8 @@ province and ownership, in GSO's 100-based form.
 
 For a cell (a set of enterprises E) and comparison month s:  index = 100 * sum_{e in M} L_{e,t} / sum_{e in M}
 L_{e,s}, M = enterprises of E with a figure in both months (matched pairs, so entries and exits of the panel do
-not move the index). Method page: docs/methods/labour.md.
+not move the index). Pure methods: the store drivers are :mod:`iip.quality.drivers.labour`. Method page:
+docs/methods/labour.md.
 
 Disclosure control (:func:`protect`): the employees of a cell are a sum over its enterprises, so the same rules as
 for compiled indices apply (:func:`iip.disclosure.primary_cells`: fewer than 3 enterprises, or dominance), and
@@ -14,17 +15,12 @@ a section = its divisions. A suppressed cell shows no figure at all (employees, 
 """
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from iip.reference import section_of
-from iip.reference.periods import month_add
-
-from iip.collection.service import write_transaction
 
 DIMENSIONS = ("total", "section", "division", "ownership", "province")
 COLUMNS = ["period", "dimension", "code", "employees", "enterprises_mom", "mom", "enterprises_yoy", "yoy"]
-
 
 
 def _ratio(cur: pd.DataFrame, base: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -66,22 +62,6 @@ def labour_index(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.D
     order = {d: i for i, d in enumerate(DIMENSIONS)}
     return out[COLUMNS].sort_values(["dimension", "code"], key=lambda s: s.map(order) if s.name == "dimension"
                                     else s).reset_index(drop=True)
-
-
-def labour_store(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
-    """Compute the month's index from table ``employment`` and store it in ``labour_index`` (the month's rows
-    are replaced by the new computation in one transaction)."""
-    p = pd.Period(period, "M")
-    emp = con.execute("SELECT enterprise_id, period, employees FROM employment WHERE status = 'R' AND period IN "
-                      "(?, ?, ?)", [str(p), str(p - 1), str(p - 12)]).df()
-    reg = con.execute("SELECT enterprise_id, province, vsic, ownership FROM register").df()
-    out = labour_index(emp, reg, period)
-    with write_transaction(con):
-        con.execute("DELETE FROM labour_index WHERE period = ?", [period])
-        con.register("_lab", out)
-        con.execute(f"INSERT INTO labour_index ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _lab")
-        con.unregister("_lab")
-    return out
 
 
 def cell_members(emp: pd.DataFrame, register: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -137,14 +117,3 @@ def protect(index: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     out.loc[hit, values] = None
     out.loc[hit, "obs_status"] = "c"
     return out
-
-
-def labour_view(con: duckdb.DuckDBPyConnection, period: str, *, province: str | None = None) -> pd.DataFrame:
-    """The month's labour-usage index computed from ``employment`` for the whole country or one province's
-    enterprises (``province``), disclosure-controlled (:func:`protect`)."""
-    reg = con.execute("SELECT enterprise_id, province, vsic, ownership FROM register"
-                      + (" WHERE province = ?" if province else ""), [province] if province else []).df()
-    emp = con.execute("SELECT enterprise_id, period, employees FROM employment WHERE status = 'R' AND period IN "
-                      "(?, ?, ?) AND enterprise_id IN (SELECT unnest(?))",
-                      [period, month_add(period, -1), month_add(period, -12), reg["enterprise_id"].tolist()]).df()
-    return protect(labour_index(emp, reg, period), cell_members(emp, reg, period))

@@ -120,6 +120,14 @@ def province_areas(period: str) -> list[str]:
     return sorted(MERGED_PREFIX + c for c in _provinces_2025()["code"])
 
 
+def area_codes() -> list[str]:
+    """Every area a compile produces: VN, the six regions, the 63 provinces (GSO 2-digit codes) and the 34
+    provinces merged on 1 July 2025 (``N`` + code)."""
+    return ["VN", *_regions()["region_code"], *sorted(_provinces()["code"]),
+            *sorted(MERGED_PREFIX + c for c in _provinces_2025()["code"])]
+
+
+
 def province_table(period: str) -> pd.DataFrame:
     """The province areas of ``period`` as one table [area, name_vi, name_en, region, tile_row, tile_col]: the 63
     provinces (area = old code, GSO region) before July 2025, the 34 merged ones (area ``N<code>``) from then on."""

@@ -83,6 +83,10 @@ class ReleaseData:
     diffusion: dict[str, dict] = field(default_factory=dict)   # measure -> summary.province_diffusion(...)
     sa_run: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: (reported, imputed) shares of the national base-year weight; ``provisional``: released before enough
+    #: reports arrived (iip.summary.month_status), said in the text.
+    coverage: tuple[float | None, float | None] = (None, None)
+    provisional: bool = False
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {k: getattr(self, k) for k in TABLES}

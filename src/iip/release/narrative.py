@@ -356,12 +356,24 @@ def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
     return out
 
 
+def provisional(d: ReleaseData, lang: str) -> list[str]:
+    """The warning of a provisional release: how much of the weight reported and was imputed."""
+    if not d.provisional:
+        return []
+    rep, imp = (round(100 * (x or 0)) for x in d.coverage)
+    if lang == "vi":
+        return [f"**Số liệu sơ bộ (tạm tính):** đến nay mới có {rep}% quyền số năm gốc báo cáo, {imp}% được ước "
+                "tính (quy nạp); số liệu sẽ được cập nhật khi nhận đủ báo cáo."]
+    return [f"**Provisional figures:** only {rep}% of the base-year weight has reported so far and {imp}% is "
+            "imputed; the figures will be revised when the late reports arrive."]
+
+
 def render(facts: list[dict], d: ReleaseData, lang: str) -> str:
     """Markdown narrative in ``lang`` ('vi' | 'en')."""
     f, nm = Facts(facts), names(d, lang)
     title = (f"# Tình hình sản xuất công nghiệp {month_name(d.period, lang)}" if lang == "vi" else
              f"# Industrial production, {month_name(d.period, lang)}")
-    paras = (month(f, d, lang, nm) + cumulative(f, d, lang, nm) + tet(f, d, lang) + provinces(f, d, lang, nm)
+    paras = (provisional(d, lang) + month(f, d, lang, nm) + cumulative(f, d, lang, nm) + tet(f, d, lang) + provinces(f, d, lang, nm)
              + ownership(f, d, lang, nm) + products(f, d, lang, nm) + companions(f, d, lang))
     if d.source == "compiled":
         src = "Nguồn: số liệu biên soạn từ báo cáo doanh nghiệp (iip)." if lang == "vi" else \

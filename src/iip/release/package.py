@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from iip.errors import OptionError
+from iip import summary
+from iip.errors import ConflictError, OptionError
 from iip.release import charts, data, excel, facts, narrative, pages, sdmx_out
 from iip.reference.rounding import TABLE_DECIMALS, fmt, gso_round
 from iip.store import sha256, transaction
@@ -37,6 +38,7 @@ class Release:
     files: list[str]
     content_hash: str
     changed: int | None  # figures changed against the previous vintage (None for v1)
+    provisional: bool = False  # released before enough reports arrived (said in the text)
 
 
 FIGURE_COLUMNS = ["table", "code", "period", "measure", "value", "status", "source", "vintage", "figure_status"]
@@ -136,15 +138,33 @@ def _previous(con, period: str, source: str) -> tuple[int, int | None, str | Non
     return int(n) + 1, (prev[0] if prev else None), (prev[1] if prev else None)
 
 
+def check_provisional(con: duckdb.DuckDBPyConnection, period: str, *, provisional: bool) -> bool:
+    """Whether ``period`` is provisional (:func:`iip.summary.month_status`); a ConflictError when it is and the
+    release was not asked for as provisional."""
+    if not summary.is_provisional(con, period):
+        return False
+    if not provisional:
+        rep, _ = summary.national_coverage(con, period)
+        raise ConflictError(f"{period} is provisional: {rep:.0%} of the base-year weight has reported (below "
+                            f"{summary.PROVISIONAL_BELOW:.0%}). Release it with --provisional (the text then says "
+                            f"so), or wait for the late reports and compile again")
+    return True
+
+
 def write_release(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *, source: str = "compiled",
-                  langs: tuple[str, ...] = LANGS, as_of: dt.date | None = None) -> Release:
+                  langs: tuple[str, ...] = LANGS, as_of: dt.date | None = None, provisional: bool = False
+                  ) -> Release:
     """Build the release of ``period`` from ``source`` (published: as of ``as_of``, default the month's own
-    workbook) and write it as a new vintage under out_dir/<period>/."""
+    workbook) and write it as a new vintage under out_dir/<period>/. A provisional month (compiled) is refused
+    unless ``provisional``; then the narrative says so."""
     bad = [x for x in langs if x not in LANGS]
     if bad or not langs:
         raise OptionError(f"--lang must be a comma-separated subset of vi,en, not {','.join(langs)!r}",
                           option="--lang")
+    is_prov = source == "compiled" and check_provisional(con, period, provisional=provisional)
     d = data.load(con, period, source=source, as_of=as_of)
+    if source == "compiled":
+        d.coverage, d.provisional = summary.national_coverage(con, period), is_prov
     vintage, prev, prev_dir = _previous(con, period, source)
     final = Path(out_dir) / period / f"v{vintage}"
     while final.exists():  # a folder left by another store: never overwrite, take the next number
@@ -175,7 +195,7 @@ def write_release(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
                        ?, ?)""",
                     [rid, period, source, vintage, str(final.resolve()), json.dumps(files), content, run,
                      ",".join(langs), as_of, d.sa_run, d.vintage])
-    return Release(rid, period, source, vintage, final, files, content, changed)
+    return Release(rid, period, source, vintage, final, files, content, changed, is_prov)
 
 
 def _write_files(con, d: data.ReleaseData, out: Path, langs, prev, prev_dir, vintage) -> int | None:

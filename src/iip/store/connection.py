@@ -214,6 +214,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None):
     return None if row is None else row[0]
 
 
+def row(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None, *, width: int = 1) -> tuple:
+    """The first row of a query (``width`` Nones when it returns none)."""
+    got = con.execute(sql, parameters).fetchone()
+    return tuple(got) if got is not None else (None,) * width
+
+
 def backend(con: duckdb.DuckDBPyConnection) -> str:
     """'postgres' or 'duckdb': the kind of store ``con`` works on."""
     return "postgres" if postgres.is_postgres(con) else "duckdb"

@@ -101,6 +101,16 @@ def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
         block INTEGER NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (run_id, method, block))""")
 
 
+def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    """The register's opening and closing months (active_from, active_to), the coverage of compiled cells
+    (index_coverage), the non-response the compile imputed (nonresponse) and the scope and inputs of imputation
+    runs."""
+    from iip.validation import LAYOUTS
+
+    con.execute(LAYOUTS["register"].add_columns_sql())
+    _run_ddl(con, schema.COVERAGE_DDL)
+
+
 def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
     """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
     date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
@@ -125,6 +135,8 @@ def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
+    Migration(2, "register active_from/active_to; index_coverage; nonresponse; imputation run scope",
+              _activity_and_coverage),
     Migration(3, "collection security: login throttling, account approvals, revision requests",
               _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from iip.validation import LAYOUTS
+from iip.validation import LAYOUTS, QUANTITIES
 
 # --- stage: reference + microdata inputs (core) --------------------------------------------
 CORE_DDL = """
@@ -173,6 +173,24 @@ CREATE TABLE IF NOT EXISTS labour_index (     -- labour-usage index (GSO form, 1
     period VARCHAR NOT NULL, dimension VARCHAR NOT NULL, code VARCHAR NOT NULL, employees DOUBLE,
     enterprises_mom BIGINT, mom DOUBLE, enterprises_yoy BIGINT, yoy DOUBLE,
     computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
+"""
+
+# --- stage: non-response and coverage (migration 2) ---------------------------------------
+#: Added by migration 2 (not part of the baseline).
+_QTY = ", ".join(f"{q} DOUBLE" for q in QUANTITIES)
+COVERAGE_DDL = f"""
+CREATE TABLE IF NOT EXISTS index_coverage (   -- coverage of each compiled (area, node) x month: shares of the
+    sid INTEGER NOT NULL,                     -- base-year weight that reported / was imputed (sid: the production
+    pid INTEGER NOT NULL,                     -- series of the area and node; the same for every indicator)
+    reported DOUBLE NOT NULL, imputed DOUBLE NOT NULL, run_id BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS nonresponse (      -- the expected report lines without a report, as the compile's last
+    enterprise_id VARCHAR NOT NULL,           -- imputation found them (rewritten by each imputation run)
+    period VARCHAR NOT NULL, product_code VARCHAR NOT NULL,
+    marker VARCHAR,                           -- imputation marker (FIR, BI, C, FIC); NULL: no donors (missing)
+    {_QTY}, load_id BIGINT NOT NULL);
+ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS scope VARCHAR;   -- 'window' (iip impute) | 'all' (compile)
+ALTER TABLE imputation_runs ADD COLUMN IF NOT EXISTS inputs VARCHAR;  -- what the run imputed from (signature)
+ALTER TABLE compile_runs ADD COLUMN IF NOT EXISTS coverage BOOLEAN;   -- the run measured coverage (index_coverage)
 """
 
 # --- stage: collection security (migration 3) ------------------------------------------------

@@ -93,7 +93,8 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
     try:
         match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE " + \
             " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
-        con.execute(f"INSERT INTO {table}_history SELECT c.*, {int(load_id)} FROM {table} c WHERE {match}")
+        con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
+                    f"FROM {table} c WHERE {match}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
         names = ", ".join(cols)
@@ -101,6 +102,22 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
         return int(scalar(con, "SELECT count(*) FROM _iip_changed"))
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
+
+
+def retire(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str], load_id: int,
+           only: str | None = None) -> int:
+    """The versioned delete: the current rows of ``table`` whose key is in relation ``source`` (and that meet the
+    condition ``only`` on the current row ``c``, e.g. ``"c.status <> 'R'"``) move to ``<table>_history`` with
+    ``superseded_by = load_id`` and leave the current table. Nothing is lost: history keeps them. Run inside the
+    caller's transaction; returns the number of rows retired."""
+    match = ("EXISTS (SELECT 1 FROM " + source + " x WHERE " + " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
+             + (f" AND ({only})" if only else ""))
+    n = int(scalar(con, f"SELECT count(*) FROM {table} c WHERE {match}"))
+    if n:
+        con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
+                    f"FROM {table} c WHERE {match}")
+        con.execute(f"DELETE FROM {table} c WHERE {match}")
+    return n
 
 
 def record_load(con: duckdb.DuckDBPyConnection, *, load_id: int, kind: str, file: str, sha256: str, rows: int,

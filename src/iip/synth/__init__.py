@@ -3,7 +3,14 @@ that look like Vietnam's (industrial geography, Tet, COVID) and whose national d
 published yoy. Method: docs/methods/synth.md.
 
 ``write_synthetic(out_dir, scale="small"|"gso", seed=2020)`` writes register.csv, products.csv, weights.csv,
-reports.parquet and employment.parquet; ``generate`` returns the same tables as DataFrames.
+reports.parquet and employment.parquet; ``generate`` returns the same tables as DataFrames, and the complete
+reports before non-response (``truth``).
+
+Like a real collection, the files have closures (the register's ``active_to``: the last month an enterprise
+that exits produced; ``active_from``: the first month of one that opens), non-response (each enterprise misses
+a month's report with probability :data:`NONRESPONSE`) and a sparse last month (only :data:`LAST_MONTH_RESPONSE`
+of the enterprises have reported it yet), so the pipeline's imputation and provisional months have something to
+do. The non-response draws use their own random stream: the rest of the data is the same as without them.
 """
 from __future__ import annotations
 
@@ -27,6 +34,11 @@ from iip.synth.register import build_register, product_table
 LAST_CALIBRATED_PERIOD: str = last_calibrated_period()
 SCALES = {"small": 1500, "gso": 16000}
 FILES = ("register.csv", "products.csv", "weights.csv", "reports.parquet", "employment.parquet")
+REGISTER_COLUMNS = ["enterprise_id", "name", "province", "vsic", "ownership", "active_from", "active_to"]
+#: Probability that an active enterprise misses a month's report (non-response, spread at random).
+NONRESPONSE = 0.02
+#: Share of the active enterprises that have reported the last month (a sparse, provisional month).
+LAST_MONTH_RESPONSE = 0.55
 
 
 @dataclass
@@ -37,6 +49,17 @@ class Synthetic:
     weights: pd.DataFrame
     reports: pa.Table
     employment: pa.Table
+    truth: pa.Table | None = None
+
+
+def response_mask(n_enterprises: int, n_months: int, seed: int, *, rate: float = NONRESPONSE,
+                  last_month: float = LAST_MONTH_RESPONSE) -> np.ndarray:
+    """[enterprise, month] true where the enterprise's report arrived: each month missed with probability
+    ``rate``; the last month reported by a share ``last_month`` only. Its own random stream (``seed``, 7)."""
+    rng = np.random.default_rng([seed, 7])
+    arrived = rng.random((n_enterprises, n_months)) >= rate
+    arrived[:, -1] = rng.random(n_enterprises) < last_month
+    return arrived
 
 
 def scale_config(scale: str, last: str = LAST_CALIBRATED_PERIOD) -> tuple[int, str, str, list[int]]:
@@ -97,7 +120,9 @@ def generate(*, scale: str = "small", seed: int = 2020, progress: Callable | Non
     names = enterprise_names(reg["division"].to_numpy(), reg["ownership"].to_numpy(), reg["province"].to_numpy(),
                              prov_names, sizes, rng)
     reg["name"] = [n if isinstance(n, str) else g for n, g in zip(reg["name"], names)]
-    register = reg[["enterprise_id", "name", "province", "vsic", "ownership"]]
+    reg["active_from"] = reg["start"].where(reg["start"].notna(), None)
+    reg["active_to"] = reg["end"].where(reg["end"].notna(), None)
+    register = reg[REGISTER_COLUMNS]
     used = sorted(set(lines["product_code"]))
     prod_out = products[products["product_code"].isin(used)][["product_code", "name_vi", "name_en", "unit",
                                                                "vsic"]].reset_index(drop=True)
@@ -106,11 +131,13 @@ def generate(*, scale: str = "small", seed: int = 2020, progress: Callable | Non
     codes = np.array(used)
     line_ent = lines["enterprise"].to_numpy()
     line_prod = np.searchsorted(codes, lines["product_code"].to_numpy())
-    reports = _long({"produced": q, "sold": sold, "closing_stock": close}, act > 0,
-                    {"enterprise_id": (ids, line_ent), "product_code": (codes, line_prod)}, periods)
-    employment = _long({"employees": emp.astype(np.int64)}, emp > 0,
+    arrived = response_mask(len(reg), len(periods), seed)
+    values = {"produced": q, "sold": sold, "closing_stock": close}
+    keys = {"enterprise_id": (ids, line_ent), "product_code": (codes, line_prod)}
+    reports = _long(values, (act > 0) & arrived[line_ent], keys, periods)
+    employment = _long({"employees": emp.astype(np.int64)}, (emp > 0) & arrived,
                        {"enterprise_id": (ids, np.arange(len(reg)))}, periods)
-    return Synthetic(register, prod_out, w, reports, employment)
+    return Synthetic(register, prod_out, w, reports, employment, _long(values, act > 0, keys, periods))
 
 
 def write_synthetic(out_dir: Path, *, scale: str = "small", seed: int = 2020,
@@ -123,8 +150,8 @@ def write_synthetic(out_dir: Path, *, scale: str = "small", seed: int = 2020,
     syn = generate(scale=scale, seed=seed, progress=step)
     step("writing", 0.85)
     paths = {}
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".synth-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".synth-") as tmp_name:
+        tmp = Path(tmp_name)
         syn.register.to_csv(tmp / "register.csv", index=False, encoding="utf-8")
         syn.products.to_csv(tmp / "products.csv", index=False, encoding="utf-8")
         syn.weights.to_csv(tmp / "weights.csv", index=False, encoding="utf-8")

@@ -36,6 +36,10 @@ class SeriesItem(BaseModel):
         "in percentage points; null when missing or confidential"
     )
     obs_status: list[str | None] = Field(description="'c' = confidential (disclosure control), else null")
+    coverage_reported: list[float | None] | None = Field(
+        None, description="kind raw: share of the base-year weight that reported each month (0..1)")
+    coverage_imputed: list[float | None] | None = Field(
+        None, description="kind raw: share of the base-year weight that was imputed each month (0..1)")
 
 
 class SeriesOut(BaseModel):
@@ -89,6 +93,8 @@ class MetaOut(BaseModel):
     """Answer of /api/meta: reference lists and the store's coverage."""
     ok: Literal[True] = True
     latest_period: str | None = None
+    latest_final_period: str | None = Field(None, description="latest month that is not provisional")
+    provisional_periods: list[str] = Field([], description="months with less than 80% of the weight reported")
     indicators: list[CoverageOut]
     periods: list[str]
     areas_present: list[str]

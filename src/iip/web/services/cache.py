@@ -19,10 +19,10 @@ import pandas as pd
 
 from iip import measures
 from iip import disclosure
-from iip.store import scalar
+from iip.store import row, scalar
 from iip.web.services.common import relation_exists
 
-RAW_VALUES = list(measures.MEASURES)
+RAW_VALUES = [*measures.MEASURES, *measures.COVERAGE]
 ADJUSTED = ("sa", "trend")   # the adjusted level series served
 
 
@@ -72,8 +72,8 @@ class WebCache:
     # ---------------------------------------------------------------------------------- freshness
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
-            return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchone() or (None, None))
+            return row(con, "SELECT (SELECT max(run_id) FROM compile_runs), (SELECT max(run_id) FROM sa_runs)",
+                       width=2)
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
             return (scalar(con, "SELECT max(run_id) FROM compile_runs"), None)
 
@@ -155,7 +155,8 @@ class WebCache:
         for (indicator,) in con.execute("SELECT DISTINCT indicator FROM index_series ORDER BY 1").fetchall():
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?)",
+                "contrib_ytd, contrib_total_yoy, coverage_reported, coverage_imputed "
+                "FROM indices_where(indicator_is := ?)",
                 [indicator],
             ).df()
             for area, g in self.protect(con, df).groupby("area", sort=True):
@@ -176,7 +177,8 @@ class WebCache:
             """Read the block from the store and apply disclosure control."""
             df = con.execute(
                 'SELECT indicator, area, node, period, "index", mom, yoy, ytd, contrib_yoy, '
-                "contrib_ytd, contrib_total_yoy FROM indices_where(indicator_is := ?, area_is := ?)",
+                "contrib_ytd, contrib_total_yoy, coverage_reported, coverage_imputed "
+                "FROM indices_where(indicator_is := ?, area_is := ?)",
                 [indicator, area],
             ).df()
             return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}

@@ -173,7 +173,7 @@ def decide_revision(con, p: Principal, revision_id: int, action: str, body: dict
 def labour(con, p: Principal, period: str) -> dict:
     """The month's labour-usage index in the caller's scope (a provincial statistician: its province's
     enterprises only; national: the whole country), disclosure-controlled."""
-    from iip.quality.labour import labour_view
+    from iip.quality.drivers.labour import labour_view
 
     require_role(p, "provincial", "national")
     period = month(period, option="period")

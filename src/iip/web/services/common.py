@@ -11,6 +11,7 @@ import pandas as pd
 
 from iip.errors import OptionError
 from iip.reference.periods import month
+from iip.store import scalar
 
 INDICATORS = ("production", "consumption", "inventory")
 MEASURES = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_ytd", "contrib_total_yoy")
@@ -32,8 +33,7 @@ def valid_areas() -> frozenset[str]:
     (``N`` + code, compiled once data reach July 2025)."""
     from iip import reference
 
-    merged = ["N" + c for c in reference.provinces_2025()["code"]]
-    return frozenset(["VN", *reference.regions()["region_code"], *reference.provinces()["code"], *merged])
+    return frozenset(reference.area_codes())
 
 
 def is_province(area: str) -> bool:
@@ -55,7 +55,7 @@ def split_list(values: list[str] | None) -> list[str]:
 def check_choice(name: str, value: str, allowed) -> str:
     """``value`` if it is one of ``allowed``, else an OptionError (422) naming ``name``."""
     if value not in allowed:
-        raise OptionError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        raise OptionError.choice(name, value, allowed)
     return value
 
 
@@ -97,7 +97,7 @@ def check_range(start: str | None, end: str | None) -> None:
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the store has a table or view ``name``."""
     q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return bool(con.execute(q, [name]).fetchone()[0])
+    return bool(scalar(con, q, [name]))
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:

@@ -33,7 +33,7 @@ def areas() -> tuple[dict, ...]:
 
     reg = reference.regions()
     prov = reference.provinces()
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "code": "VN",
             "level": "country",
@@ -120,11 +120,17 @@ def coverage(con: duckdb.DuckDBPyConnection) -> dict:
             "SELECT DISTINCT period FROM index_levels WHERE indicator = 'production' ORDER BY 1"
         ).fetchall()
     ]
+    from iip.summary import month_status
+
+    status = month_status(con) if periods else None
+    final = [] if status is None else status.loc[~status["provisional"], "period"].tolist()
     hit = {
         "indicators": records(df),
         "areas_present": present,
         "periods": periods,
         "latest_period": periods[-1] if periods else None,
+        "latest_final_period": final[-1] if final else None,
+        "provisional_periods": [] if status is None else status.loc[status["provisional"], "period"].tolist(),
     }
     with _lock:
         _coverage.clear()

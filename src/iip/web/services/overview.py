@@ -83,12 +83,12 @@ def map_units(
 
 
 def resolve_period(con: duckdb.DuckDBPyConnection, period: str | None) -> str:
-    """``period`` checked against the store, or the latest compiled month."""
+    """``period`` checked against the store, or the latest month that is not provisional."""
     cov = coverage(con)
     if not cov["periods"]:
         raise NotFoundError("no compiled indices in the store: run `iip compile` (or `iip demo`) first")
     if period is None:
-        return cov["latest_period"]
+        return cov["latest_final_period"] or cov["latest_period"]
     check_period("period", period)
     if period not in cov["periods"]:
         raise NotFoundError(
@@ -114,7 +114,7 @@ def headline(
     check_areas([area])
     tree = tree_rows(("total", "section", "division"))
     block = cache.raw(con, indicator, area) if area in coverage(con)["areas_present"] else {}
-    cols = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_total_yoy")
+    cols = ("index", "mom", "yoy", "ytd", "contrib_yoy", "contrib_total_yoy", "coverage_reported", "coverage_imputed")
     rows = []
     for r in tree.itertuples(index=False):
         s = block.get(r.code)
@@ -228,6 +228,7 @@ def overview(
         "ranking": records(ranking),
         "contributions": records(contrib.head(15)),
         "history": records(total_history(con, cache, period, area=area, indicator=indicator)),
+        "provisional": period in coverage(con)["provisional_periods"],
     }
     if area == "VN" or not (is_province(area) or is_merged(area)):
         units, _ = map_units(con, period, indicator, cache=cache)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import NotFoundError, OptionError
+from iip.measures import COVERAGE
 from iip.web.services.cache import Series, WebCache
 from iip.web.services.common import (
     INDICATORS,
@@ -78,6 +79,7 @@ class Piece:
     periods: np.ndarray
     values: np.ndarray
     status: np.ndarray
+    coverage: dict[str, np.ndarray] | None = None   # kind raw: coverage_reported / coverage_imputed
 
 
 def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
@@ -122,8 +124,19 @@ def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> l
                 w = s.window(q.start, q.end)
                 if w.stop > w.start:
                     v = vals[w]
-                    out.append(Piece(q.indicator, area, node, kind, q.measure, s.periods[w],
-                                     np.where(np.isfinite(v), v, np.nan), s.status[w]))
+                    out.append(
+                        Piece(
+                            q.indicator,
+                            area,
+                            node,
+                            kind,
+                            q.measure,
+                            s.periods[w],
+                            np.where(np.isfinite(v), v, np.nan),
+                            s.status[w],
+                            {c: s.values[c][w] for c in COVERAGE} if kind == "raw" else None,
+                        )
+                    )
     if not out:
         what = f"{q.indicator} {'/'.join(q.kinds)} for area {','.join(q.areas)}, node {','.join(q.nodes)}"
         rng = f" between {q.start or '...'} and {q.end or '...'}" if q.start or q.end else ""
@@ -169,10 +182,13 @@ def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> 
     out = []
     for p in ps:
         vals = [None if math.isnan(v) else round(v, 6) for v in p.values.tolist()]
-        d: dict[str, object] = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind, "measure": p.measure}
+        d: dict[str, object] = {"indicator": p.indicator, "area": p.area, "node": p.node, "kind": p.kind,
+                                "measure": p.measure}
         if names:
             d["area_name"] = names.get("areas", {}).get(p.area)
             d["node_name"] = names.get("nodes", {}).get(p.node)
         d.update(periods=p.periods.tolist(), values=vals, obs_status=[s or None for s in p.status.tolist()])
+        if p.coverage is not None:
+            d.update({c: [None if math.isnan(v) else round(v, 4) for v in x.tolist()] for c, x in p.coverage.items()})
         out.append(d)
     return out
