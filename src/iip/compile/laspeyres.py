@@ -150,7 +150,7 @@ def quantity_rows(q: pd.DataFrame, *, cols: list[str], products: list[str], area
     for col in cols:
         v = _column(q, (alias or {}).get(col, col), ok)
         if len(xp):
-            v = np.concatenate([v, _column(extra, col, xok)])   # type: ignore[arg-type]
+            v = np.concatenate([v, _column(extra, col, xok)])
         by_province = np.bincount(flat, weights=v, minlength=len(pairs) * n_t)
         if gone is not None:
             by_province[gone] = np.nan        # missing: NaN, and so every area containing the province

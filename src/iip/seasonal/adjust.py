@@ -118,7 +118,7 @@ def select_window(s: pd.Series, *, name: str, options: SpecOptions, candidates: 
     tried = {k: v for k, v in aicc.items() if k != "none" and np.isfinite(v)}
     if not tried:
         raise X13Error(f"x13as failed on series {name} for every Tet window", spec=specs[0])
-    best = min(tried, key=tried.get)
+    best = min(tried, key=tried.__getitem__)
     chosen = tuple(int(x) for x in best.split("/"))
     return {"chosen": chosen, "aicc": aicc, "none_outliers": none_outliers}, specs
 
@@ -209,7 +209,7 @@ class Step:
     """One fallback specification: Tet window and spec options, and why it is tried."""
     label: str
     reason: str
-    window: tuple[int, int]
+    window: tuple[int | None, int | None]
     options: SpecOptions
 
 
@@ -225,11 +225,12 @@ def full_fit(s: pd.Series, *, name: str, window: tuple[int | None, int | None], 
     report = build_report(out, selection={**selection, "chosen": window}, multiplicative=multiplicative,
                           name=name)
     if tet:
+        assert b is not None and a is not None      # a Tet window is chosen whenever tet is
         report["diagnostics"]["tet_left"] = tet_left(series, before=b, after=a)
     return Fit(label, window, options, spec, series, forecasts(out), report)
 
 
-def next_windows(aicc: dict[str, float], *, exclude: tuple[int, int], n: int = NEXT_WINDOWS) -> list[tuple[int, int]]:
+def next_windows(aicc: dict[str, float], *, exclude: tuple[int | None, int | None], n: int = NEXT_WINDOWS) -> list[tuple[int, int]]:
     """The ``n`` Tet windows with the smallest AICc after ``exclude``; a window whose AICc equals (to 1e-4) one
     already kept or the excluded one's fits identically (proportional shares) and is skipped."""
     ex = f"{exclude[0]}/{exclude[1]}"
@@ -242,7 +243,8 @@ def next_windows(aicc: dict[str, float], *, exclude: tuple[int, int], n: int = N
         if any(abs(v - w) < 1e-4 for w in seen):
             continue
         seen.append(v)
-        out.append(tuple(int(x) for x in key.split("/")))
+        before, after = key.split("/")
+        out.append((int(before), int(after)))
     return out
 
 
@@ -295,10 +297,10 @@ def self_check(first: Fit, steps: list[Step], fit: Callable[[Step], Fit], *,
             break
     ok = [f for f in tried[1:] if _passes(f, alpha)]
     kept = ok[0] if ok else max((f for f in tried if f.error is None), key=lambda f: f.p("sa"))
-    arima = first.report["model"].get("arima")
+    model = (first.report or {}).get("model", {})
     info = {"needed": True, "alpha": alpha, "order": [s.label for s in steps],
-            "reason": f"Tet effect left in sa with the automatic specification ({arima} "
-                      f"{first.report['model'].get('transform')}, window {first.window[0]}/{first.window[1]}): "
+            "reason": f"Tet effect left in sa with the automatic specification ({model.get('arima')} "
+                      f"{model.get('transform')}, window {first.window[0]}/{first.window[1]}): "
                       f"p = {first.p('sa'):.2g} < {alpha}",
             "tried": [_row(f, alpha) for f in tried], "used": kept.label, "passed": bool(ok)}
     if ok:
@@ -338,9 +340,11 @@ def adjust(df: pd.DataFrame, *, name: str = "series", transform: str = "auto", m
         kept, tried, info = self_check(
             first, steps, lambda st: full_fit(s, window=st.window, options=st.options, label=st.label, **run),
             alpha=alpha)
+        assert kept.report is not None                  # the run kept is one that succeeded
         kept.report["diagnostics"]["fallback"] = info
         if info["needed"] and not info["passed"]:
             kept.report["messages"]["warnings"].append(f"series {name}: {info['note']}")
     specs += [f.spec for f in tried if f.spec]
+    assert kept.report is not None and kept.series is not None and kept.forecast is not None
     return SAResult(name=name, series=kept.series, forecast=kept.forecast, report=kept.report, spec=kept.spec,
                     specs=specs)

@@ -131,6 +131,6 @@ def unit_price(code: str, unit: str) -> float:
         _, spec_base, price = MAIN[code]
         if base == spec_base:
             return price * mult
-        if (base, spec_base) in _CROSS:
+        if base is not None and (base, spec_base) in _CROSS:
             return price * _CROSS[(base, spec_base)] * mult
     return GENERIC_PRICE.get(base or "", 1.0) * mult

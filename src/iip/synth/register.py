@@ -134,7 +134,8 @@ def build_register(products: pd.DataFrame, provinces: list[str], n_total: int, f
     rest = np.maximum(pv["value"] - fixed_val, 0.0)
     caps = np.array([SAMPLED_CAP.get(c, 10**9) if rest[c] > 0.02 * pv.at[c, "value"] else 0 for c in pv.index])
     counts = _allocate(rest.to_numpy() ** 0.55, max(n_total - len(fixed), 0), caps)
-    ents, lines = [], []
+    ents: list[dict] = []
+    lines: list = []
     for f in fixed:
         e = len(ents)
         ents.append({"province": f["province"], "ownership": f["ownership"], "name": f["name"],
@@ -174,7 +175,7 @@ def build_register(products: pd.DataFrame, provinces: list[str], n_total: int, f
     exit_ = (rng.random(len(reg)) < 0.07) & reg["name"].isna() & ~reg["primary"].isin(
         ["ELECTRICITY_COMMERCIAL", "TAP_WATER"])
     end_i = rng.integers(6, len(months), len(reg))
-    reg["end"] = np.where(exit_, np.array(months, dtype=object)[end_i], None)
+    reg["end"] = np.where(exit_, np.array(months, dtype=object)[end_i], np.full(len(reg), None, dtype=object))
     reg.loc[reg["end"].notna() & reg["start"].notna() & (reg["end"] <= reg["start"]), "end"] = None
     reg["enterprise_id"] = [f"DN{i + 1:06d}" for i in range(len(reg))]
     ln = pd.DataFrame(lines, columns=["enterprise", "product_code", "value"])

@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError
+from iip.store import scalar
 from iip.web.services.cache import WebCache
 from iip.web.services.common import (
     INDICATORS,
@@ -176,5 +177,5 @@ def current(
     f = con.execute(
         "SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period", [rid]
     ).df()
-    tr = con.execute("SELECT transform FROM sa_runs WHERE run_id = ?", [rid]).fetchone()[0]
+    tr = scalar(con, "SELECT transform FROM sa_runs WHERE run_id = ?", [rid])
     return rid, s, f, tr
