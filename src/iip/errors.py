@@ -35,6 +35,7 @@ class Problem:
 
     @property
     def is_error(self) -> bool:
+        """True for an error (the input is refused), False for a warning."""
         return self.severity == "error"
 
     def where(self) -> str:

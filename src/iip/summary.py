@@ -123,6 +123,7 @@ def export_indices(con: duckdb.DuckDBPyConnection, out: Path, *, extra: bool = F
 
 
 def node_names(lang: str = "vi") -> dict[str, str]:
+    """VSIC node code -> its name in ``lang`` (vi | en)."""
     t = reference.vsic()
     return dict(zip(t["code"], t["name_vi" if lang == "vi" else "name_en"]))
 

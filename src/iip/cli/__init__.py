@@ -69,6 +69,7 @@ app.add_typer(users_app, name="users")
 
 
 class State:
+    """Options given before the command (``--db``), for the commands to read."""
     db: str | None = None
 
 

@@ -16,6 +16,7 @@ console = Console()
 
 
 class Kind(str, Enum):
+    """The input files ``iip ingest`` takes (one layout each, :data:`iip.validation.LAYOUTS`)."""
     register = "register"
     products = "products"
     weights = "weights"
@@ -24,12 +25,14 @@ class Kind(str, Enum):
 
 
 class Scale(str, Enum):
+    """Sizes of synthetic microdata ``iip synth`` writes."""
     small = "small"
     gso = "gso"
     country = "country"
 
 
 class Engine(str, Enum):
+    """What runs the microdata stage of a compile (:mod:`iip.compile.sources`)."""
     duckdb = "duckdb"
     spark = "spark"
 

@@ -69,6 +69,7 @@ class CompileResult:
     notes: list[str] = field(default_factory=list)
 
     def offsets(self) -> list[int]:
+        """Row offset of each block's first series in :attr:`series`."""
         return _offsets(self.blocks)
 
     def level_table(self, *, shared: bool = False, sid_of: np.ndarray | None = None,
@@ -174,6 +175,8 @@ class Structure:
 
 def structure(periods: list[str], products, weights, tree, region_of, base_years: list[int], merged_of=None
               ) -> Structure:
+    """The index structure of a compile: periods, areas (provinces, regions, merged provinces,
+    VN), products mapped to VSIC nodes, the base-year weights by node and area."""
     areas = Areas.build(region_of, merged_of)
     prods = sorted(products["product_code"])
     classes = tree.loc[tree["level"] == "class", "code"].tolist()

@@ -40,6 +40,7 @@ class Areas:
 
     @classmethod
     def build(cls, region_of: dict[str, str], merged_of: dict[str, str] | None = None) -> "Areas":
+        """Provinces (sorted) and the groups over them: regions, merged provinces (``N`` + code) and VN."""
         provinces = sorted(region_of)
         groups = {r: [p for p in provinces if region_of[p] == r] for r in sorted(set(region_of.values()))}
         for m in sorted(set((merged_of or {}).values())):

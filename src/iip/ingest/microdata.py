@@ -26,6 +26,7 @@ _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT",
 
 @dataclass
 class LoadResult:
+    """What one ingest did: rows read, inserted and unchanged, its load id, warnings (first ones and total), notes."""
     kind: str
     file: str
     load_id: int | None

@@ -45,6 +45,7 @@ class FileResult:
 
     @property
     def coverage(self) -> float | None:
+        """Share of the cells seen in the file's IIP tables that were mapped to figures (None: none seen)."""
         return self.cells_mapped / self.cells_seen if self.cells_seen else None
 
 

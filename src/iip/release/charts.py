@@ -60,6 +60,8 @@ def headline(d: ReleaseData, out: Path, lang: str) -> list[Path]:
 
 
 def contributions(d: ReleaseData, out: Path, lang: str) -> list[Path]:
+    """Bar chart of each section's contribution to the national yoy change, in percentage points
+    (none for published releases: GSO publishes no contributions)."""
     t = T[lang]
     n = d.national[d.national["level"] == "section"]
     if n["contrib_total_yoy"].isna().all():
@@ -76,6 +78,7 @@ def contributions(d: ReleaseData, out: Path, lang: str) -> list[Path]:
 
 
 def ranking(d: ReleaseData, out: Path, lang: str) -> list[Path]:
+    """Divisions ranked by yoy growth (yoy - 100); confidential ones grey."""
     t = T[lang]
     dv = d.national[(d.national["level"] == "division")].copy()
     dv["g"] = dv["yoy"] - 100
@@ -114,6 +117,7 @@ def tile_map(d: ReleaseData, out: Path, lang: str) -> list[Path]:
 
 
 def draw_all(d: ReleaseData, out: Path, langs: list[str]) -> list[Path]:
+    """Every chart of a release in each language (headline, contributions, ranking, province map)."""
     paths = []
     for lang in langs:
         paths += headline(d, out, lang) + contributions(d, out, lang) + ranking(d, out, lang)

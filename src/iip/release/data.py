@@ -63,6 +63,8 @@ def empty(columns: list[str]) -> pd.DataFrame:
 
 @dataclass
 class ReleaseData:
+    """Everything a release states for one month: national tables, quarter, products, companion indices,
+    provinces, history, labour, ownership, each figure's provenance (source, vintage), coverage and notes."""
     period: str
     source: str                    # the release's source option: compiled | published
     national: pd.DataFrame
@@ -89,6 +91,7 @@ class ReleaseData:
     provisional: bool = False
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """The release's tables by name (:data:`TABLES`)."""
         return {k: getattr(self, k) for k in TABLES}
 
 
@@ -105,6 +108,8 @@ def _with_disclosure(con, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def national_compiled(con, period: str, indicator: str = "production") -> pd.DataFrame:
+    """TOTAL, sections and divisions of VN in ``period`` from the compiled store, in GSO's order, with
+    disclosure control applied."""
     df = _with_disclosure(con, measures.indices(con, indicator=indicator, area="VN", period_from=period,
                                                 period_to=period, columns=(*measures.KEY, *measures.MEASURES, "run_id")))
     if df.empty:
@@ -150,6 +155,8 @@ def products_compiled(con, period: str) -> pd.DataFrame:
 
 
 def companion_compiled(con, period: str, indicator: str) -> pd.DataFrame:
+    """Manufacturing (C) and its divisions of a companion indicator (consumption, inventory) in
+    ``period``, with disclosure control applied."""
     nodes = ["C", *(f"{d:02d}" for d in range(10, 34))]
     df = _with_disclosure(con, measures.indices(con, indicator=indicator, area="VN", period_from=period,
                                                 period_to=period, nodes=nodes))

@@ -81,6 +81,7 @@ def day(x: dt.date, lang: str) -> str:
 
 
 def num(x, lang: str, decimals: int = 1) -> str:
+    """|x| with ``decimals`` in the language's form (the sign is said by the verb)."""
     return fmt(abs(x), decimals, lang=lang)
 
 
@@ -123,9 +124,11 @@ class Facts:
         self.facts = facts
 
     def get(self, key: str, node: str | None = None) -> dict | None:
+        """The first fact named ``key`` (of ``node`` when given), None when absent."""
         return next((f for f in self.facts if f["key"] == key and (node is None or f["node"] == node)), None)
 
     def all(self, key: str, **match) -> list[dict]:
+        """Every fact named ``key`` whose fields equal ``match``."""
         return [f for f in self.facts if f["key"] == key and all(f.get(k) == v for k, v in match.items())]
 
 
@@ -157,6 +160,7 @@ def sections_list(f: Facts, secs: list[dict], contrib: str, lang: str, nm: dict)
 
 
 def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
+    """The month's paragraph: the national yoy and mom, each section's yoy (GSO's opening)."""
     t, mom, prev = f.get("yoy", "TOTAL"), f.get("mom", "TOTAL"), f.get("prev_yoy", "TOTAL")
     if t is None:
         return ["Số liệu toàn ngành không công bố." if lang == "vi" else "The national total is not published."]
@@ -190,6 +194,7 @@ def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 
 
 def cumulative(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
+    """The year-to-date paragraph: the national ytd and each section's."""
     t, out = f.get("ytd", "TOTAL"), []
     mth = int(d.period[5:7])
     if t is not None:
@@ -220,6 +225,7 @@ def cumulative(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 
 
 def tet(f: Facts, d: ReleaseData, lang: str) -> list[str]:
+    """Where Tet fell this year and last, and the January-February reading that removes its effect."""
     a, b = f.get("tet_date"), f.get("tet_date_prev")
     if not a or not b:
         return []
@@ -240,6 +246,7 @@ def tet(f: Facts, d: ReleaseData, lang: str) -> list[str]:
 
 
 def provinces(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
+    """How many provinces rose and fell (yoy, ytd), with the confidential ones counted apart."""
     out, total = [], int(province_units(d.period))
     for measure in ("yoy", "ytd"):
         up, down = f.all("provinces_rose", measure=measure), f.all("provinces_fell", measure=measure)
@@ -269,6 +276,7 @@ def provinces(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 
 
 def ownership(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
+    """Growth by ownership type (state, non-state, foreign-invested) beside the national figure."""
     out = []
     for key, whole in (("ownership_yoy", f.get("yoy", "TOTAL")), ("ownership_ytd", f.get("ytd", "TOTAL"))):
         xs = sorted(f.all(key), key=lambda x: -x["value"])
@@ -290,6 +298,7 @@ def ownership(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 
 
 def products(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
+    """Main products that rose and fell the most (the month, and year to date)."""
     out = []
     for up_key, down_key, span_vi in (("product_up", "product_down", month_name(d.period, "vi")),
                                       ("product_ytd_up", "product_ytd_down",
@@ -314,6 +323,7 @@ def products(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 
 
 def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
+    """Consumption and inventory of manufacturing, and labour usage, as GSO states them."""
     out, m = [], month_name(d.period, lang)
     y, mo = int(d.period[:4]), int(d.period[5:7])
     end = (dt.date(y + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1))

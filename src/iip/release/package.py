@@ -30,6 +30,7 @@ LANGS = ("vi", "en")
 
 @dataclass
 class Release:
+    """One written release: its id, month, source, vintage, folder, files and content hash."""
     release_id: int
     period: str
     source: str

@@ -46,6 +46,7 @@ def indicator_code(node: str, transform: str = "index") -> str:
 
 
 def ref_area(area: str) -> str:
+    """SDMX REF_AREA of an area: VN, or VN_ + the area code."""
     return "VN" if area == "VN" else f"VN_{area}"
 
 

@@ -41,6 +41,7 @@ INTERRUPT_HOOK = "IIP_TEST_SA_INTERRUPT_AFTER_BATCHES"
 
 @dataclass
 class Outcome:
+    """The result of adjusting one series: status ok | skipped | failed, the result or why not."""
     key: Key
     status: str                       # ok | skipped | failed
     message: str = ""
@@ -96,6 +97,7 @@ def load_series(con: duckdb.DuckDBPyConnection, *, selection: str = "everything"
 
 
 def key_name(key: Key) -> str:
+    """'indicator/area/node' of a series key."""
     return "/".join(key)
 
 
@@ -256,6 +258,7 @@ def plan(con: duckdb.DuckDBPyConnection, *, selection: str = "release", options:
 
 @dataclass
 class RunSummary:
+    """What ``sa --all`` did: its batch, the outcomes, the commits, whether it was stopped."""
     batch: str
     outcomes: list[Outcome]
     commits: int

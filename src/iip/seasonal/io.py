@@ -70,4 +70,5 @@ def write_sa_csv(series: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def write_report(report: dict, path: str | os.PathLike) -> None:
+    """Write an adjustment report as JSON (atomically: a temporary file renamed)."""
     _atomic_write(Path(path), json.dumps(report, indent=2, default=float) + "\n")

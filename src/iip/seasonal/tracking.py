@@ -38,6 +38,7 @@ class Adjustment:
 
     @property
     def log(self) -> bool:
+        """Whether the model was fitted to log levels (multiplicative decomposition)."""
         return self.transform == "log"
 
 

@@ -109,6 +109,7 @@ def chart(df: pd.DataFrame, with_tet: SAResult, no_tet: SAResult, png: str | Pat
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line of the verification (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("xml", nargs="?", default=None, help=f"IMF SDMX file (default {DEFAULT_XML} unless --store)")
     ap.add_argument("--store", default=None, help="store whose published_levels to verify (read-only)")

@@ -36,6 +36,7 @@ def server_bin() -> Path | None:
 
 
 def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -87,6 +88,7 @@ class TempCluster:
         return self.url(dbname)
 
     def url(self, dbname: str) -> str:
+        """The URL of database ``dbname`` of this cluster."""
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:

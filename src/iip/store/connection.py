@@ -303,6 +303,7 @@ class Store:
 
     @property
     def postgres(self) -> bool:
+        """Whether the store is a PostgreSQL database."""
         return postgres.is_url(store_target(self.target))
 
     def __str__(self) -> str:

@@ -28,6 +28,8 @@ ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 @dataclass(frozen=True)
 class Header:
+    """What one column header of a GSO table means: the period, the measure, estimate or actual, and
+    what the reference of a growth rate was."""
     period: str          # YYYY-MM, YYYY-Qn
     measure: str         # mom | yoy | ytd_yoy | level | ytd_level
     status: str | None   # estimate | actual | None (decide from the release)

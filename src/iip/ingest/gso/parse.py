@@ -64,6 +64,7 @@ def release_in_tables(tables: list[Table]) -> str | None:
 
 
 def col_letter(j: int) -> str:
+    """Excel's column letters of 0-based column ``j`` (0 -> A, 26 -> AA)."""
     s = ""
     j += 1
     while j:

@@ -36,6 +36,7 @@ LABOUR = r"lao dong|labour|\blei\b"
 
 @dataclass
 class DataRow:
+    """One labelled row of a GSO table: its label, unit and values by column."""
     row: int                     # 0-based row index in the sheet
     label: str
     label_col: int
@@ -45,6 +46,7 @@ class DataRow:
 
 @dataclass
 class Table:
+    """One table found in a GSO sheet: its kind, title, header texts by column and data rows."""
     kind: str
     title: str
     title_row: int
