@@ -216,13 +216,10 @@ TCVN3_PRODUCTS = [
 
 def write_rows(path: Path, sheets: dict[str, list[list]]) -> None:
     """A workbook with the given sheets, rows as they are."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
+    from workbooks import workbook
+
+    path.write_bytes(workbook(sheets))
 
 
 def write_with_raw_values(path: Path, rows: list[list], raw: dict[float, str], sheet: str = "IIP") -> None:

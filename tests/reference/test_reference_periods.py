@@ -53,3 +53,12 @@ def test_dates():
     for bad in ("2023-8-5", "2023-02-30", "05/08/2023"):
         with pytest.raises(OptionError, match="--as-of must be a date written YYYY-MM-DD"):
             P.date(bad, option="--as-of")
+
+
+@pytest.mark.parametrize("period, moy, first, last", [("2024-02", 2, dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
+                                                      ("2023-02", 2, dt.date(2023, 2, 1), dt.date(2023, 2, 28)),
+                                                      ("2023-12", 12, dt.date(2023, 12, 1), dt.date(2023, 12, 31)),
+                                                      ("2025-04", 4, dt.date(2025, 4, 1), dt.date(2025, 4, 30))])
+def test_month_of_year_and_its_days(period, moy, first, last):
+    assert P.month_of_year(period) == moy
+    assert P.first_day(period) == first and P.last_day(period) == last

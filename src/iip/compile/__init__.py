@@ -23,6 +23,7 @@ from iip.compile import sources
 from iip.errors import IIPError, NotFoundError, OptionError
 from iip.quality.drivers.impute import OUT, impute_all
 from iip.quality.imputation import Marker
+from iip.reference.periods import month_numbers
 from iip.store import exclusive, row, scalar, transaction
 from iip.validation import LAYOUTS, QUANTITIES
 
@@ -271,7 +272,7 @@ def unshare_levels(con) -> None:
 
 def period_ids(periods) -> np.ndarray:
     """Month ids of table ``index_periods``: pid = 12 * year + month - 1."""
-    return np.array([int(p[:4]) * 12 + int(p[5:7]) - 1 for p in periods], dtype=np.int32)
+    return month_numbers(list(periods)).astype(np.int32)
 
 
 def write_indices(con, result: CompileResult, *, period_from, period_to, reference_year) -> int:

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import NotFoundError, OptionError
-from iip.reference.periods import month_add
+from iip.reference.periods import first_day, month_add
 
 #: Columns of :func:`figures` (one row per figure and vintage).
 COLUMNS = ["release", "source", "indicator", "area", "node", "label", "period", "measure", "status", "value", "unit",
@@ -35,8 +35,7 @@ MAX_ROWS = 50_000
 
 def known_from(release: str) -> dt.date:
     """The first day on which release month ``release`` (YYYY-MM) counts as known: the first of the next month."""
-    nxt = month_add(release[:7], 1)
-    return dt.date(int(nxt[:4]), int(nxt[5:7]), 1)
+    return first_day(month_add(release[:7], 1))
 
 
 def last_release_known(as_of: dt.date) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import ValidationError
+from iip.reference.periods import month_numbers
 
 
 class Marker(str, Enum):
@@ -58,7 +59,7 @@ def _ordinal(period: pd.Series) -> np.ndarray:
     if pd.api.types.is_integer_dtype(period.dtype):
         return period.to_numpy(dtype=np.int64)
     s = period.astype(str).str.replace("-", "", regex=False)
-    return (s.str[:4].astype(int) * 12 + s.str[4:6].astype(int) - 1).to_numpy()
+    return month_numbers(s.str[:4] + "-" + s.str[4:6])
 
 
 class _Grid:

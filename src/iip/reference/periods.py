@@ -133,6 +133,21 @@ def period_of_month(period: str, freq: str) -> str:
     return f"{year}-{freq}{(m - 1) // size + 1}"
 
 
+def month_of_year(period: str) -> int:
+    """The month's number in its year, 1..12 ('2024-03' -> 3)."""
+    return int(period[5:7])
+
+
+def first_day(period: str) -> _dt.date:
+    """The first day of a month ('2024-03' -> 2024-03-01)."""
+    return _dt.date(int(period[:4]), month_of_year(period), 1)
+
+
+def last_day(period: str) -> _dt.date:
+    """The last day of a month ('2024-02' -> 2024-02-29)."""
+    return first_day(month_add(period, 1)) - _dt.timedelta(days=1)
+
+
 def year_to_date(period: str) -> list[str]:
     """January .. ``period`` of its year."""
     return month_range(f"{period[:4]}-01", period)

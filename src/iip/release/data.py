@@ -28,7 +28,7 @@ import pandas as pd
 
 from iip import measures, reference
 from iip.errors import IIPError, MethodError, NotFoundError, OptionError
-from iip.reference.periods import month, month_add
+from iip.reference.periods import month, month_add, month_of_year, period_of_month
 from iip.summary import province_diffusion, tree_rows
 
 SOURCES = ("compiled", "published")
@@ -98,7 +98,7 @@ class ReleaseData:
 def figure_period(period: str, spec: int | str) -> str:
     """The period a table column refers to (:data:`FIGURES`): the month, the month before, or its quarter."""
     if spec == "Q":
-        return f"{period[:4]}-Q{(int(period[5:7]) + 2) // 3}"
+        return period_of_month(period, "Q")
     return month_add(period, int(spec))
 
 
@@ -241,7 +241,7 @@ def ownership_compiled(con, period: str, notes: list[str]) -> pd.DataFrame:
 def diffusion(con, period: str) -> dict[str, dict]:
     """Provinces up / down (``summary.province_diffusion``): the month's yoy, and the ytd from February."""
     out = {"yoy": province_diffusion(con, period, measure="yoy")}
-    if int(period[5:7]) > 1:
+    if month_of_year(period) > 1:
         out["ytd"] = province_diffusion(con, period, measure="ytd")
     return out
 

@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from iip.reference.periods import month_of_year
 from iip.reference.rounding import TEXT_DECIMALS, growth_from_index, round_half_up
 from iip.release.data import ReleaseData, figure_period
 
@@ -91,7 +92,7 @@ def month_facts(d: ReleaseData) -> list[dict]:
             out.append(_pp("contrib_yoy", nat.loc[c, "contrib_total_yoy"], c, p, "compiled"))
     q = _visible(d.quarter, "q_yoy")
     q = q[q["code"] == "TOTAL"] if not q.empty else q
-    if int(p[5:7]) % 3 == 0 and not q.empty:
+    if month_of_year(p) % 3 == 0 and not q.empty:
         out.append(_pct("quarter_yoy", q["q_yoy"].iloc[0], "TOTAL", figure_period(p, "Q"),
                         st("quarter", "TOTAL", "q_yoy")))
     return out
@@ -101,7 +102,7 @@ def cumulative_facts(d: ReleaseData, *, n: int = 4) -> list[dict]:
     """From February: TOTAL's and the sections' year-to-date growth with the sections' contributions; then the
     ``n`` divisions with the highest and the ``n`` with the lowest growth (ytd; in January the month's yoy)."""
     st, p, out = _Status(d), d.period, []
-    col = "ytd" if int(p[5:7]) > 1 else "yoy"
+    col = "ytd" if month_of_year(p) > 1 else "yoy"
     per = _cum(p) if col == "ytd" else p
     nat = _visible(d.national, col)
     if col == "ytd":
@@ -152,7 +153,7 @@ def ownership_facts(d: ReleaseData) -> list[dict]:
     ow = ow[ow["obs_status"].fillna("") != "c"].set_index("code")
     for col, key, per in (("contrib_yoy", "ownership_yoy", d.period), ("contrib_ytd", "ownership_ytd",
                                                                          _cum(d.period))):
-        if col == "contrib_ytd" and int(d.period[5:7]) == 1:
+        if col == "contrib_ytd" and month_of_year(d.period) == 1:
             continue
         for o in OWNERSHIP:
             if o in ow.index and _ok(ow.loc[o, col]):
@@ -167,7 +168,7 @@ def product_facts(d: ReleaseData, *, n: int = 3) -> list[dict]:
     st, out = _Status(d), []
     for col, up, down, per in (("yoy", "product_up", "product_down", d.period),
                                ("ytd_yoy", "product_ytd_up", "product_ytd_down", _cum(d.period))):
-        if col == "ytd_yoy" and int(d.period[5:7]) == 1:
+        if col == "ytd_yoy" and month_of_year(d.period) == 1:
             continue
         pr = _visible(d.products, col)
         pr = pr[pr[col] > 0]

@@ -18,6 +18,7 @@ from babel.dates import format_date
 from markdown_it import MarkdownIt
 
 from iip.reference import province_names, province_units
+from iip.reference.periods import first_day, last_day, month_of_year
 from iip.reference.rounding import fmt
 from iip.release.data import ReleaseData
 
@@ -72,7 +73,7 @@ def _date(x: dt.date, lang: str, pattern: dict[str, str]) -> str:
 
 def month_name(period: str, lang: str) -> str:
     """'tháng 7/2023' / 'July 2023' (Babel)."""
-    return _date(dt.date(int(period[:4]), int(period[5:7]), 1), lang, {"vi": "'tháng' M/y", "en": "MMMM y"})
+    return _date(first_day(period), lang, {"vi": "'tháng' M/y", "en": "MMMM y"})
 
 
 def day(x: dt.date, lang: str) -> str:
@@ -139,7 +140,7 @@ def _join(items: list[str], lang: str) -> str:
 
 
 def _months_en(period: str) -> str:
-    return f"the first {NUMBER_EN[int(period[5:7])]} months of {period[:4]}"
+    return f"the first {NUMBER_EN[month_of_year(period)]} months of {period[:4]}"
 
 
 def sections_list(f: Facts, secs: list[dict], contrib: str, lang: str, nm: dict) -> str:
@@ -196,7 +197,7 @@ def month(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 def cumulative(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
     """The year-to-date paragraph: the national ytd and each section's."""
     t, out = f.get("ytd", "TOTAL"), []
-    mth = int(d.period[5:7])
+    mth = month_of_year(d.period)
     if t is not None:
         secs = [x for x in f.all("ytd") if x["node"] != "TOTAL"]
         if lang == "vi":
@@ -257,7 +258,7 @@ def provinces(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
         rose, fell = up[0]["value"], down[0]["value"]
         n = lambda x: fmt(x, 0, lang=lang)  # noqa: E731
         if lang == "vi":
-            span = month_name(d.period, lang) if measure == "yoy" else f"{int(d.period[5:7])} tháng năm {d.period[:4]}"
+            span = month_name(d.period, lang) if measure == "yoy" else f"{month_of_year(d.period)} tháng năm {d.period[:4]}"
             s = f"So với cùng kỳ năm trước, IIP {span} tăng ở {n(rose)} và giảm ở {n(fell)} trên tổng số {total} địa phương"
             s += f"; {n(conf)} địa phương không công bố để bảo mật thông tin doanh nghiệp" if conf else ""
         else:
@@ -284,7 +285,7 @@ def ownership(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
             continue
         if lang == "vi":
             span = month_name(d.period, lang) if key == "ownership_yoy" else \
-                f"{int(d.period[5:7])} tháng năm {d.period[:4]}"
+                f"{month_of_year(d.period)} tháng năm {d.period[:4]}"
             verb = "tăng" if whole["value"] >= 0 else "giảm"
             out.append("Xét theo loại hình doanh nghiệp, " + "; ".join(f"{nm[x['node']]} {points(x, lang)}"
                                                                        for x in xs)
@@ -302,7 +303,7 @@ def products(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
     out = []
     for up_key, down_key, span_vi in (("product_up", "product_down", month_name(d.period, "vi")),
                                       ("product_ytd_up", "product_ytd_down",
-                                       f"{int(d.period[5:7])} tháng năm {d.period[:4]}")):
+                                       f"{month_of_year(d.period)} tháng năm {d.period[:4]}")):
         up, down = f.all(up_key), f.all(down_key)
         if not (up or down):
             continue
@@ -325,8 +326,7 @@ def products(f: Facts, d: ReleaseData, lang: str, nm: dict) -> list[str]:
 def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
     """Consumption and inventory of manufacturing, and labour usage, as GSO states them."""
     out, m = [], month_name(d.period, lang)
-    y, mo = int(d.period[:4]), int(d.period[5:7])
-    end = (dt.date(y + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1))
+    end = last_day(d.period)
     cm, cy, ct = f.get("consumption_mom"), f.get("consumption_yoy"), f.get("consumption_ytd")
     im, iy = f.get("inventory_mom"), f.get("inventory_yoy")
     lm, ly = f.get("labour_mom", "TOTAL"), f.get("labour_yoy", "TOTAL")
@@ -336,7 +336,7 @@ def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
             s = "Chỉ số tiêu thụ toàn ngành chế biến, chế tạo " + m + " " + (
                 f"{change(cm, lang)} so với tháng trước và " if cm else "") + \
                 f"{change(cy, lang, qualify=not cm)} so với cùng kỳ năm trước."
-            s += f" Tính chung {mo} tháng, chỉ số tiêu thụ {change(ct, lang)} so với cùng kỳ năm trước." if ct else ""
+            s += f" Tính chung {month_of_year(d.period)} tháng, chỉ số tiêu thụ {change(ct, lang)} so với cùng kỳ năm trước." if ct else ""
             out.append(s)
         if iy:
             out.append(f"Chỉ số tồn kho toàn ngành chế biến, chế tạo tại thời điểm {day(end, lang)} "
@@ -344,7 +344,7 @@ def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
                        + f"{change(iy, lang, qualify=not im)} so với cùng thời điểm năm trước.")
         if ly:
             s = (f"Số lao động đang làm việc trong các doanh nghiệp công nghiệp tại thời điểm "
-                 f"{day(dt.date(y, mo, 1), lang)} " + (f"{change(lm, lang)} so với cùng thời điểm tháng trước và "
+                 f"{day(first_day(d.period), lang)} " + (f"{change(lm, lang)} so với cùng thời điểm tháng trước và "
                                                      if lm else "")
                  + f"{change(ly, lang, qualify=not lm)} so với cùng thời điểm năm trước.")
             s += (" Trong đó, lao động " + "; ".join(f"{OWNER[lang][x['node']]} {change(x, lang, qualify=False)}"
@@ -359,7 +359,7 @@ def companions(f: Facts, d: ReleaseData, lang: str) -> list[str]:
             out.append(f"Manufacturers' inventories at {day(end, lang)} {change(iy, lang)} on a year earlier"
                        + (f" {then_en(iy, im)} on a month earlier." if im else "."))
         if ly:
-            out.append(f"Employment in industrial enterprises on {day(dt.date(y, mo, 1), lang)} {change(ly, lang)} "
+            out.append(f"Employment in industrial enterprises on {day(first_day(d.period), lang)} {change(ly, lang)} "
                        "year on year" + (f" {then_en(ly, lm)} on the month" if lm else "")
                        + ((" (" + ", ".join(f"{OWNER[lang][x['node']]} {signed(x, lang)}" for x in own) + ")")
                           if own else "") + ".")

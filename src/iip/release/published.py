@@ -20,7 +20,7 @@ import pandas as pd
 from iip import reference
 from iip.errors import NotFoundError
 from iip.published import vintages
-from iip.reference.periods import month_add
+from iip.reference.periods import month_add, month_of_year
 from iip.release.data import LABOUR_COLUMNS, PROVENANCE, ReleaseData, empty, figure_period
 from iip.summary import tree_rows
 
@@ -107,7 +107,7 @@ def load_published(con: duckdb.DuckDBPyConnection, period: str, *, as_of: dt.dat
     national = _tree(w, ("total", "section", "division"),
                      ["index", "prev_yoy", "mom", "yoy", "ytd", "contrib_total_yoy", "contrib_ytd"])
     quarter, p_q = pd.DataFrame(columns=["code", "q_yoy"]), empty(PROVENANCE)
-    if int(period[5:7]) % 3 == 0:
+    if month_of_year(period) % 3 == 0:
         q, p_q = _wide(figs, "production", "quarter", {("yoy", quarter_p): "q_yoy"})
         if "q_yoy" in q:
             quarter = q[["node", "q_yoy"]].rename(columns={"node": "code"})
