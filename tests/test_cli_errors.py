@@ -147,23 +147,6 @@ def test_ctrl_c_stops_cleanly_and_says_what_was_kept(store, tmp_path):
     assert connect(store).execute("SELECT count(*) FROM compile_runs").fetchone()[0] == before
 
 
-def test_ctrl_c_during_sa_all_keeps_the_series_done(store, monkeypatch):
-    from iip.seasonal import batch
-
-    def two_then_ctrl_c(items, *, options=None, workers=None, on_done=None):
-        for key, df in items[:2]:
-            on_done(batch.Outcome(key, "skipped", "too short", first=df["period"].min(), last=df["period"].max()))
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(batch, "adjust_many", two_then_ctrl_c)
-    res = run("--db", store, "sa", "--all")
-    text = " ".join(res.output.split())
-    assert res.exit_code == 130 and "Interrupted (Ctrl-C): the 2 of" in text and "were kept" in text
-    con = connect(store)
-    assert con.execute("SELECT count(*) FROM sa_runs").fetchone()[0] == 2
-    con.close()
-
-
 def test_unwritable_outputs_are_named(store, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

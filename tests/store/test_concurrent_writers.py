@@ -70,7 +70,8 @@ def test_50_concurrent_submissions_on_postgres(pg_url, tmp_path):
     with connect(pg_url) as con:
         ingest_file(con, "register", tmp_path / "register.csv")
         ingest_file(con, "products", tmp_path / "products.csv")
-        con.executemany("INSERT INTO register VALUES (?, ?, '01', '2410', 'nonstate', 0)", [[e, e] for e in ids])
+        con.executemany("INSERT INTO register (enterprise_id, name, province, vsic, ownership, load_id) "
+                        "VALUES (?, ?, '01', '2410', 'nonstate', 0)", [[e, e] for e in ids])
         for e in ids:
             con.execute("INSERT INTO users (username, password_hash, role, enterprise_id, province) "
                         "VALUES (?, 'x', 'enterprise', ?, '01')", [e, e])

@@ -132,7 +132,7 @@ def sa(input: Path = typer.Option(None, "--input", help="CSV with columns period
        everything: bool = typer.Option(False, "--everything", help="With --all: every stored series"),
        force: bool = typer.Option(False, "--force", help="With --all: adjust again series whose input has not "
                                   "changed since their last run (skipped otherwise)"),
-       workers: int = typer.Option(None, "--workers", min=1, help="Parallel processes for --all (default: CPU "
+       workers: int = typer.Option(None, "--workers", help="Parallel processes for --all (default: CPU "
                                    "count)"),
        batch_size: int = typer.Option(25, "--batch-size", min=1, help="With --all: series saved per commit (a "
                                       "commit also every 10 s); Ctrl-C keeps every committed batch"),

@@ -117,7 +117,9 @@ def _back(con: duckdb.DuckDBPyConnection, pid: int) -> pd.DataFrame:
         SELECT s.line, s.stratum, s.product, iip_pid(r.period)::INTEGER AS pid, {", ".join(f"r.{v}" for v in VARIABLES)},
                r.status AS marker, NULL::DOUBLE AS aux
         FROM reports r JOIN _iip_lines s ON s.enterprise_id = r.enterprise_id AND s.product_code = r.product_code
-        WHERE r.period = ?""", [month_of_number(pid)]).df()
+        WHERE r.period = ? ORDER BY s.line""", [month_of_number(pid)]).df()   # in line order: the sums over
+    # strata add the same numbers in the same order in every run (else the imputed values differ in their last
+    # bits from run to run, and an unchanged line is written again as a new version)
 
 
 def compute(con: duckdb.DuckDBPyConnection, period_from: str, period_to: str, *, lookback: int = LOOKBACK
