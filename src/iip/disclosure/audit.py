@@ -6,7 +6,8 @@ Compiled indices are weighted means, so every published parent gives one linear 
 
 over its children k: the VSIC hierarchy within an area (TOTAL > section > division > group > class) and the
 geography for one node (a region, a province as merged on 1 July 2025 and VN = their provinces, VN = the regions,
-VN = the merged provinces; treated as exact, which is the cautious choice — see docs/methods/disclosure.md). A "group" below is one such equation: (total cell, parts).
+VN = the merged provinces; treated as exact, which is the cautious choice -- see docs/methods/disclosure.md).
+A "group" below is one such equation: (total cell, parts). One table (one indicator) is audited at a time.
 
 Suppressed cells are the unknowns. A suppressed cell is *disclosed* if its value is the same in every solution
 of the published equations, i.e. if its unit vector lies in the row space of the equations restricted to the
@@ -176,11 +177,15 @@ def _free_size_dense(a: np.ndarray) -> np.ndarray:
     return np.sqrt((ns ** 2).sum(axis=1)) if ns.size else np.zeros(a.shape[1])
 
 
-def _free_size(a: sparse.csr_matrix, rng, k: int = 2) -> np.ndarray:
+def _free_size(a: sparse.csr_matrix, rng, k: int = 2, k_max: int = 8) -> np.ndarray:
     """Largest |coordinate| of k random vectors projected onto null(a) (0 = determined): z = r - A^+ A r by
-    LSMR. A MethodError when the solver does not converge or leaves coordinates in the AMBIGUOUS band."""
+    LSMR. A free cell's coordinate is Gaussian, so it can come out small by chance: while some coordinate is in
+    the AMBIGUOUS band, more vectors are drawn (up to ``k_max``). A MethodError when the solver does not
+    converge."""
     out = np.zeros(a.shape[1])
-    for _ in range(k):
+    for i in range(k_max):
+        if i >= k and not ((out >= AMBIGUOUS[0]) & (out < AMBIGUOUS[1])).any():
+            break
         r = rng.standard_normal(a.shape[1])
         x, istop = lsmr(a, a @ r, atol=1e-14, btol=1e-14, maxiter=max(50 * a.shape[1], 20000))[:2]
         if istop not in (0, 1, 2, 4, 5):
@@ -197,42 +202,43 @@ class Suppression:
     unsettled: list[Unsettled]
 
 
-def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], weight: dict[Cell, float],
+def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight: dict[Cell, float],
                           *, cost: dict[Cell, float] | None = None, max_rounds: int = 50,
                           prefer: Callable[[Cell], bool] | None = None, solver=None) -> Suppression:
-    """Primary cells plus complementary ones until no suppressed cell is determined. ``systems``: the
-    identities of each indicator (its cells are its own unknowns; one suppression pattern serves all). The group
-    rule (:func:`complement_groups`), then the linear audit of each system; each disclosed cell gets the
-    cheapest free member of its nearest identity suppressed, and the loop repeats. Complements are chosen by
-    least ``cost`` (default: the weight; the caller ranks provinces before regions before VN); cells that
-    ``prefer`` accepts (provincial ones) are looked for a few identities further before a dearer one is taken. A block the
-    audit cannot settle is treated as disclosed once (every cell gets a complement) and reported."""
+    """Primary cells plus complementary ones until no suppressed cell is determined by ``groups`` (the
+    identities of one table: one indicator's compiled cells). The group rule (:func:`complement_groups`), then
+    the linear audit; each disclosed cell gets a complement (:func:`_nearest_free`) and the loop repeats.
+    Complements are chosen by least ``cost`` (default: the weight; the caller ranks provinces before regions
+    before VN); cells that ``prefer`` accepts (provincial ones) are looked for a few identities further before
+    a dearer one is taken, but a cell still disclosed after its first complement gets the cheapest free member
+    of its own identities, whatever its tier. A block the audit cannot settle is treated as disclosed once
+    (every cell gets a complement) and reported."""
     cost = weight if cost is None else cost
     out = dict(primary)
-    systems = [list(x) for x in {tuple(sorted(x)) for x in systems}]   # identical systems audited once
-    groups = sorted({g for system in systems for g in system})
+    groups = sorted(set(groups))
     protected: set[Cell] = set()   # cells of unsettled blocks already given a conservative complement
     reported: list[Unsettled] = []
+    seen: set[Cell] = set()        # cells already given a complement by the audit
     by_cell: dict[Cell, list[Group]] = defaultdict(list)
     for g in groups:
         for c in (g[0],) + g[1]:
             by_cell[c].append(g)
     for _ in range(max_rounds):
         out = complement_groups(groups, out, cost)
-        audits = [determined_cells(system, set(out), weight, solver=solver) for system in systems]
-        log.debug("audit round: %d suppressed, %d determined", len(out), sum(len(a.determined) for a in audits))
-        determined = sorted({c for a in audits for c in a.determined})
-        blocks = [u for a in audits for u in a.unsettled]
+        audit = determined_cells(groups, set(out), weight, solver=solver)
+        log.debug("audit round: %d suppressed, %d determined", len(out), len(audit.determined))
+        determined = sorted(set(audit.determined))
         bad = list(determined)
-        for u in blocks:
+        for u in audit.unsettled:
             bad += [c for c in u.cells if c not in protected and c not in determined]
             protected.update(u.cells)
-        reported += [u for u in blocks if all(u.cells != r.cells for r in reported)]
+        reported += [u for u in audit.unsettled if all(u.cells != r.cells for r in reported)]
         if not bad:
             return Suppression(out, reported)
         added = 0
         for cell in bad:
-            pick = _nearest_free(cell, by_cell, out, cost, prefer=prefer)
+            pick = _nearest_free(cell, by_cell, out, cost, prefer=None if cell in seen else prefer)
+            seen.add(cell)
             if pick is not None and pick not in out:
                 out[pick] = f"secondary: audit protects {cell[0]}/{cell[1]}"
                 added += 1
@@ -245,11 +251,12 @@ def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], 
 
 
 def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, float], *,
-                  prefer: Callable[[Cell], bool] | None = None, depth: int = 4) -> Cell | None:
-    """The cheapest unsuppressed member of the identities closest to ``cell`` (breadth-first through
-    identities whose members are all suppressed). A member ``prefer`` rejects (a region or VN cell) is taken
-    only if no preferred one is found within ``depth`` steps, nor among the cells of the same area or node:
-    suppressing an aggregate sets off complements all the way up, a provincial cell does not."""
+                  prefer: Callable[[Cell], bool] | None = None, depth: int = 3) -> Cell | None:
+    """The cheapest unsuppressed member of the identities closest to ``cell``: its own identities, then those
+    of the suppressed cells they contain, and so on (a free cell can only protect ``cell`` through identities
+    that hold suppressed cells bound to it). A member ``prefer`` rejects (a region or VN cell) is taken only if
+    no preferred one is found within ``depth`` steps: suppressing an aggregate sets off complements all the way
+    up, a provincial cell does not. Without ``prefer``: the cheapest free member of the nearest identities."""
     seen, frontier, fallback = {cell}, [cell], None
     for _ in range(depth):
         if not frontier:
@@ -261,12 +268,7 @@ def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, 
         if good:
             return good[0]
         fallback = fallback or (free[0] if free else None)
-        nxt = members - seen
+        nxt = {m for m in members if m in suppressed} - seen
         seen |= nxt
         frontier = sorted(nxt)
-    if prefer is not None:  # a preferred cell of the same area, then of the same node, before an aggregate
-        for same in (lambda c: c[0] == cell[0], lambda c: c[1] == cell[1]):
-            near = [c for c in by_cell if same(c) and c not in suppressed and prefer(c)]
-            if near:
-                return min(near, key=lambda c: (_cost(c, cost), c))
     return fallback

@@ -52,20 +52,25 @@ def _baseline(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
-    """Disclosure cache keyed by (compile run, method): a change of the rules recomputes instead of serving a
-    table made under the old ones (kept, as method '1'); audit blocks the check could not settle are stored."""
+    """Disclosure cache keyed by (compile run, method, indicator): each indicator has its own suppression
+    pattern, and a change of the rules recomputes instead of serving a table made under the old ones (kept, as
+    method '1', indicator '*': one pattern for every indicator); audit blocks the check could not settle are
+    stored."""
     if not _exists(con, "disclosure", "method"):
         con.execute("ALTER TABLE disclosure ADD COLUMN method VARCHAR DEFAULT '1'")
-    if not _exists(con, "disclosure_runs", "method"):
+    if not _exists(con, "disclosure", "indicator"):
+        con.execute("ALTER TABLE disclosure ADD COLUMN indicator VARCHAR DEFAULT '*'")
+    if not _exists(con, "disclosure_runs", "indicator"):
         con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v1")
-        con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL, cells BIGINT,
-            unsettled INTEGER NOT NULL DEFAULT 0, computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
-            PRIMARY KEY (run_id, method))""")
-        con.execute("INSERT INTO disclosure_runs (run_id, method, cells, computed_at) "
-                    "SELECT run_id, '1', cells, computed_at FROM disclosure_runs_v1")
+        con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+            indicator VARCHAR NOT NULL, cells BIGINT, unsettled INTEGER NOT NULL DEFAULT 0,
+            computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, PRIMARY KEY (run_id, method, indicator))""")
+        con.execute("INSERT INTO disclosure_runs (run_id, method, indicator, cells, computed_at) "
+                    "SELECT run_id, '1', '*', cells, computed_at FROM disclosure_runs_v1")
         con.execute("DROP TABLE disclosure_runs_v1")
     con.execute("""CREATE TABLE IF NOT EXISTS disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
-        block INTEGER NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (run_id, method, block))""")
+        indicator VARCHAR NOT NULL, block INTEGER NOT NULL, note VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, method, indicator, block))""")
 
 
 def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,7 +101,8 @@ MIGRATIONS: list[Migration] = [
               _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
-    Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
+    Migration(6, "disclosure cache keyed by compile run, method and indicator; unsettled audit blocks",
+              _disclosure_by_method),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
 ]
 LATEST = max(m.version for m in MIGRATIONS)

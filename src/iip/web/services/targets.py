@@ -42,7 +42,8 @@ def track(
             "(the tracker uses the adjustment model's forecasts)"
         )
     rid, s, f, transform = cur
-    check = cache.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
+    cell = {"indicator": [indicator], "area": [area], "node": [node], "value": [1.0]}
+    check = cache.protect(con, pd.DataFrame(cell))
     if (check["obs_status"] == "c").any():
         raise NotFoundError(f"figures for {area}/{node} are confidential (disclosure control)")
     last = str(s["period"].max())
