@@ -1,6 +1,9 @@
-"""Shared fixtures. Tests that need the real files in ../shared skip with a clear message when absent."""
+"""Shared fixtures. Tests that need the real files in ../shared skip with a clear message when absent; tests that need
+a PostgreSQL server get a throwaway cluster (initdb + pg_ctl on a free port, as a non-root user) and skip with a
+message when the server binaries or DuckDB's postgres extension cannot be had."""
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -58,3 +61,35 @@ def demo_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def merged_store(tmp_path_factory) -> Path:
     return build_synthetic_store(tmp_path_factory.mktemp("merged") / "merged.duckdb", last="2025-09")
+
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The cluster, started once for the session and removed at its end."""
+    from iip.errors import StoreError
+    from iip.store.cluster import TempCluster, server_bin
+    from iip.store.postgres import extension_file
+
+    if server_bin() is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql, or set IIP_PG_BIN")
+    try:
+        extension_file()
+    except StoreError as exc:
+        pytest.skip(f"DuckDB's postgres extension cannot be loaded: {exc}")
+    cluster = TempCluster()
+    try:
+        cluster.start()
+    except StoreError as exc:
+        cluster.stop()
+        pytest.skip(f"cannot start a throwaway PostgreSQL cluster: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture()
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty database on the session's cluster."""
+    return pg_cluster.create(f"t{next(_names)}")

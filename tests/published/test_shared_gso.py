@@ -92,9 +92,9 @@ def test_tcvn3_product_tables_read(store):
 def test_release_month_read_off_the_tables(shared_dir):
     """Where a workbook's titles or headers name its month, it is the month of the file name, except the one
     workbook filed under the wrong month (2006-03-29-Bieu0205.xls holds February's tables)."""
-    from concurrent.futures import ProcessPoolExecutor
+    from iip.pools import process_pool
     files = sorted((shared_dir / "data" / "gso-monthly").iterdir())
-    with ProcessPoolExecutor(2) as ex:
+    with process_pool(2) as ex:
         found = dict(zip([f.name for f in files], ex.map(_release_in_content, files)))
     named = {f: m for f, m in found.items() if m is not None}
     assert len(named) >= 240

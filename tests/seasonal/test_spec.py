@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iip.errors import ValidationError
+from iip.errors import MethodError, ValidationError
 from iip.seasonal import regressors as reg
 from iip.seasonal.adjust import SeriesError, adjust, validate_series
 from iip.seasonal.io import read_series_csv
@@ -80,7 +80,7 @@ def test_series_block_and_regression_block():
     text = regression_block(r, usertypes=["holiday"], variables=(), save=())
     assert "user=(a)" in text and "usertype=(holiday)" in text and "start=2020.01" in text
     assert "0.5\n    -0.5" in text
-    with pytest.raises(ValueError):
+    with pytest.raises(MethodError, match="one X-13 usertype per regressor column: 2 types for 1 columns"):
         regression_block(r, usertypes=["holiday", "td"])
 
 

@@ -5,8 +5,6 @@ Command modules register themselves on ``app`` or on one of the groups below.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from typer.core import TyperGroup
 
@@ -37,22 +35,23 @@ app.add_typer(users_app, name="users")
 
 
 class State:
-    db: Path | None = None
+    db: str | None = None
 
 
 state = State()
 
 
 @app.callback()
-def _main(db: Path = typer.Option(None, "--db", help="DuckDB store (default ./iip.duckdb or $IIP_DB).",
-                                  envvar="IIP_DB")) -> None:
+def _main(db: str = typer.Option(None, "--db", help="The store: a DuckDB file (default ./iip.duckdb) or a "
+                                 "PostgreSQL database, postgresql://user@host:port/dbname. Default $IIP_DB.",
+                                 envvar="IIP_DB")) -> None:
     state.db = db
 
 
-def db() -> Path:
-    """The store path chosen by --db, $IIP_DB or the default."""
-    from iip.store import db_path
-    return db_path(state.db)
+def db() -> str:
+    """The store chosen by --db, $IIP_DB or the default: a DuckDB file path or a PostgreSQL URL."""
+    from iip.store import store_target
+    return store_target(state.db)
 
 
 # command modules (each owns its commands)

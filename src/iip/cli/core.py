@@ -27,6 +27,12 @@ class Kind(str, Enum):
 class Scale(str, Enum):
     small = "small"
     gso = "gso"
+    country = "country"
+
+
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 def _progress() -> Progress:
@@ -41,20 +47,36 @@ def _fmt(v, nd: int = 2) -> str:
 
 
 @app.command()
-def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterprises) or gso (~10,000, 10 years)"),
-          out: Path = typer.Option(..., "--out", help="Folder for register.csv, products.csv, weights.csv, "
-                                   "reports.parquet"),
-          seed: int = typer.Option(2020, help="Random seed (same seed, same files)")) -> None:
+def synth(scale: Scale = typer.Option(Scale.small, help="small (~1,500 enterprises), gso (~16,000, 10 years) or "
+                                      "country (~400,000 enterprises, ~60 million report rows a year, written "
+                                      "month by month as a Parquet dataset partitioned by period)"),
+          out: Path = typer.Option(..., "--out", help="Folder for register.csv, products.csv, weights.csv and the "
+                                   "reports (reports.parquet; country: reports/period=YYYY-MM/)"),
+          seed: int = typer.Option(2020, help="Random seed (same seed, same files)"),
+          years: int = typer.Option(1, "--years", help="Country scale: whole years to write (1-10), ending with "
+                                    "the last calibrated year; the first is the base year"),
+          enterprises: int = typer.Option(400_000, "--enterprises", min=100, help="Country scale: number of "
+                                          "enterprises")) -> None:
     """Write realistic synthetic microdata in the four input formats."""
     from iip.synth import write_synthetic
+    from iip.synth.country import write_country
 
     with _progress() as bar:
         task = bar.add_task(f"synth {scale.value}", total=1.0)
-        paths = write_synthetic(out, scale=scale.value, seed=seed,
-                                progress=lambda step, frac: bar.update(task, completed=frac, description=step))
+
+        def step(name: str, frac: float) -> None:
+            bar.update(task, completed=frac, description=name)
+
+        if scale == Scale.country:
+            paths = write_country(out, years=years, seed=seed, enterprises=enterprises, progress=step)
+        else:
+            paths = write_synthetic(out, scale=scale.value, seed=seed, progress=step)
         bar.update(task, completed=1.0)
     for k, p in paths.items():
         console.print(f"  {k:<11} {p}")
+    if scale == Scale.country:
+        console.print(f"then: iip ingest register|products|weights {out}/<kind>.csv; "
+                      f"iip compile --reports {paths['reports']}")
 
 
 def _ingest(con, kind: str, file: Path) -> None:
@@ -80,22 +102,52 @@ def ingest(kind: Kind = typer.Argument(..., help="register|products|weights|repo
         _ingest(con, kind.value, file)
 
 
-def _compile(con, period_from=None, period_to=None, reference_year=None) -> None:
+def _compile(con, period_from=None, period_to=None, reference_year=None, *, engine: str = "duckdb",
+             reports: str | None = None, spark_master: str | None = None) -> None:
     from iip.compile import compile_store
 
-    with console.status("compiling indices"):
-        result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year)
+    what = f"compiling indices ({engine}" + (f", reports from {reports}" if reports else "") + ")"
+    with console.status(what):
+        result, t = compile_store(con, period_from=period_from, period_to=period_to, reference_year=reference_year,
+                                  engine=engine, reports=reports, spark_master=spark_master)
     console.print(f"[green]compiled[/] {t['rows']:,} index rows, {t['cells']:,} level cells stored (read "
                   f"{t['read']:.2f}s, compute {t['compute']:.2f}s, write {t['write']:.2f}s)")
     for n in result.notes:
         console.print(f"  [yellow]note[/] {n}")
+    _protect_compiled(con)
+
+
+def _protect_compiled(con) -> None:
+    """Disclosure control of the new run, computed and stored per indicator so readers (the service, releases)
+    only read it. A compile is never undone by it: when control cannot be computed (e.g. no full base year),
+    say so; readers then refuse with the same message."""
+    from iip import disclosure
+
+    with console.status("disclosure control of the compiled cells"):
+        try:
+            done = {i: disclosure.result(con, i) for i in disclosure.indicators(con)}
+        except IIPError as exc:
+            console.print(f"  [yellow]disclosure control not computed[/]: {exc}")
+            return
+    cells = sum(len(r.table) for r in done.values())
+    unsettled = sum(len(r.unsettled) for r in done.values())
+    console.print(f"disclosure control: {cells:,} confidential cells"
+                  + (f", {unsettled} audit block(s) protected conservatively (iip disclosure)" if unsettled else ""))
 
 
 @app.command("compile")
 def compile_cmd(period_from: str = typer.Option(None, "--from", help="First month to (re)write, YYYY-MM"),
                 period_to: str = typer.Option(None, "--to", help="Last month to (re)write, YYYY-MM"),
                 reference_year: int = typer.Option(None, help="Reference year (=100); default the latest base "
-                                                   "year")) -> None:
+                                                   "year"),
+                engine: Engine = typer.Option(Engine.duckdb, "--engine", help="What scans and aggregates the "
+                                              "reports: duckdb (in process) or spark (Apache Spark through Ibis)"),
+                reports: Path = typer.Option(None, "--reports", help="Read the reports from a Parquet dataset "
+                                             "partitioned by period (DIR/period=YYYY-MM/*.parquet) instead of the "
+                                             "store; register, products and weights come from the store"),
+                spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL (default local[*]; "
+                                                 "spark://host:7077, yarn...); Spark Connect: set SPARK_REMOTE")
+                ) -> None:
     """Compile production, consumption and inventory indices for every area x node x month."""
     from iip.reference.periods import month
     from iip.store import connect
@@ -103,8 +155,11 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
     for name, p in (("--from", period_from), ("--to", period_to)):
         if p:
             month(p, option=name)
+    if spark_master and engine != Engine.spark:
+        raise IIPError("--spark-master goes with --engine spark")
     with connect(db()) as con:
-        _compile(con, period_from, period_to, reference_year)
+        _compile(con, period_from, period_to, reference_year, engine=engine.value,
+                 reports=str(reports) if reports else None, spark_master=spark_master)
 
 
 def print_gso_table(df, title: str, columns: dict[str, str], *, lang: str = "vi") -> None:
@@ -215,7 +270,7 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the sy
          seed: int = typer.Option(2020, help="Random seed")) -> None:
     """The main job on a fresh machine: synth small -> ingest -> compile -> the latest month's headline."""
     from iip import summary
-    from iip.store import connect
+    from iip.store import connect, describe
     from iip.synth import write_synthetic
 
     with _progress() as bar:
@@ -228,4 +283,4 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Folder for the sy
             _ingest(con, kind, paths[kind])
         _compile(con)
         print_headline(con, summary.latest_period(con))
-    console.print(f"Store: {db()}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")
+    console.print(f"Store: {describe(db())}  |  try: iip show --area 79 --node C   |   iip export indices --out indices.csv")

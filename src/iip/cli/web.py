@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from iip.cli import app, db
@@ -16,6 +18,9 @@ def serve(
         False,
         "--read-only",
         help="Open the store read-only (no writes at all; data-collection pages then cannot save)",
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (more than 1 needs a PostgreSQL store)"
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
     secure_cookies: bool | None = typer.Option(
@@ -35,22 +40,32 @@ def serve(
     ),
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs), the dashboard (/) and the report
-    collection pages (/collect)."""
+    collection pages (/collect).
+
+    The service holds no connection between requests: on a DuckDB store, other commands (show, export, ingest,
+    compile...) run while it serves, and the dashboard shows a new compile within a second."""
     import uvicorn
 
+    from iip.store import describe, exists, is_postgres_target
     from iip.web.app import create_app
 
-    path = db()
-    if read_only and not path.exists():
-        raise IIPError(
-            f"store {path} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)"
-        )
-    import duckdb
-
-    try:
-        application = create_app(path, read_only=read_only, secure_cookies=secure_cookies)
-    except duckdb.IOException as exc:  # another process holds the store (DuckDB allows one writer process)
-        raise IIPError(f"cannot open {path}: {exc}") from None
-    typer.echo(f"iip serving {path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips)
+    target = db()
+    if read_only and not exists(target):
+        raise IIPError(f"store {target} does not exist (build one with `iip demo` or `iip ingest` + `iip compile`)")
+    if workers > 1 and not is_postgres_target(target):
+        raise IIPError("--workers above 1 needs a PostgreSQL store (--db postgresql://...): a DuckDB file takes "
+                       "one process at a time")
+    shown = describe(target)
+    if workers == 1:
+        application = create_app(target, read_only=read_only, secure_cookies=secure_cookies)
+        typer.echo(f"iip serving {shown} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=proxy_headers,
+                    forwarded_allow_ips=forwarded_allow_ips)
+        return
+    create_app(target, read_only=read_only, warm=False).state.store.close()  # migrate once, fail early
+    os.environ["IIP_DB"] = target
+    os.environ["IIP_READ_ONLY"] = "1" if read_only else "0"
+    os.environ["IIP_SECURE_COOKIES"] = "" if secure_cookies is None else str(int(secure_cookies))
+    typer.echo(f"iip serving {shown} on http://{host}:{port}/ with {workers} workers")
+    uvicorn.run("iip.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips)

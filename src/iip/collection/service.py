@@ -1,22 +1,9 @@
-"""The service layer's write discipline: DuckDB has one writer, so writes are serialised by a process-wide lock
-and run all-or-nothing inside one transaction."""
+"""The service layer's write discipline: every write runs all-or-nothing inside one transaction
+(:func:`iip.store.write_transaction`: on a DuckDB store the process's writes take turns, DuckDB having one
+writer; on PostgreSQL they run side by side, and one that collides with a concurrent write of the same records
+is rolled back as a conflict)."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from iip.store import write_transaction
 
-import duckdb
-
-from iip.store import transaction
-
-WRITE_LOCK = threading.RLock()
-
-
-@contextmanager
-def write_transaction(con: duckdb.DuckDBPyConnection, *, name: str = "write"
-                      ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Hold the write lock and run the block in one transaction (ROLLBACK on any exception); ``name`` labels its
-    crash-test checkpoints."""
-    with WRITE_LOCK, transaction(con, name=name):
-        yield con
+__all__ = ["write_transaction"]

@@ -1,7 +1,7 @@
 """Compile: store -> product x province x month quantities (relational, Ibis) -> indices (pure) -> store."""
 from __future__ import annotations
 
-import functools
+import os
 import time
 
 import duckdb
@@ -12,10 +12,10 @@ import pyarrow as pa
 
 from iip.compile.engine import CompileResult, compile_indices
 from iip.errors import IIPError
-from iip.store import transaction
-from iip.validation import LAYOUTS
+from iip.compile import sources
+from iip.store import exclusive
 
-__all__ = ["aggregate_reports", "compile_store", "compile_indices"]
+__all__ = ["aggregate_reports", "compile_store", "compile_indices", "sources"]
 
 
 def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.Table) -> ibis.Table:
@@ -31,24 +31,18 @@ def aggregate_reports(reports: ibis.Table, register: ibis.Table, products: ibis.
         produced=j.produced.sum(), sold=j.sold.sum(), closing_stock=j.closing_stock.sum())
 
 
-@functools.cache
-def aggregate_sql() -> str:
-    """:func:`aggregate_reports` as DuckDB SQL over the store's tables (typed by their layouts)."""
-    reports, register, products = (ibis.table(LAYOUTS[k].ibis_schema(), name=k)
-                                   for k in ("reports", "register", "products"))
-    return str(ibis.to_sql(aggregate_reports(reports, register, products), dialect="duckdb"))
-
-
 PROVINCE_NUMBERS = [f"{i:02d}" for i in range(100)]   # province number -> code
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
-    """Everything the pure engine needs, read from the store and the reference package. The quantities' keys
-    come back as categoricals built from the integer keys (no string hashing)."""
+def load_inputs(con: duckdb.DuckDBPyConnection, *, engine: str = "duckdb", reports: str | os.PathLike | None = None,
+                spark_master: str | None = None) -> dict:
+    """Everything the pure engine needs, read from the store and the reference package; the reports aggregated
+    by ``engine`` (duckdb | spark) from the store or from the Parquet dataset ``reports`` (:mod:`.sources`).
+    The quantities' keys come back as categoricals built from the integer keys (no string hashing)."""
     from iip import reference
 
     products = con.execute("SELECT product_code, vsic FROM products ORDER BY product_code").df()
-    t = con.sql(aggregate_sql()).to_arrow_table()
+    t = sources.aggregate(con, engine=engine, lake=reports, spark_master=spark_master)
     q = pd.DataFrame({
         "product_code": pd.Categorical.from_codes(t["product"].to_numpy(), categories=products["product_code"]),
         "province": pd.Categorical.from_codes(t["province"].to_numpy(), categories=PROVINCE_NUMBERS),
@@ -67,11 +61,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = None, period_to: str | None = None,
-                  reference_year: int | None = None) -> tuple[CompileResult, dict]:
+                  reference_year: int | None = None, engine: str = "duckdb", reports: str | os.PathLike | None = None,
+                  spark_master: str | None = None) -> tuple[CompileResult, dict]:
     """Compile from the store and replace the compiled months in ``indices`` (all months, or
-    period_from..period_to) in one transaction. Returns the result and timings."""
+    period_from..period_to) in one transaction. ``engine`` runs the microdata stage (duckdb | spark, on
+    ``spark_master`` or $SPARK_REMOTE); ``reports``: a Parquet dataset partitioned by period to read the reports
+    from instead of the store (:mod:`iip.compile.sources`). Returns the result and timings."""
     t0 = time.perf_counter()
-    inputs = load_inputs(con)
+    inputs = load_inputs(con, engine=engine, reports=reports, spark_master=spark_master)
     if inputs["q"].empty:
         raise IIPError("nothing to compile: ingest register, products, weights and reports first")
     if inputs["weights"].empty:
@@ -163,7 +160,7 @@ def write_indices(con, result: CompileResult, *, period_from, period_to, referen
     pid_of = period_ids(result.periods)
     lo = int(period_ids([period_from])[0]) if period_from else -1
     hi = int(period_ids([period_to])[0]) if period_to else 10**9
-    with transaction(con, name="compile"):
+    with exclusive(con, "compile"):   # run and series ids: one compile writes at a time
         run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM compile_runs").fetchone()[0])
         full = period_from is None and period_to is None
         if not full:
@@ -205,7 +202,7 @@ def write_tidy(con, df: pd.DataFrame, *, run_id: int = 0) -> int:
     rates are derived as for compiled series, contributions need compiled weights and stay empty.
     Returns the rows written."""
     df = df.reset_index(drop=True)
-    with transaction(con, name="compile"):
+    with exclusive(con, "compile"):
         unshare_levels(con)
         cells = pd.DataFrame({"sid": series_ids(con, df), "pid": period_ids(df["period"]),
                               "index": df["index"].astype(float), "run_id": run_id})

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from iip.errors import IIPError, Problem
+from iip.pools import process_pool
 from iip.store import next_id, sha256, transaction
 
 FIG_COLS = ["source", "release", "indicator", "area", "node", "label", "period", "measure", "status",
@@ -90,7 +90,7 @@ def import_gso(con: duckdb.DuckDBPyConnection, paths: Iterable[str | os.PathLike
             todo.append((p, h))
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(todo) > 2:
-        with ProcessPoolExecutor(workers) as ex:
+        with process_pool(workers) as ex:
             parsed = ex.map(_parse, [p for p, _ in todo], chunksize=4)
             for (p, h), res in zip(todo, parsed):
                 results.append(_write(con, p, h, res))

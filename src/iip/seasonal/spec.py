@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from iip.errors import OptionError
+from iip.errors import MethodError, OptionError
 
 #: save= tables asked for in a full adjustment (see x13.TABLES for their meaning)
 X11_SAVE = ("d8", "d10", "d11", "d12", "d13", "d16", "d18")
@@ -61,7 +61,8 @@ def regression_block(regressors: pd.DataFrame, *, usertypes: Sequence[str], vari
     ``usertypes``: X-13 user types, one per column (holiday, td, user, ...).
     """
     if len(usertypes) != regressors.shape[1]:
-        raise ValueError("one usertype per regressor column")
+        raise MethodError(f"one X-13 usertype per regressor column: {len(usertypes)} types for "
+                          f"{regressors.shape[1]} columns")
     lines = ["regression{"]
     if variables:
         lines.append(f"  variables=({' '.join(variables)})")

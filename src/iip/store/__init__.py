@@ -1,14 +1,21 @@
 """The store: one place for the connection, the schema (derived from the layouts, numbered migrations), the one
 versioned upsert and the load record.
 
-Default path ``./iip.duckdb``; override with ``--db PATH`` or the ``IIP_DB`` environment variable.
+A store is a DuckDB file (default ``./iip.duckdb``) or a PostgreSQL database (``postgresql://user@host:port/db``);
+choose it with ``--db`` or the ``IIP_DB`` environment variable. This package is the one place that knows which:
+everything else gets a DuckDB connection (on PostgreSQL, DuckDB works on the tables through its postgres
+extension; :mod:`iip.store.postgres`).
 docs/schema.md documents every table.
 """
 from __future__ import annotations
 
-from iip.store.connection import DEFAULT_DB, connect, db_path, install_objects, transaction
+from iip.store.connection import (DEFAULT_DB, Store, backend, connect, db_path, describe, exclusive, exists,
+                                  install_objects, is_postgres_target, scalar, store_target, transaction,
+                                  write_transaction)
 from iip.store.migrations import LATEST, MIGRATIONS, migrate, schema_version
 from iip.store.versioned import next_id, next_load_id, record_load, sha256, versioned_upsert
 
-__all__ = ["DEFAULT_DB", "LATEST", "MIGRATIONS", "connect", "db_path", "install_objects", "migrate", "next_id",
-           "next_load_id", "record_load", "schema_version", "sha256", "transaction", "versioned_upsert"]
+__all__ = ["DEFAULT_DB", "LATEST", "MIGRATIONS", "Store", "backend", "connect", "db_path", "describe", "exclusive",
+           "exists", "install_objects", "is_postgres_target", "migrate", "next_id", "next_load_id", "record_load",
+           "scalar", "schema_version", "sha256", "store_target", "transaction", "versioned_upsert",
+           "write_transaction"]

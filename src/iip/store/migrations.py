@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from iip.errors import StoreError
-from iip.store import schema
+from iip.store import postgres, schema
 
 VERSION_DDL = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"""
@@ -29,48 +29,100 @@ class Migration:
     apply: Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _exists(con, table: str, column: str | None = None) -> bool:
+def exists(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
+    """True when the store has table ``table`` (with column ``column``), in its own database and schema."""
+    where = "table_name = ? AND database_name = current_database() AND schema_name = current_schema()"
     if column is None:
-        q, args = "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]
+        q, args = f"SELECT 1 FROM duckdb_tables() WHERE {where}", [table]
     else:
-        q = ("SELECT 1 FROM duckdb_columns() WHERE table_name = ? AND column_name = ? AND schema_name = 'main'")
-        args = [table, column]
+        q, args = f"SELECT 1 FROM duckdb_columns() WHERE {where} AND column_name = ?", [table, column]
     return con.execute(q, args).fetchone() is not None
+
+
+
+def _run_ddl(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """A block of DDL, on either backend (PostgreSQL creates the sequences itself)."""
+    if postgres.is_postgres(con):
+        postgres.run_ddl(con, sql)
+    else:
+        con.execute(sql)
 
 
 def _baseline(con: duckdb.DuckDBPyConnection) -> None:
     """Every table as of the first versioned schema; converts the two layouts of older stores."""
-    if _exists(con, "indices"):              # stores made before indices became a view over index_cells
+    if exists(con, "indices"):              # stores made before indices became a view over index_cells
         con.execute("DROP TABLE indices")
-    if _exists(con, "index_cells", "mom"):   # measures once stored per cell: keep that table, carry the levels
+    if exists(con, "index_cells", "mom"):   # measures once stored per cell: keep that table, carry the levels
         con.execute("DROP VIEW IF EXISTS indices")
         con.execute("ALTER TABLE index_cells RENAME TO index_cells_v1")
         con.execute('CREATE TABLE index_cells AS SELECT sid, pid, "index", NULL::SMALLINT AS base_year, run_id '
                     'FROM index_cells_v1 WHERE "index" IS NOT NULL')
     for ddl in schema.TABLES:
-        con.execute(ddl)
+        _run_ddl(con, ddl)
+
+
+#: Indexes a PostgreSQL store needs for the service's small reads and writes (one enterprise x month, one
+#: series...): DuckDB pushes constant filters into PostgreSQL, which then reads a few rows, not the table.
+POSTGRES_INDEXES = {
+    "reports": "enterprise_id, period", "reports_history": "enterprise_id, period",
+    "employment": "enterprise_id, period", "employment_history": "enterprise_id, period",
+    "register": "enterprise_id", "products": "product_code", "submissions": "enterprise_id, period",
+    "audit_log": "enterprise_id, period", "tokens": "username", "outlier_flags": "enterprise_id, period",
+    "imputations": "enterprise_id, period", "sa_runs": "source, indicator, area, node",
+    "sa_series": "run_id", "sa_forecasts": "run_id", "index_series": "indicator, area, node",
+}
+
+
+def _store_objects_and_sa_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """The hash of the views and macros a store holds (installed again only when the code's differ); the hash of
+    each adjustment run's input (a rerun of ``iip sa --all`` skips unchanged series); indexes on PostgreSQL."""
+    con.execute("CREATE TABLE IF NOT EXISTS store_objects (sha256 VARCHAR NOT NULL, "
+                "installed_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+    con.execute("ALTER TABLE sa_runs ADD COLUMN IF NOT EXISTS input_sha256 VARCHAR")
+    if postgres.is_postgres(con):
+        for table, cols in POSTGRES_INDEXES.items():
+            postgres.execute(con, f"CREATE INDEX IF NOT EXISTS {table}_key ON {table} ({cols})")
 
 
 def _disclosure_by_method(con: duckdb.DuckDBPyConnection) -> None:
-    """Disclosure cache keyed by (compile run, method, indicator): each indicator has its own suppression
-    pattern, and a change of the rules recomputes instead of serving a table made under the old ones (kept, as
-    method '1', indicator '*': one pattern for every indicator); audit blocks the check could not settle are
-    stored."""
-    if not _exists(con, "disclosure", "method"):
+    """Disclosure cache keyed by (compile run, method): a change of the rules recomputes instead of serving a
+    table made under the old ones (kept, as method '1'); audit blocks the check could not settle are stored."""
+    if not exists(con, "disclosure", "method"):
         con.execute("ALTER TABLE disclosure ADD COLUMN method VARCHAR DEFAULT '1'")
-    if not _exists(con, "disclosure", "indicator"):
-        con.execute("ALTER TABLE disclosure ADD COLUMN indicator VARCHAR DEFAULT '*'")
-    if not _exists(con, "disclosure_runs", "indicator"):
+    if not exists(con, "disclosure_runs", "method"):
         con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v1")
+        con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL, cells BIGINT,
+            unsettled INTEGER NOT NULL DEFAULT 0, computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, method))""")
+        con.execute("INSERT INTO disclosure_runs (run_id, method, cells, computed_at) "
+                    "SELECT run_id, '1', cells, computed_at FROM disclosure_runs_v1")
+        con.execute("DROP TABLE disclosure_runs_v1")
+    con.execute("""CREATE TABLE IF NOT EXISTS disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+        block INTEGER NOT NULL, note VARCHAR NOT NULL, PRIMARY KEY (run_id, method, block))""")
+
+
+def _disclosure_by_indicator(con: duckdb.DuckDBPyConnection) -> None:
+    """Disclosure cache keyed by (compile run, method, indicator): each indicator (production, consumption,
+    inventory) has its own suppression pattern. Tables made before are kept, as indicator '*' (one pattern for
+    every indicator, methods '1' and '2')."""
+    if not exists(con, "disclosure", "indicator"):
+        con.execute("ALTER TABLE disclosure ADD COLUMN indicator VARCHAR DEFAULT '*'")
+    if not exists(con, "disclosure_runs", "indicator"):
+        con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v2")
         con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
             indicator VARCHAR NOT NULL, cells BIGINT, unsettled INTEGER NOT NULL DEFAULT 0,
             computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, PRIMARY KEY (run_id, method, indicator))""")
-        con.execute("INSERT INTO disclosure_runs (run_id, method, indicator, cells, computed_at) "
-                    "SELECT run_id, '1', '*', cells, computed_at FROM disclosure_runs_v1")
-        con.execute("DROP TABLE disclosure_runs_v1")
-    con.execute("""CREATE TABLE IF NOT EXISTS disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
-        indicator VARCHAR NOT NULL, block INTEGER NOT NULL, note VARCHAR NOT NULL,
-        PRIMARY KEY (run_id, method, indicator, block))""")
+        con.execute("INSERT INTO disclosure_runs (run_id, method, indicator, cells, unsettled, computed_at) "
+                    "SELECT run_id, method, '*', cells, unsettled, computed_at FROM disclosure_runs_v2")
+        con.execute("DROP TABLE disclosure_runs_v2")
+    if not exists(con, "disclosure_unsettled", "indicator"):
+        con.execute("ALTER TABLE disclosure_unsettled RENAME TO disclosure_unsettled_v2")
+        con.execute("""CREATE TABLE disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+            indicator VARCHAR NOT NULL, block INTEGER NOT NULL, note VARCHAR NOT NULL,
+            PRIMARY KEY (run_id, method, indicator, block))""")
+        con.execute("INSERT INTO disclosure_unsettled (run_id, method, indicator, block, note) "
+                    "SELECT run_id, method, '*', block, note FROM disclosure_unsettled_v2")
+        con.execute("DROP TABLE disclosure_unsettled_v2")
 
 
 def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
@@ -83,7 +135,7 @@ def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
 
 def _collection_security(con: duckdb.DuckDBPyConnection) -> None:
     """Login throttling, approvals of microdata accounts, revision requests of released months."""
-    con.execute(schema.COLLECTION_SECURITY_DDL)
+    _run_ddl(con, schema.COLLECTION_SECURITY_DDL)
 
 
 def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,16 +153,17 @@ MIGRATIONS: list[Migration] = [
               _collection_security),
     Migration(4, "releases: as_of, sa_run_id, figures_vintage (what a release vintage was built from)",
               _release_provenance),
-    Migration(6, "disclosure cache keyed by compile run, method and indicator; unsettled audit blocks",
-              _disclosure_by_method),
+    Migration(5, "store_objects; sa_runs.input_sha256; PostgreSQL indexes", _store_objects_and_sa_inputs),
+    Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
+    Migration(8, "disclosure cache keyed by compile run, method and indicator", _disclosure_by_indicator),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The store's schema version: 0 for an empty store or one made before versions were recorded."""
-    if not _exists(con, "schema_version"):
+    if not exists(con, "schema_version"):
         return 0
     row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
     return int(row[0]) if row else 0
@@ -127,7 +180,7 @@ def check_version(con: duckdb.DuckDBPyConnection, *, where: str) -> int:
 
 def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
     """The migrations recorded in the store's ``schema_version`` table (empty for a new store)."""
-    if not _exists(con, "schema_version"):
+    if not exists(con, "schema_version"):
         return set()
     return {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
 
@@ -136,19 +189,31 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     """The migrations this code knows that the store has not had, in order (a gap is filled too: a store migrated
     by a build that lacked migration 4 still gets 4)."""
     done = applied_versions(con)
-    return [m for m in MIGRATIONS if m.version not in done]
+    return sorted((m for m in MIGRATIONS if m.version not in done), key=lambda m: m.version)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, where: str = "store") -> list[int]:
-    """Apply every migration the store has not had yet, each in its own transaction; returns their numbers."""
+    """Apply every migration the store has not had yet (by number: one merged in later with a lower number is
+    applied too), each in its own transaction; returns their numbers. On PostgreSQL, processes that start at
+    once (several web workers) take turns under an advisory lock."""
     from iip.store.connection import transaction
 
     check_version(con, where=where)
-    applied = []
+    pg = postgres.is_postgres(con)
+    ran = []
     for m in pending(con):
-        with transaction(con, name="migration"):
-            con.execute(VERSION_DDL)
-            m.apply(con)
-            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])
-        applied.append(m.version)
-    return applied
+        try:
+            with transaction(con, name="migration"):
+                if pg:
+                    postgres.advisory_lock(con, "migrate")
+                _run_ddl(con, VERSION_DDL)
+                m.apply(con)
+                con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [m.version, m.name])
+        except duckdb.Error:
+            # another process (a second web worker starting) applied it while this one waited for the lock;
+            # PostgreSQL then rejects the second record of the same version
+            if not (pg and m.version in applied_versions(con)):
+                raise
+            continue
+        ran.append(m.version)
+    return ran

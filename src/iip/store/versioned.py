@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from iip.store import postgres
+from iip.store.connection import scalar
+
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
 
@@ -33,12 +36,42 @@ def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """The next value of one of the store's id sequences."""
     if sequence not in SEQUENCES:
         raise KeyError(sequence)
-    return int(con.execute(f"SELECT nextval('{sequence}')").fetchall()[0][0])
+    if postgres.is_postgres(con):
+        return postgres.nextval(con, sequence)
+    return int(scalar(con, f"SELECT nextval('{sequence}')"))
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     """A new load id (one per ingested file, submission, imputation run...)."""
     return next_id(con, "load_seq")
+
+
+#: Sources up to this many rows are matched on PostgreSQL through constant key filters (pushed into its scans).
+SMALL_SOURCE = 5000
+
+
+def _literal(value) -> str:
+    """A key value as an SQL literal (keys are codes, periods and ids)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], alias: str = "c") -> str:
+    """``alias.k IN (...)`` for the first two key columns of a small ``source`` on a PostgreSQL store (DuckDB
+    pushes constant filters into PostgreSQL, which reads a few rows through an index instead of sending the whole
+    table); ``true`` otherwise (a DuckDB store, or a large source that reads most of the table anyway)."""
+    if not postgres.is_postgres(con):
+        return "true"
+    if scalar(con, f"SELECT count(*) FROM {source}") > SMALL_SOURCE:
+        return "true"
+    parts = []
+    for k in key[:2]:
+        values = [v for (v,) in con.execute(f"SELECT DISTINCT {k} FROM {source} WHERE {k} IS NOT NULL").fetchall()]
+        if not values:
+            return "false"
+        parts.append(f"{alias}.{k} IN ({', '.join(_literal(v) for v in values)})")
+    return " AND ".join(parts)
 
 
 def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
@@ -53,16 +86,19 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
     on = " AND ".join(f"c.{k} = n.{k}" for k in key)
     differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
     guard = f" AND NOT ({keep})" if keep else ""
+    near = key_filter(con, source, key)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
-                    LEFT JOIN {table} c ON {on} WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
+                    LEFT JOIN (SELECT * FROM {table} c WHERE {near}) c ON {on}
+                    WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
     try:
-        match = "EXISTS (SELECT 1 FROM _iip_changed x WHERE " + " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
+        match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE " + \
+            " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
         con.execute(f"INSERT INTO {table}_history SELECT c.*, {int(load_id)} FROM {table} c WHERE {match}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
         cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
         names = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
-        return int(con.execute("SELECT count(*) FROM _iip_changed").fetchall()[0][0])
+        return int(scalar(con, "SELECT count(*) FROM _iip_changed"))
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
 

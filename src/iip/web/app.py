@@ -1,7 +1,9 @@
 """The FastAPI application: API routers, dashboard pages, local static assets, one error handler.
 
-``create_app(db_path)`` opens the store once (``app.state.db``); every request gets its own DuckDB connection
-to it (``iip.web.deps.get_con``), closed when the request ends. No asset comes from a CDN: Plotly.js is
+``create_app(db_path)`` holds the store (``app.state.store``, an :class:`iip.store.Store`: a DuckDB file or a
+PostgreSQL URL), not a connection: every request gets its own connection, opened on first use and closed when the
+response is sent (``iip.web.deps.get_con``), so on a DuckDB file other commands run between requests, and on
+PostgreSQL many requests (and several worker processes) read and write at once. No asset comes from a CDN: Plotly.js is
 served from the installed ``plotly`` package, Swagger UI 5 from ``fastapi-offline``'s static files.
 """
 
@@ -22,6 +24,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from iip.web import errors, security
+from iip.web.deps import LazyConnection
 from iip.web.services.cache import WebCache
 
 log = logging.getLogger("iip.web")
@@ -46,7 +49,7 @@ def swagger_dir() -> Path | None:
 
 
 class CloseConnection:
-    """Pure ASGI middleware: close the request's DuckDB connection once the response is sent."""
+    """Pure ASGI middleware: close the request's connection once the response is sent."""
 
     def __init__(self, app):
         self.app = app
@@ -56,19 +59,18 @@ class CloseConnection:
             await self.app(scope, receive, send)
         finally:
             state = scope.get("state") if scope["type"] == "http" else None
-            con = state.get("con") if isinstance(state, dict) else None
-            if con is not None:
-                state["con"] = None
+            if isinstance(state, dict) and state.get("con") is not None:
+                con, state["con"] = state["con"], None
                 con.close()
 
 
-def _warm(db, cache: WebCache) -> None:
+def _warm(store, cache: WebCache) -> None:
     """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
     from iip import disclosure
     from iip.web.services import meta
 
     try:
-        con = db.cursor()
+        con = store.connect()
         try:
             meta.coverage(con)
             disclosure.suppression_table(con)
@@ -90,23 +92,25 @@ def create_app(
     warm: bool = True,
     secure_cookies: bool | None = None,
 ) -> FastAPI:
-    """The web application on the store at ``db_path`` (default: $IIP_DB or ./iip.duckdb).
+    """The web application on the store at ``db_path``: a DuckDB file or a PostgreSQL URL (default: $IIP_DB or
+    ./iip.duckdb).
 
     ``secure_cookies``: give cookies the Secure flag (True), never (False), or when the request came over
     HTTPS (None, the default; behind a proxy, from its X-Forwarded-Proto)."""
-    from iip.store import connect
+    from iip.store import Store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         """Start the warm-up and watcher threads; close the store when the app stops."""
         stop = threading.Event()
         if warm:
-            threading.Thread(target=_warm, args=(app.state.db, app.state.cache), daemon=True).start()
+            threading.Thread(target=_warm, args=(app.state.store, app.state.cache), daemon=True).start()
             threading.Thread(target=app.state.plotly_gz, daemon=True).start()
-            threading.Thread(target=app.state.cache.watch, args=(app.state.db, stop), daemon=True).start()
+            threading.Thread(target=app.state.cache.watch, args=(app.state.store, stop), daemon=True).start()
         yield
         stop.set()
         app.state.db.close()
+        app.state.store.close()
 
     app = FastAPI(
         title="iip API",
@@ -118,7 +122,8 @@ def create_app(
         "published figures, releases, seasonal adjustment and target tracking. Errors always have "
         'the shape {"ok": false, "error": ..., "status": ...}.',
     )
-    app.state.db = connect(db_path, read_only=read_only)
+    app.state.store = Store(str(db_path) if db_path else None, read_only=read_only)
+    app.state.db = LazyConnection(app.state.store)   # for tests and scripts; the app never uses it
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
     app.state.secure_cookies = secure_cookies
@@ -185,3 +190,11 @@ def _mount_static(app: FastAPI) -> None:
     @app.get("/favicon.ico", include_in_schema=False)
     def _favicon():
         return RedirectResponse("/static/app/favicon.svg")
+
+
+def app_from_environment() -> FastAPI:
+    """The application on $IIP_DB (read-only when $IIP_READ_ONLY=1; $IIP_SECURE_COOKIES 1, 0 or empty): the
+    factory each worker process of ``iip serve --workers N`` calls."""
+    secure = os.environ.get("IIP_SECURE_COOKIES", "")
+    return create_app(os.environ.get("IIP_DB"), read_only=os.environ.get("IIP_READ_ONLY") == "1",
+                      secure_cookies=None if secure == "" else secure == "1")

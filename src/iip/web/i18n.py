@@ -126,8 +126,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "forecast": ("Dự báo", "Forecast"),
     "needed_path": ("Mức cần đạt", "Level needed"),
     "no_sa": (
-        "Chưa có kết quả điều chỉnh mùa vụ cho chuỗi này (chạy `iip sa --all`).",
-        "No seasonal adjustment stored for this series (run `iip sa --all`).",
+        "Chưa có kết quả điều chỉnh mùa vụ cho chuỗi này: chạy `iip sa --all` (chuỗi ngoài bộ số liệu công bố: "
+        "`iip sa --all --everything`); công cụ theo dõi mục tiêu dùng dự báo của mô hình điều chỉnh.",
+        "No seasonal adjustment stored for this series: run `iip sa --all` (series outside the release set: "
+        "`iip sa --all --everything`); the tracker uses the adjustment model's forecasts.",
     ),
     "error": ("Lỗi", "Error"),
     "back_home": ("Về trang tổng quan", "Back to the overview"),

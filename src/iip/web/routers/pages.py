@@ -346,6 +346,8 @@ def targets_page(
     res, message = None, None
     try:
         res = tgt_svc.track(con, cache, year=year, target=target, area=area, node=node, indicator=indicator)
+    except tgt_svc.NotAdjustedError:   # translated: the page's language, not the log's
+        message = t("no_sa")
     except NotFoundError as exc:
         message = str(exc)
     fig = (

@@ -19,6 +19,7 @@ import pandas as pd
 
 from iip import measures
 from iip import disclosure
+from iip.store import scalar
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = list(measures.MEASURES)
@@ -72,9 +73,9 @@ class WebCache:
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
         try:
             return tuple(con.execute("SELECT (SELECT max(run_id) FROM compile_runs), "
-                                     "(SELECT max(run_id) FROM sa_runs)").fetchall()[0])
+                                     "(SELECT max(run_id) FROM sa_runs)").fetchone() or (None, None))
         except duckdb.CatalogException:  # a store without the seasonal tables (opened read-only)
-            return (con.execute("SELECT max(run_id) FROM compile_runs").fetchall()[0][0], None)
+            return (scalar(con, "SELECT max(run_id) FROM compile_runs"), None)
 
     def _set_token(self, tok: tuple) -> None:
         with self._lock:
@@ -92,18 +93,27 @@ class WebCache:
         self._set_token(tok)
         return tok
 
-    def watch(self, db, stop: threading.Event) -> None:
-        """Re-read the token every ``check_every`` seconds on its own connection until ``stop`` is set."""
-        con = db.cursor()
+    def watch(self, store, stop: threading.Event) -> None:
+        """Re-read the token every ``check_every`` seconds until ``stop`` is set, on a connection opened for each
+        check (``store.connect()``: a DuckDB file stays free for other processes in between). A check that
+        cannot get the store (another process holds it) is skipped."""
+        from iip.errors import StoreError
+
         self._watching = True
         try:
             while not stop.wait(self.check_every):
-                self._set_token(self._read_token(con))
+                try:
+                    con = store.connect()
+                except StoreError:
+                    continue
+                try:
+                    self._set_token(self._read_token(con))
+                finally:
+                    con.close()
         except Exception:  # noqa: BLE001 - the store closed under us: fall back to checks on the request path
             pass
         finally:
             self._watching = False
-            con.close()
 
     def protect(self, con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
         """``df`` with disclosure control applied (``iip.disclosure.apply``, its one cache keyed by compile

@@ -1,6 +1,6 @@
 """Target tracker: growth still needed in the rest of a year to reach an annual target, and the chance of
-reaching it, from the stored regARIMA forecasts of the series' latest adjustment run
-(iip.seasonal.target_path; method in docs/methods/seasonal.md)."""
+reaching it, from the stored regARIMA forecasts of the series' latest adjustment run -- the same forecasts and
+simulations as ``iip target`` (:mod:`iip.seasonal.tracking`; method in docs/methods/seasonal.md)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import duckdb
 import pandas as pd
 
 from iip.errors import IIPError, NotFoundError, OptionError
+from iip.seasonal import tracking
 from iip.web.services.cache import WebCache
 from iip.web.services.common import INDICATORS, check_areas, check_choice, check_nodes, records
-from iip.web.services.sa import current
 
-N_SIMS = 5000
+N_SIMS = tracking.N_SIMS
+NotAdjustedError = tracking.NotAdjustedError
 _lock = threading.Lock()
 _cache: dict[tuple, dict] = {}
 
@@ -35,34 +36,26 @@ def track(
     check_nodes([node])
     if not -50 <= target <= 100:
         raise OptionError(f"target must be an annual growth in percent between -50 and 100 (got {target})")
-    cur = current(con, indicator=indicator, area=area, node=node)
-    if cur is None:
-        raise NotFoundError(
-            f"no seasonal adjustment stored for {indicator}/{area}/{node}: run `iip sa --all` "
-            "(the tracker uses the adjustment model's forecasts)"
-        )
-    rid, s, f, transform = cur
+    adj = tracking.require_stored(con, indicator=indicator, area=area, node=node)
     cell = {"indicator": [indicator], "area": [area], "node": [node], "value": [1.0]}
     check = cache.protect(con, pd.DataFrame(cell))
     if (check["obs_status"] == "c").any():
         raise NotFoundError(f"figures for {area}/{node} are confidential (disclosure control)")
-    last = str(s["period"].max())
-    year = year or (int(last[:4]) + 1 if last.endswith("-12") else int(last[:4]))
-    key = (rid, year, round(target, 6))
+    year = year or tracking.default_year(adj.series)
+    key = (adj.run_id, year, round(target, 6))
     with _lock:
         hit = _cache.get(key)
     if hit is None:
-        hit = _compute(s, f, year=year, target=target, log=transform == "log", rid=rid)
+        hit = _compute(adj, year=year, target=target)
         with _lock:
             _cache[key] = hit
     return {"indicator": indicator, "area": area, "node": node, **hit}
 
 
-def _compute(s: pd.DataFrame, f: pd.DataFrame, *, year: int, target: float, log: bool, rid: int) -> dict:
-    from iip.seasonal import target_path
-
+def _compute(adj: tracking.Adjustment, *, year: int, target: float) -> dict:
+    s, f = adj.series, adj.forecast
     try:
-        res = target_path(s[["period", "value"]], f, year=year, target_pct=target, log=log, n_sims=N_SIMS)
+        res = tracking.track(adj, year=year, target=target, n_sims=N_SIMS)
     except IIPError as exc:
         raise OptionError(f"cannot track {year}: {exc}") from None
     prev = s[s["period"].str[:4] == str(year - 1)][["period", "value"]]
@@ -77,7 +70,6 @@ def _compute(s: pd.DataFrame, f: pd.DataFrame, *, year: int, target: float, log:
             for p, v in zip(rest["period"], rest["value"])
         ]
     return {
-        "run_id": rid,
         **res,
         "previous_year": records(prev),
         "observed": records(obs),
