@@ -9,10 +9,19 @@ geography for one node (a region, a province as merged on 1 July 2025 and VN = t
 VN = the merged provinces; treated as exact, which is the cautious choice -- see docs/methods/disclosure.md).
 A "group" below is one such equation: (total cell, parts). One table (one indicator) is audited at a time.
 
-Suppressed cells are the unknowns. A suppressed cell is *disclosed* if its value is the same in every solution
-of the published equations, i.e. if its unit vector lies in the row space of the equations restricted to the
-suppressed cells; equivalently if every vector of their null space is 0 in that coordinate
-(:func:`determined_cells`). Pure functions; cells are (area, node) tuples.
+Suppressed cells are the unknowns (indices, all on one scale). A suppressed cell is *disclosed* when the
+published equations pin it down (:func:`determined_cells`):
+
+* exactly: its value is the same in every solution, i.e. every vector of the null space of the equations
+  restricted to the suppressed cells is 0 in that coordinate (a property of the identities' structure, checked on
+  generic weights);
+* nearly: with the real weights, the projection of its unit vector on that null space is shorter than
+  :data:`NARROW`, so moving it by one index point moves the other suppressed cells by more than 1/NARROW points
+  together: an intruder who bounds them (indices are positive, rarely beyond a few hundred) gets it within a
+  fraction of a point. This happens when the cell dominates the weight of its identities (e.g. the one large
+  province of a class, published nationally); generic weights cannot show it.
+
+Pure functions; cells are (area, node) tuples.
 """
 from __future__ import annotations
 
@@ -36,6 +45,9 @@ Cell = tuple[str, str]
 #: weights of :func:`iip.disclosure.generic_weights` determined cells come out below 1e-6, free ones above 1e-3);
 #: in between the audit cannot tell: the cell is treated as determined (conservative) and reported.
 AMBIGUOUS = (1e-6, 1e-3)
+#: a cell whose projection on the null space of the equations with the real weights (index units) is shorter
+#: than this is nearly determined: disclosed (module docstring).
+NARROW = 1e-3
 Group = tuple[Cell, tuple[Cell, ...]]
 
 
@@ -133,17 +145,24 @@ class Audit:
     unsettled: list[Unsettled] = field(default_factory=list)
 
 
-def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *, dense_max: int = 400,
-                     seed: int = 0, solver=None) -> Audit:
-    """Suppressed cells whose value is uniquely determined by the published equations: their coordinate is
-    zero in every null-space vector of the equations A restricted to the suppressed cells. Per connected
-    component: an exact SVD null space for small components; for large ones the projections
-    z = r - A^+ A r of 2 random vectors r onto null(A) (sparse least squares, LSMR), where a coordinate
-    that is ~0 in all of them is determined (with probability 1). A component the solver cannot settle is
-    returned in ``unsettled`` (``solver``: the large-component method, replaceable in tests)."""
+def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *,
+                     generic: dict[Cell, float] | None = None, dense_max: int = 400, seed: int = 0,
+                     solver=None) -> Audit:
+    """Suppressed cells the published equations pin down (module docstring), per connected component of the
+    equations A restricted to the suppressed cells:
+
+    * exactly determined: zero in every null-space vector of A on the ``generic`` weights (default ``weight``),
+      columns scaled to unit length (same null-space zero pattern, better conditioned); projection below
+      AMBIGUOUS[0]; between AMBIGUOUS[0] and AMBIGUOUS[1] counted as determined and reported;
+    * nearly determined: on the real ``weight`` in index units, projection below :data:`NARROW`.
+
+    Projections: an exact SVD null space for components up to ``dense_max`` cells; for larger ones those of
+    random vectors r, z = r - A^+ A r (sparse least squares, LSMR; ``solver``, replaceable in tests). A
+    component the solver cannot settle is returned in ``unsettled``."""
     cells = sorted(suppressed)
     cols = {c: i for i, c in enumerate(cells)}
-    a = _matrix(groups, weight, cols)
+    a = _matrix(groups, generic or weight, cols)
+    real = _matrix(groups, weight, cols) if generic is not None else a
     out = Audit()
     if a.shape[0] == 0:
         return out
@@ -151,24 +170,37 @@ def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float],
     rng = np.random.default_rng(seed)
     for comp in range(n):
         idx = np.flatnonzero(label == comp)
-        sub = a[:, idx].tocsr()
-        sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+        sub, sub_real = _block(a, idx), _block(real, idx)
         if sub.shape[0] == 0:
             continue
         norm = np.sqrt(np.asarray(sub.multiply(sub).sum(axis=0)).ravel())
         sub = (sub @ sparse.diags(1.0 / np.where(norm > 0, norm, 1.0))).tocsr()  # same null-space zero pattern
         try:
-            size = (solver or _free_size)(sub, rng) if len(idx) > dense_max else _free_size_dense(sub.toarray())
+            size = _sizes(sub, rng, dense=len(idx) <= dense_max, solver=solver)
+            narrow = _sizes(sub_real, rng, dense=len(idx) <= dense_max, solver=solver) < NARROW
         except MethodError as exc:  # too large / ill-conditioned for the iterative audit
             out.unsettled.append(Unsettled(tuple(cells[i] for i in idx), sub.shape[0], str(exc)))
             continue
-        out.determined += [cells[i] for i, v in zip(idx, size) if v < AMBIGUOUS[0]]
-        unclear = tuple(cells[i] for i, v in zip(idx, size) if AMBIGUOUS[0] <= v < AMBIGUOUS[1])
+        out.determined += [cells[i] for i, v, x in zip(idx, size, narrow) if v < AMBIGUOUS[0] or x]
+        unclear = tuple(cells[i] for i, v, x in zip(idx, size, narrow)
+                        if AMBIGUOUS[0] <= v < AMBIGUOUS[1] and not x)
         if unclear:  # conservative: counted as determined, and reported
             out.determined += list(unclear)
             out.unsettled.append(Unsettled(unclear, sub.shape[0], "the audit could not tell whether they are "
                                            "determined (projection between 1e-6 and 1e-3)"))
     return out
+
+
+def _block(a: sparse.csr_matrix, idx: np.ndarray) -> sparse.csr_matrix:
+    """The equations of one component: columns ``idx``, rows that touch them."""
+    sub = a[:, idx].tocsr()
+    return sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+
+
+def _sizes(a: sparse.csr_matrix, rng, *, dense: bool, solver=None) -> np.ndarray:
+    """Length of each unit vector's projection on null(a): exact (dense SVD) or estimated (``solver``, default
+    :func:`_free_size`)."""
+    return _free_size_dense(a.toarray()) if dense else (solver or _free_size)(a, rng)
 
 
 def _free_size_dense(a: np.ndarray) -> np.ndarray:
@@ -203,11 +235,13 @@ class Suppression:
 
 
 def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight: dict[Cell, float],
-                          *, cost: dict[Cell, float] | None = None, max_rounds: int = 50,
+                          *, generic: dict[Cell, float] | None = None,
+                          cost: dict[Cell, float] | None = None, max_rounds: int = 50,
                           prefer: Callable[[Cell], bool] | None = None, solver=None) -> Suppression:
     """Primary cells plus complementary ones until no suppressed cell is determined by ``groups`` (the
     identities of one table: one indicator's compiled cells). The group rule (:func:`complement_groups`), then
-    the linear audit; each disclosed cell gets a complement (:func:`_nearest_free`) and the loop repeats.
+    the linear audit (:func:`determined_cells`: exact determination on ``generic`` weights when given, near
+    determination on the real ``weight``); each disclosed cell gets a complement (:func:`_nearest_free`) and the loop repeats.
     Complements are chosen by least ``cost`` (default: the weight; the caller ranks provinces before regions
     before VN); cells that ``prefer`` accepts (provincial ones) are looked for a few identities further before
     a dearer one is taken, but a cell still disclosed after its first complement gets the cheapest free member
@@ -225,7 +259,7 @@ def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight:
             by_cell[c].append(g)
     for _ in range(max_rounds):
         out = complement_groups(groups, out, cost)
-        audit = determined_cells(groups, set(out), weight, solver=solver)
+        audit = determined_cells(groups, set(out), weight, generic=generic, solver=solver)
         log.debug("audit round: %d suppressed, %d determined", len(out), len(audit.determined))
         determined = sorted(set(audit.determined))
         bad = list(determined)

@@ -18,8 +18,9 @@ from iip.disclosure.rules import MIN_COUNT, Geography, cell_weights, enterprise_
 from iip.errors import IIPError
 
 #: Version of the rules; the cache is keyed by (compile run, METHOD, indicator), so a change of method
-#: recomputes. 3: one pattern per indicator (2: one pattern for all three).
-METHOD = "3"
+#: recomputes. 4: nearly determined cells (real weights) protected too; 3: one pattern per indicator; 2: one
+#: pattern for all three.
+METHOD = "4"
 COLUMNS = ["indicator", "area", "node", "status", "reason"]
 #: Cost of a complement = the cell's weight x the factor of its tier (province, merged province, region, VN).
 TIER_COST = (1.0, 1e3, 1e6, 1e9)
@@ -46,13 +47,14 @@ def suppression(indicator: str, cells: pd.DataFrame, primary: pd.DataFrame, weig
     """Primary + secondary suppression of one indicator's compiled ``cells`` (area, node) over that
     indicator's identities. ``primary``: area, node, reason ('' = may be published). Complements cost their
     weight times their tier's factor (:data:`TIER_COST`): provinces first, VN last, nothing exempt. The audit
-    runs on ``audit_weight`` (default ``weight``; :func:`generic_weights` in production)."""
+    looks for exactly determined cells on ``audit_weight`` (default ``weight``; :func:`generic_weights` in
+    production) and for nearly determined ones on the real ``weight``."""
     groups = equations(cells, parent_of=parent_of, members=geo.members())
     have = set(zip(cells["area"], cells["node"]))
     p = primary[primary["reason"] != ""]
     first = {(a, n): r for a, n, r in zip(p["area"], p["node"], p["reason"]) if (a, n) in have}
     cost = {c: v * TIER_COST[geo.tier(c[0])] for c, v in weight.items()}
-    out = secondary_suppression(groups, first, audit_weight or weight, cost=cost, solver=solver,
+    out = secondary_suppression(groups, first, weight, generic=audit_weight, cost=cost, solver=solver,
                                 prefer=lambda c: geo.tier(c[0]) <= 1)
     rows = [(indicator, a, n, "c", r) for (a, n), r in sorted(out.cells.items())]
     return Result(pd.DataFrame(rows, columns=COLUMNS), [u.describe() for u in out.unsettled])
@@ -118,8 +120,9 @@ def generic_weights(industry_w: pd.DataFrame, cells: pd.DataFrame, *, geo: Geogr
     """Cell weights built like :func:`cell_weights` from random class weights in [1, 2]: the identities keep
     their structure (a total is the sum of its parts, a region the sum of its provinces), but not the real
     weights' spread over six orders of magnitude, which leaves the equations too ill-conditioned for the
-    iterative audit. Whether a cell is determined depends on the structure, not on the values, except on a
-    set of weights of measure zero; the derivation test checks the result with the real weights."""
+    iterative audit. Whether a cell is exactly determined depends on the structure, not on the values, except
+    on a set of weights of measure zero; whether it is *nearly* determined depends on the values (a cell that
+    dominates its identities' weight), so the audit checks that on the real weights too."""
     rng = np.random.default_rng(seed)
     generic = industry_w.assign(value=rng.uniform(1.0, 2.0, len(industry_w)))
     return cell_weights(generic, cells, geo=geo, ancestors=ancestors)
