@@ -75,7 +75,7 @@ def test_diffusion_counts_divisions_and_provinces(store):
     # the 60 without a figure count as confidential: absent and confidential look the same
     from iip import disclosure
 
-    hidden = set(disclosure.suppression_table(con).query("node == 'TOTAL'")["area"])
+    hidden = set(disclosure.suppression_table(con, "production").query("node == 'TOTAL'")["area"])
     shown = [v for a, v in zip(("01", "79", "22"), want) if a not in hidden]
     assert (p["rose"], p["fell"], p["provinces"], p["confidential"]) == (
         sum(v > 100 for v in shown), sum(v < 100 for v in shown), 63, 63 - len(shown))

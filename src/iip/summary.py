@@ -155,13 +155,13 @@ def headline_table(con: duckdb.DuckDBPyConnection, period: str, *, area: str = "
     values blank)."""
     from iip import disclosure
 
-    df = con.execute("""SELECT area, node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy, coverage_reported,
-                               coverage_imputed
+    df = con.execute("""SELECT indicator, area, node, "index", mom, yoy, ytd, contrib_yoy, contrib_total_yoy,
+                               coverage_reported, coverage_imputed
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)""",
                      [indicator, area, period, period]).df()
     if df.empty:
         raise NotFoundError(f"no {indicator} indices for area {area} in {period}")
-    df = disclosure.apply(con, df).drop(columns="area")
+    df = disclosure.apply(con, df).drop(columns=["indicator", "area"])
     out = tree_rows(levels).merge(df, left_on="code", right_on="node", how="inner").drop(columns=["node"])
     return out.reset_index(drop=True)
 
@@ -182,7 +182,7 @@ def province_diffusion(con: duckdb.DuckDBPyConnection, period: str, *, node: str
 
     areas = [a for a in (province_areas(period) if units is None else _unit_areas(units))
              if areas is None or a in areas]
-    df = con.execute(f"""SELECT area, node, {measure} AS v
+    df = con.execute(f"""SELECT indicator, area, node, {measure} AS v
                          FROM indices_where(indicator_is := ?, node_is := ?, period_from := ?, period_to := ?)""",
                      [indicator, node, period, period]).df()
     df = disclosure.apply(con, df[df["area"].isin(areas)])
@@ -219,11 +219,12 @@ def top_contributors(con: duckdb.DuckDBPyConnection, period: str, *, area: str =
     (published divisions only: disclosure control applied)."""
     from iip import disclosure
 
-    df = con.execute("""SELECT area, node, yoy, contrib_total_yoy
+    df = con.execute("""SELECT indicator, area, node, yoy, contrib_total_yoy
                         FROM indices_where(indicator_is := ?, area_is := ?, period_from := ?, period_to := ?)
                         WHERE length(node) = 2 AND contrib_total_yoy IS NOT NULL""",
                      [indicator, area, period, period]).df()
-    df = disclosure.apply(con, df).dropna(subset=["contrib_total_yoy"]).drop(columns=["area", "obs_status"])
+    df = disclosure.apply(con, df).dropna(subset=["contrib_total_yoy"]).drop(
+        columns=["indicator", "area", "obs_status"])
     df = df.reindex(df["contrib_total_yoy"].abs().sort_values(ascending=False).index).head(n)
     names = node_names(lang)
     return df.assign(name=df["node"].map(names)).reset_index(drop=True)
@@ -299,7 +300,7 @@ def product_growth(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
             count(DISTINCT enterprise_id) FILTER (WHERE period = ? AND status = 'R') AS enterprises
         FROM reports r JOIN products p USING (product_code) GROUP BY ALL)""",
                      [period, prev, f"{y}-01", period, f"{int(y) - 1}-01", prev, period]).df()
-    table = disclosure.suppression_table(con)
+    table = disclosure.suppression_table(con, "production")   # the products' produced quantities
     hidden_classes = set(table.loc[table["area"] == "VN", "node"])
     hide = (df["enterprises"] < MIN_COUNT) | df["vsic"].isin(hidden_classes)
     df["obs_status"] = np.where(hide, "c", "")

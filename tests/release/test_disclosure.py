@@ -1,4 +1,5 @@
-"""Disclosure control: primary rules recomputed by brute force, no suppressed value derivable, apply()."""
+"""Disclosure control: primary rules recomputed by brute force, no suppressed value derivable, apply(); each
+indicator (production, consumption, inventory) with its own pattern."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,6 +12,7 @@ from iip import reference
 from iip import disclosure
 from iip.disclosure import audit
 
+INDICATORS = {"production": "produced", "consumption": "sold", "inventory": "closing_stock"}
 REGION = dict(zip(reference.provinces()["code"], reference.provinces()["region_code"]))
 GEO01 = disclosure.Geography({"01": "RRD"}, {})
 TREE = reference.vsic()
@@ -27,17 +29,18 @@ def areas_of(province):
     return [province, REGION[province], "VN"]
 
 
-def brute_primary(tables) -> dict:
-    """o(e,A,n) = sum_p q0_R(e,p)/q0(p,A) w(p,A), loop by loop, straight from the raw tables."""
+def brute_primary(tables, quantity: str = "produced") -> dict:
+    """o(e,A,n) = sum_p q0_R(e,p)/q0(p,A) w(p,A), loop by loop, straight from the raw tables (q0: base-year
+    monthly means of ``quantity``, the indicator's variable)."""
     reg = dict(zip(tables["register"]["enterprise_id"], tables["register"]["province"]))
     cls = dict(zip(tables["products"]["product_code"], tables["products"]["vsic"]))
     q0, q0r = defaultdict(float), defaultdict(float)
     for r in tables["reports"].itertuples():
         if r.period.startswith("2020"):
             for a in areas_of(reg[r.enterprise_id]):
-                q0[(r.product_code, a)] += r.produced / 12
+                q0[(r.product_code, a)] += getattr(r, quantity) / 12
             if r.status == "R":
-                q0r[(r.enterprise_id, r.product_code)] += r.produced / 12
+                q0r[(r.enterprise_id, r.product_code)] += getattr(r, quantity) / 12
     w = defaultdict(float)
     for r in tables["weights"][tables["weights"]["kind"] == "product"].itertuples():
         for a in areas_of(r.province):
@@ -59,11 +62,13 @@ def brute_primary(tables) -> dict:
     return result
 
 
-def test_primary_rules_match_a_brute_force_computation(con, tables):
-    expected = {c for c, s in brute_primary(tables).items() if s}  # every area: provinces, regions, VN
-    tab = disclosure.suppression_table(con)
+@pytest.mark.parametrize("indicator", INDICATORS)
+def test_primary_rules_match_a_brute_force_computation(con, tables, indicator):
+    expected = {c for c, s in brute_primary(tables, INDICATORS[indicator]).items() if s}  # every area
+    tab = disclosure.suppression_table(con, indicator)
     got = {(a, n) for a, n, r in zip(tab["area"], tab["node"], tab["reason"]) if r.startswith("primary")}
-    cells = set(map(tuple, con.execute("SELECT DISTINCT area, node FROM indices").fetchall()))
+    cells = set(map(tuple, con.execute("SELECT DISTINCT area, node FROM indices WHERE indicator = ?",
+                                       [indicator]).fetchall()))
     assert got == expected & cells
     assert len(got) > 10 and len(cells - set(zip(tab["area"], tab["node"]))) > 10  # both kinds occur
 
@@ -94,9 +99,10 @@ def test_worked_example_dominance():
     assert prim["reason"] == "primary: two largest 97.0% > 90%"
 
 
-def published_groups(con):
-    """Every weighted-mean identity among the compiled cells, built here independently of iip.disclosure.audit."""
-    cells = con.execute("SELECT DISTINCT area, node FROM indices WHERE indicator = 'production'").fetchall()
+def published_groups(con, indicator: str = "production"):
+    """Every weighted-mean identity among the compiled cells of ``indicator``, built here independently of
+    iip.disclosure.audit."""
+    cells = con.execute("SELECT DISTINCT area, node FROM indices WHERE indicator = ?", [indicator]).fetchall()
     have = set(cells)
     groups = defaultdict(set)
     for a, n in have:
@@ -110,18 +116,19 @@ def published_groups(con):
     return {k: v for k, v in groups.items() if (k[0], k[1]) in have}
 
 
-def test_no_published_parent_has_exactly_one_suppressed_part(con):
-    tab = disclosure.suppression_table(con)
+@pytest.mark.parametrize("indicator", INDICATORS)
+def test_no_published_parent_has_exactly_one_suppressed_part(con, indicator):
+    tab = disclosure.suppression_table(con, indicator)
     sup = set(zip(tab["area"], tab["node"]))
-    for key, parts in published_groups(con).items():
+    for key, parts in published_groups(con, indicator).items():
         k = len(parts & sup) + ((key[0], key[1]) in sup)
         assert k != 1, f"group {key} has exactly one suppressed cell"
 
 
-def weights_by_cell(con):
+def weights_by_cell(con, indicator: str = "production"):
     """Base-year class value added summed to each compiled cell (classes with a cell in the area)."""
     w = con.execute("SELECT code, province, value FROM weights WHERE kind = 'industry'").df()
-    have = set(con.execute("SELECT DISTINCT area, node FROM indices").fetchall())
+    have = set(con.execute("SELECT DISTINCT area, node FROM indices WHERE indicator = ?", [indicator]).fetchall())
     cw = defaultdict(float)
     for r in w.itertuples():
         for a in areas_of(r.province):
@@ -149,15 +156,16 @@ def test_hierarchy_identities_hold_on_the_compiled_values(con):
     assert checked > 20
 
 
-def test_no_suppressed_value_is_determined_by_the_published_equations(con):
+@pytest.mark.parametrize("indicator", INDICATORS)
+def test_no_suppressed_value_is_determined_by_the_published_equations(con, indicator):
     """Rank test: cell i is determined iff adding the row e_i does not raise the rank of the equations
     restricted to the suppressed cells."""
-    tab = disclosure.suppression_table(con)
+    tab = disclosure.suppression_table(con, indicator)
     sup = sorted(set(zip(tab["area"], tab["node"])))
     col = {c: i for i, c in enumerate(sup)}
-    w = weights_by_cell(con)
+    w = weights_by_cell(con, indicator)
     rows = []
-    for key, parts in published_groups(con).items():
+    for key, parts in published_groups(con, indicator).items():
         row = np.zeros(len(sup))
         total = (key[0], key[1])
         if total in col:
@@ -181,7 +189,7 @@ def test_audit_finds_a_lone_suppressed_part_and_a_hidden_determination():
     groups = [(p, (a, b, c))]
     assert audit.determined_cells(groups, {a}, w).determined == [a]
     assert audit.determined_cells(groups, {a, b}, w).determined == []
-    done = audit.secondary_suppression([groups], {a: "primary"}, w)
+    done = audit.secondary_suppression(groups, {a: "primary"}, w)
     assert set(done.cells) == {a, b} and done.unsettled == []  # b is the smallest free sibling
     # an odd cycle: every identity has two suppressed cells, yet the three equations pin all three down
     x, y, z, q, r = ("X", "x"), ("X", "y"), ("X", "z"), ("X", "Q"), ("X", "R")
@@ -189,7 +197,7 @@ def test_audit_finds_a_lone_suppressed_part_and_a_hidden_determination():
     w3 = {a: 1.0, b: 2.0, c: 3.0, x: 1.0, y: 1.0, z: 1.0, p: 4.0, q: 6.0, r: 5.0}
     assert audit.complement_groups(cyc, {a: "1", b: "1", c: "1"}, w3) == {a: "1", b: "1", c: "1"}
     assert sorted(audit.determined_cells(cyc, {a, b, c}, w3).determined) == [a, b, c]
-    fixed = audit.secondary_suppression([cyc], {a: "1", b: "1", c: "1"}, w3).cells
+    fixed = audit.secondary_suppression(cyc, {a: "1", b: "1", c: "1"}, w3).cells
     assert len(fixed) > 3 and audit.determined_cells(cyc, set(fixed), w3).determined == []
 
 
@@ -197,20 +205,22 @@ def test_apply_blanks_suppressed_cells_and_revealing_contributions(con):
     tab = disclosure.suppression_table(con)
     df = con.execute("SELECT * FROM indices WHERE period = '2023-07'").df()
     out = disclosure.apply(con, df)
-    sup = set(zip(tab["area"], tab["node"]))
-    is_sup = np.array([(a, n) in sup for a, n in zip(out["area"], out["node"])])
+    sup = set(zip(tab["indicator"], tab["area"], tab["node"]))
+    assert set(tab["indicator"]) == set(INDICATORS)
+    is_sup = np.array([c in sup for c in zip(out["indicator"], out["area"], out["node"])])
     assert (out.loc[is_sup, "obs_status"] == "c").all() and (out.loc[~is_sup, "obs_status"] == "").all()
     assert out.loc[is_sup, ["index", "mom", "yoy", "ytd", "contrib_yoy"]].isna().all().all()
     assert out.loc[~is_sup, "index"].notna().all()
-    parent_sup = np.array([(a, PARENT.get(n)) in sup for a, n in zip(out["area"], out["node"])])
+    parent_sup = np.array([(i, a, PARENT.get(n)) in sup for i, a, n in zip(out["indicator"], out["area"], out["node"])])
     assert out.loc[parent_sup, "contrib_yoy"].isna().all()
     pd.testing.assert_series_equal(out.loc[~is_sup, "period"], df.loc[~is_sup, "period"])
 
 
-def test_table_is_cached_per_compile_run(con):
+def test_table_is_cached_per_compile_run_and_indicator(con):
     first = disclosure.suppression_table(con)
-    assert con.execute("SELECT count(*) FROM disclosure_runs WHERE method = ?", [disclosure.METHOD]).fetchone()[0] == 1
-    stored = con.execute("SELECT area, node, status, reason FROM disclosure WHERE method = ? ORDER BY area, node",
-                         [disclosure.METHOD]).df()
-    pd.testing.assert_frame_equal(stored, first.sort_values(["area", "node"]).reset_index(drop=True))
+    runs = con.execute("SELECT indicator FROM disclosure_runs WHERE method = ? ORDER BY 1", [disclosure.METHOD])
+    assert [r[0] for r in runs.fetchall()] == sorted(INDICATORS)
+    stored = con.execute("SELECT indicator, area, node, status, reason FROM disclosure WHERE method = ? "
+                         "ORDER BY indicator, area, node", [disclosure.METHOD]).df()
+    pd.testing.assert_frame_equal(stored, first.sort_values(["indicator", "area", "node"]).reset_index(drop=True))
     assert set(first["status"]) == {"c"}

@@ -22,7 +22,7 @@ def test_august_2025_counts_the_34(con25, tmp_path):
                            period_from := '2025-08', period_to := '2025-08') WHERE regexp_matches(area, '^N[0-9]{2}$')""").df()
     from iip import disclosure
 
-    hidden = set(disclosure.suppression_table(con25).query("node == 'TOTAL'")["area"])
+    hidden = set(disclosure.suppression_table(con25, "production").query("node == 'TOTAL'")["area"])
     shown = yoy[~yoy["area"].isin(hidden)]                     # published provinces only; the rest confidential
     f = {(x["key"], x.get("measure")): x["value"] for x in facts.facts(d) if x["key"].startswith("provinces_")}
     assert f[("provinces_rose", "yoy")] == int((shown["yoy"] > 100).sum())

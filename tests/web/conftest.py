@@ -39,8 +39,15 @@ MONTHS = [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in range(1, 13)]
 MONTHS_2025 = [f"{y}-{m:02d}" for y in range(2019, 2026) for m in range(1, 13)][: 6 * 12 + 8]  # to 2025-08
 REGISTER_2025 = REGISTER + [("E7", "74", "1010")]
 SUPPRESSED = pd.DataFrame(
-    {"area": ["79", "79"], "node": ["C", "10"], "status": ["c", "c"], "reason": ["test", "test"]}
+    {"indicator": "production", "area": ["79", "79"], "node": ["C", "10"], "status": ["c", "c"],
+     "reason": ["test", "test"]}
 )
+
+
+def suppressed(con, indicator: str | None = None) -> pd.DataFrame:
+    """Stands in for ``disclosure.suppression_table``: 79/C and 79/10 confidential in every indicator."""
+    chosen = ["production", "consumption", "inventory"] if indicator is None else [indicator]
+    return pd.concat([SUPPRESSED.assign(indicator=i) for i in chosen], ignore_index=True)
 
 
 def _write_inputs(d, months=MONTHS, register=REGISTER) -> dict:
@@ -158,7 +165,7 @@ def fixed_disclosure(monkeypatch):
     """Tests know exactly which cells are confidential."""
     from iip import disclosure
 
-    monkeypatch.setattr(disclosure, "suppression_table", lambda con: SUPPRESSED.copy())
+    monkeypatch.setattr(disclosure, "suppression_table", suppressed)
     return SUPPRESSED
 
 

@@ -53,12 +53,12 @@ def _serve(src, tmp_path_factory):
 
     from iip.web.app import create_app
     from iip import disclosure
-    from tests.web.conftest import SUPPRESSED
+    from tests.web.conftest import suppressed
 
     p = tmp_path_factory.mktemp("browser") / src.name
     shutil.copy(src, p)
     mp = pytest.MonkeyPatch()
-    mp.setattr(disclosure, "suppression_table", lambda con: SUPPRESSED.copy())
+    mp.setattr(disclosure, "suppression_table", suppressed)
     return ServerThread(create_app(p, warm=False)).start(), mp
 
 

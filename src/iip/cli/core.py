@@ -148,20 +148,21 @@ def _compile(con, period_from=None, period_to=None, reference_year=None, *, impu
 
 
 def _protect_compiled(con) -> None:
-    """Disclosure control of the new run, computed and stored so readers (the service, releases) only read it.
-    A compile is never undone by it: when control cannot be computed (e.g. no full base year), say so; readers
-    then refuse with the same message."""
+    """Disclosure control of the new run, computed and stored per indicator so readers (the service, releases)
+    only read it. A compile is never undone by it: when control cannot be computed (e.g. no full base year),
+    say so; readers then refuse with the same message."""
     from iip import disclosure
 
     with console.status("disclosure control of the compiled cells"):
         try:
-            protected = disclosure.result(con)
+            done = {i: disclosure.result(con, i) for i in disclosure.indicators(con)}
         except IIPError as exc:
             console.print(f"  [yellow]disclosure control not computed[/]: {exc}")
             return
-    console.print(f"disclosure control: {len(protected.table):,} confidential cells"
-                  + (f", {len(protected.unsettled)} audit block(s) protected conservatively (iip disclosure)"
-                     if protected.unsettled else ""))
+    cells = sum(len(r.table) for r in done.values())
+    unsettled = sum(len(r.unsettled) for r in done.values())
+    console.print(f"disclosure control: {cells:,} confidential cells"
+                  + (f", {unsettled} audit block(s) protected conservatively (iip disclosure)" if unsettled else ""))
 
 
 @app.command("compile")

@@ -64,22 +64,25 @@ def releases(period: str = typer.Option(None, "--period", help="Only this month.
 
 @app.command()
 def disclosure() -> None:
-    """Disclosure control of the latest compile run: confidential cells by kind of area and rule, and the audit
-    blocks the check could not settle (protected conservatively; also in each release's notes.txt)."""
+    """Disclosure control of the latest compile run, per indicator: confidential cells by kind of area and rule,
+    provinces whose TOTAL is confidential, and the audit blocks the check could not settle (protected
+    conservatively; also in each release's notes.txt)."""
     from iip import disclosure as sdc
     from iip.store import connect
 
     with connect(db()) as con:
-        res, run = sdc.result(con), sdc.current_run(con)
-    t = res.table
+        t, notes, run = sdc.suppression_table(con), sdc.unsettled(con), sdc.current_run(con)
+    console.print(f"{len(t)} confidential cells (compile run {run}), each indicator with its own pattern:")
     kind = t["area"].map(sdc.area_kind)
     rule = t["reason"].str.split(":").str[0]
-    console.print(f"{len(t)} confidential cells (compile run {run}):")
-    for (k, r), n in t.groupby([kind, rule]).size().items():
-        console.print(f"  {k:<16} {r:<10} {n:>6}")
-    if res.unsettled:
-        console.print(f"[yellow]{len(res.unsettled)} audit block(s) could not be settled:[/]")
-        for note in res.unsettled:
+    for (ind, k, r), n in t.groupby(["indicator", kind, rule]).size().items():
+        console.print(f"  {ind:<12} {k:<16} {r:<10} {n:>6}")
+    totals = t[(t["node"] == "TOTAL") & (kind == "province")].groupby("indicator").size()
+    for ind, n in totals.items():
+        console.print(f"  {ind}: TOTAL confidential in {n} province(s)")
+    if notes:
+        console.print(f"[yellow]{len(notes)} audit block(s) could not be settled:[/]")
+        for note in notes:
             console.print(f"  - {note}")
     else:
         console.print("The audit settled every block: no confidential cell can be derived from published ones.")

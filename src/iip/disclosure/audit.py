@@ -6,12 +6,22 @@ Compiled indices are weighted means, so every published parent gives one linear 
 
 over its children k: the VSIC hierarchy within an area (TOTAL > section > division > group > class) and the
 geography for one node (a region, a province as merged on 1 July 2025 and VN = their provinces, VN = the regions,
-VN = the merged provinces; treated as exact, which is the cautious choice — see docs/methods/disclosure.md). A "group" below is one such equation: (total cell, parts).
+VN = the merged provinces; treated as exact, which is the cautious choice -- see docs/methods/disclosure.md).
+A "group" below is one such equation: (total cell, parts). One table (one indicator) is audited at a time.
 
-Suppressed cells are the unknowns. A suppressed cell is *disclosed* if its value is the same in every solution
-of the published equations, i.e. if its unit vector lies in the row space of the equations restricted to the
-suppressed cells; equivalently if every vector of their null space is 0 in that coordinate
-(:func:`determined_cells`). Pure functions; cells are (area, node) tuples.
+Suppressed cells are the unknowns (indices, all on one scale). A suppressed cell is *disclosed* when the
+published equations pin it down (:func:`determined_cells`):
+
+* exactly: its value is the same in every solution, i.e. every vector of the null space of the equations
+  restricted to the suppressed cells is 0 in that coordinate (a property of the identities' structure, checked on
+  generic weights);
+* nearly: with the real weights, the projection of its unit vector on that null space is shorter than
+  :data:`NARROW`, so moving it by one index point moves the other suppressed cells by more than 1/NARROW points
+  together: an intruder who bounds them (indices are positive, rarely beyond a few hundred) gets it within a
+  fraction of a point. This happens when the cell dominates the weight of its identities (e.g. the one large
+  province of a class, published nationally); generic weights cannot show it.
+
+Pure functions; cells are (area, node) tuples.
 """
 from __future__ import annotations
 
@@ -35,6 +45,9 @@ Cell = tuple[str, str]
 #: weights of :func:`iip.disclosure.generic_weights` determined cells come out below 1e-6, free ones above 1e-3);
 #: in between the audit cannot tell: the cell is treated as determined (conservative) and reported.
 AMBIGUOUS = (1e-6, 1e-3)
+#: a cell whose projection on the null space of the equations with the real weights (index units) is shorter
+#: than this is nearly determined: disclosed (module docstring).
+NARROW = 1e-3
 Group = tuple[Cell, tuple[Cell, ...]]
 
 
@@ -132,17 +145,24 @@ class Audit:
     unsettled: list[Unsettled] = field(default_factory=list)
 
 
-def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *, dense_max: int = 400,
-                     seed: int = 0, solver=None) -> Audit:
-    """Suppressed cells whose value is uniquely determined by the published equations: their coordinate is
-    zero in every null-space vector of the equations A restricted to the suppressed cells. Per connected
-    component: an exact SVD null space for small components; for large ones the projections
-    z = r - A^+ A r of 2 random vectors r onto null(A) (sparse least squares, LSMR), where a coordinate
-    that is ~0 in all of them is determined (with probability 1). A component the solver cannot settle is
-    returned in ``unsettled`` (``solver``: the large-component method, replaceable in tests)."""
+def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float], *,
+                     generic: dict[Cell, float] | None = None, dense_max: int = 400, seed: int = 0,
+                     solver=None) -> Audit:
+    """Suppressed cells the published equations pin down (module docstring), per connected component of the
+    equations A restricted to the suppressed cells:
+
+    * exactly determined: zero in every null-space vector of A on the ``generic`` weights (default ``weight``),
+      columns scaled to unit length (same null-space zero pattern, better conditioned); projection below
+      AMBIGUOUS[0]; between AMBIGUOUS[0] and AMBIGUOUS[1] counted as determined and reported;
+    * nearly determined: on the real ``weight`` in index units, projection below :data:`NARROW`.
+
+    Projections: an exact SVD null space for components up to ``dense_max`` cells; for larger ones those of
+    random vectors r, z = r - A^+ A r (sparse least squares, LSMR; ``solver``, replaceable in tests). A
+    component the solver cannot settle is returned in ``unsettled``."""
     cells = sorted(suppressed)
     cols = {c: i for i, c in enumerate(cells)}
-    a = _matrix(groups, weight, cols)
+    a = _matrix(groups, generic or weight, cols)
+    real = _matrix(groups, weight, cols) if generic is not None else a
     out = Audit()
     if a.shape[0] == 0:
         return out
@@ -150,24 +170,37 @@ def determined_cells(groups: list[Group], suppressed, weight: dict[Cell, float],
     rng = np.random.default_rng(seed)
     for comp in range(n):
         idx = np.flatnonzero(label == comp)
-        sub = a[:, idx].tocsr()
-        sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+        sub, sub_real = _block(a, idx), _block(real, idx)
         if sub.shape[0] == 0:
             continue
         norm = np.sqrt(np.asarray(sub.multiply(sub).sum(axis=0)).ravel())
         sub = (sub @ sparse.diags(1.0 / np.where(norm > 0, norm, 1.0))).tocsr()  # same null-space zero pattern
         try:
-            size = (solver or _free_size)(sub, rng) if len(idx) > dense_max else _free_size_dense(sub.toarray())
+            size = _sizes(sub, rng, dense=len(idx) <= dense_max, solver=solver)
+            narrow = _sizes(sub_real, rng, dense=len(idx) <= dense_max, solver=solver) < NARROW
         except MethodError as exc:  # too large / ill-conditioned for the iterative audit
             out.unsettled.append(Unsettled(tuple(cells[i] for i in idx), sub.shape[0], str(exc)))
             continue
-        out.determined += [cells[i] for i, v in zip(idx, size) if v < AMBIGUOUS[0]]
-        unclear = tuple(cells[i] for i, v in zip(idx, size) if AMBIGUOUS[0] <= v < AMBIGUOUS[1])
+        out.determined += [cells[i] for i, v, x in zip(idx, size, narrow) if v < AMBIGUOUS[0] or x]
+        unclear = tuple(cells[i] for i, v, x in zip(idx, size, narrow)
+                        if AMBIGUOUS[0] <= v < AMBIGUOUS[1] and not x)
         if unclear:  # conservative: counted as determined, and reported
             out.determined += list(unclear)
             out.unsettled.append(Unsettled(unclear, sub.shape[0], "the audit could not tell whether they are "
                                            "determined (projection between 1e-6 and 1e-3)"))
     return out
+
+
+def _block(a: sparse.csr_matrix, idx: np.ndarray) -> sparse.csr_matrix:
+    """The equations of one component: columns ``idx``, rows that touch them."""
+    sub = a[:, idx].tocsr()
+    return sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+
+
+def _sizes(a: sparse.csr_matrix, rng, *, dense: bool, solver=None) -> np.ndarray:
+    """Length of each unit vector's projection on null(a): exact (dense SVD) or estimated (``solver``, default
+    :func:`_free_size`)."""
+    return _free_size_dense(a.toarray()) if dense else (solver or _free_size)(a, rng)
 
 
 def _free_size_dense(a: np.ndarray) -> np.ndarray:
@@ -176,11 +209,15 @@ def _free_size_dense(a: np.ndarray) -> np.ndarray:
     return np.sqrt((ns ** 2).sum(axis=1)) if ns.size else np.zeros(a.shape[1])
 
 
-def _free_size(a: sparse.csr_matrix, rng, k: int = 2) -> np.ndarray:
+def _free_size(a: sparse.csr_matrix, rng, k: int = 2, k_max: int = 8) -> np.ndarray:
     """Largest |coordinate| of k random vectors projected onto null(a) (0 = determined): z = r - A^+ A r by
-    LSMR. A MethodError when the solver does not converge or leaves coordinates in the AMBIGUOUS band."""
+    LSMR. A free cell's coordinate is Gaussian, so it can come out small by chance: while some coordinate is in
+    the AMBIGUOUS band, more vectors are drawn (up to ``k_max``). A MethodError when the solver does not
+    converge."""
     out = np.zeros(a.shape[1])
-    for _ in range(k):
+    for i in range(k_max):
+        if i >= k and not ((out >= AMBIGUOUS[0]) & (out < AMBIGUOUS[1])).any():
+            break
         r = rng.standard_normal(a.shape[1])
         x, istop = lsmr(a, a @ r, atol=1e-14, btol=1e-14, maxiter=max(50 * a.shape[1], 20000))[:2]
         if istop not in (0, 1, 2, 4, 5):
@@ -197,42 +234,45 @@ class Suppression:
     unsettled: list[Unsettled]
 
 
-def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], weight: dict[Cell, float],
-                          *, cost: dict[Cell, float] | None = None, max_rounds: int = 50,
+def secondary_suppression(groups: list[Group], primary: dict[Cell, str], weight: dict[Cell, float],
+                          *, generic: dict[Cell, float] | None = None,
+                          cost: dict[Cell, float] | None = None, max_rounds: int = 50,
                           prefer: Callable[[Cell], bool] | None = None, solver=None) -> Suppression:
-    """Primary cells plus complementary ones until no suppressed cell is determined. ``systems``: the
-    identities of each indicator (its cells are its own unknowns; one suppression pattern serves all). The group
-    rule (:func:`complement_groups`), then the linear audit of each system; each disclosed cell gets the
-    cheapest free member of its nearest identity suppressed, and the loop repeats. Complements are chosen by
-    least ``cost`` (default: the weight; the caller ranks provinces before regions before VN); cells that
-    ``prefer`` accepts (provincial ones) are looked for a few identities further before a dearer one is taken. A block the
-    audit cannot settle is treated as disclosed once (every cell gets a complement) and reported."""
+    """Primary cells plus complementary ones until no suppressed cell is determined by ``groups`` (the
+    identities of one table: one indicator's compiled cells). The group rule (:func:`complement_groups`), then
+    the linear audit (:func:`determined_cells`: exact determination on ``generic`` weights when given, near
+    determination on the real ``weight``); each disclosed cell gets a complement (:func:`_nearest_free`) and the loop repeats.
+    Complements are chosen by least ``cost`` (default: the weight; the caller ranks provinces before regions
+    before VN); cells that ``prefer`` accepts (provincial ones) are looked for a few identities further before
+    a dearer one is taken, but a cell still disclosed after its first complement gets the cheapest free member
+    of its own identities, whatever its tier. A block the audit cannot settle is treated as disclosed once
+    (every cell gets a complement) and reported."""
     cost = weight if cost is None else cost
     out = dict(primary)
-    systems = [list(x) for x in {tuple(sorted(x)) for x in systems}]   # identical systems audited once
-    groups = sorted({g for system in systems for g in system})
+    groups = sorted(set(groups))
     protected: set[Cell] = set()   # cells of unsettled blocks already given a conservative complement
     reported: list[Unsettled] = []
+    seen: set[Cell] = set()        # cells already given a complement by the audit
     by_cell: dict[Cell, list[Group]] = defaultdict(list)
     for g in groups:
         for c in (g[0],) + g[1]:
             by_cell[c].append(g)
     for _ in range(max_rounds):
         out = complement_groups(groups, out, cost)
-        audits = [determined_cells(system, set(out), weight, solver=solver) for system in systems]
-        log.debug("audit round: %d suppressed, %d determined", len(out), sum(len(a.determined) for a in audits))
-        determined = sorted({c for a in audits for c in a.determined})
-        blocks = [u for a in audits for u in a.unsettled]
+        audit = determined_cells(groups, set(out), weight, generic=generic, solver=solver)
+        log.debug("audit round: %d suppressed, %d determined", len(out), len(audit.determined))
+        determined = sorted(set(audit.determined))
         bad = list(determined)
-        for u in blocks:
+        for u in audit.unsettled:
             bad += [c for c in u.cells if c not in protected and c not in determined]
             protected.update(u.cells)
-        reported += [u for u in blocks if all(u.cells != r.cells for r in reported)]
+        reported += [u for u in audit.unsettled if all(u.cells != r.cells for r in reported)]
         if not bad:
             return Suppression(out, reported)
         added = 0
         for cell in bad:
-            pick = _nearest_free(cell, by_cell, out, cost, prefer=prefer)
+            pick = _nearest_free(cell, by_cell, out, cost, prefer=None if cell in seen else prefer)
+            seen.add(cell)
             if pick is not None and pick not in out:
                 out[pick] = f"secondary: audit protects {cell[0]}/{cell[1]}"
                 added += 1
@@ -245,11 +285,12 @@ def secondary_suppression(systems: list[list[Group]], primary: dict[Cell, str], 
 
 
 def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, float], *,
-                  prefer: Callable[[Cell], bool] | None = None, depth: int = 4) -> Cell | None:
-    """The cheapest unsuppressed member of the identities closest to ``cell`` (breadth-first through
-    identities whose members are all suppressed). A member ``prefer`` rejects (a region or VN cell) is taken
-    only if no preferred one is found within ``depth`` steps, nor among the cells of the same area or node:
-    suppressing an aggregate sets off complements all the way up, a provincial cell does not."""
+                  prefer: Callable[[Cell], bool] | None = None, depth: int = 3) -> Cell | None:
+    """The cheapest unsuppressed member of the identities closest to ``cell``: its own identities, then those
+    of the suppressed cells they contain, and so on (a free cell can only protect ``cell`` through identities
+    that hold suppressed cells bound to it). A member ``prefer`` rejects (a region or VN cell) is taken only if
+    no preferred one is found within ``depth`` steps: suppressing an aggregate sets off complements all the way
+    up, a provincial cell does not. Without ``prefer``: the cheapest free member of the nearest identities."""
     seen, frontier, fallback = {cell}, [cell], None
     for _ in range(depth):
         if not frontier:
@@ -261,12 +302,7 @@ def _nearest_free(cell: Cell, by_cell: dict, suppressed: dict, cost: dict[Cell, 
         if good:
             return good[0]
         fallback = fallback or (free[0] if free else None)
-        nxt = members - seen
+        nxt = {m for m in members if m in suppressed} - seen
         seen |= nxt
         frontier = sorted(nxt)
-    if prefer is not None:  # a preferred cell of the same area, then of the same node, before an aggregate
-        for same in (lambda c: c[0] == cell[0], lambda c: c[1] == cell[1]):
-            near = [c for c in by_cell if same(c) and c not in suppressed and prefer(c)]
-            if near:
-                return min(near, key=lambda c: (_cost(c, cost), c))
     return fallback

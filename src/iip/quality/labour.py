@@ -110,7 +110,7 @@ def protect(index: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     cells = primary_cells(o, totals)
     first = {(a, n): r for a, n, r in zip(cells["area"], cells["node"], cells["reason"]) if r}
     weight = {(a, n): max(float(t), 1e-9) for a, n, t in zip(totals["area"], totals["node"], totals["total"])}
-    hidden = secondary_suppression([identities(out)], first, weight).cells
+    hidden = secondary_suppression(identities(out), first, weight).cells
     hit = [(d, c) in hidden for d, c in zip(out["dimension"], out["code"])]
     values = ["employees", "mom", "yoy", "enterprises_mom", "enterprises_yoy"]
     out[values] = out[values].astype(object)

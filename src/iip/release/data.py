@@ -131,7 +131,8 @@ def quarter_compiled(con, period: str, national: pd.DataFrame) -> pd.DataFrame:
                                                                                       "yoy": "q_yoy"})
     from iip import disclosure
 
-    hidden = disclosure.suppression_table(con).query("area == 'VN'")["node"]   # every node, not only the table's
+    table = disclosure.suppression_table(con, "production")
+    hidden = table.loc[table["area"] == "VN", "node"]  # every node, not only the table's
     q.loc[q["code"].isin(hidden) | q["code"].isin(national.loc[national["obs_status"] == "c", "code"]),
           "q_yoy"] = np.nan
     return q.reset_index(drop=True)

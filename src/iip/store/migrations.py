@@ -111,6 +111,30 @@ def _activity_and_coverage(con: duckdb.DuckDBPyConnection) -> None:
     _run_ddl(con, schema.COVERAGE_DDL)
 
 
+def _disclosure_by_indicator(con: duckdb.DuckDBPyConnection) -> None:
+    """Disclosure cache keyed by (compile run, method, indicator): each indicator (production, consumption,
+    inventory) has its own suppression pattern. Tables made before are kept, as indicator '*' (one pattern for
+    every indicator, methods '1' and '2')."""
+    if not exists(con, "disclosure", "indicator"):
+        con.execute("ALTER TABLE disclosure ADD COLUMN indicator VARCHAR DEFAULT '*'")
+    if not exists(con, "disclosure_runs", "indicator"):
+        con.execute("ALTER TABLE disclosure_runs RENAME TO disclosure_runs_v2")
+        con.execute("""CREATE TABLE disclosure_runs (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+            indicator VARCHAR NOT NULL, cells BIGINT, unsettled INTEGER NOT NULL DEFAULT 0,
+            computed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, PRIMARY KEY (run_id, method, indicator))""")
+        con.execute("INSERT INTO disclosure_runs (run_id, method, indicator, cells, unsettled, computed_at) "
+                    "SELECT run_id, method, '*', cells, unsettled, computed_at FROM disclosure_runs_v2")
+        con.execute("DROP TABLE disclosure_runs_v2")
+    if not exists(con, "disclosure_unsettled", "indicator"):
+        con.execute("ALTER TABLE disclosure_unsettled RENAME TO disclosure_unsettled_v2")
+        con.execute("""CREATE TABLE disclosure_unsettled (run_id BIGINT NOT NULL, method VARCHAR NOT NULL,
+            indicator VARCHAR NOT NULL, block INTEGER NOT NULL, note VARCHAR NOT NULL,
+            PRIMARY KEY (run_id, method, indicator, block))""")
+        con.execute("INSERT INTO disclosure_unsettled (run_id, method, indicator, block, note) "
+                    "SELECT run_id, method, '*', block, note FROM disclosure_unsettled_v2")
+        con.execute("DROP TABLE disclosure_unsettled_v2")
+
+
 def _published_provenance(con: duckdb.DuckDBPyConnection) -> None:
     """Published figures: ``derived_from`` (the figure a derived one was computed from, e.g. a March year to
     date from Q1) and each file's ``outcome`` (imported | no IIP tables) and ``refused`` count."""
@@ -144,6 +168,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "store_objects; sa_runs.input_sha256; PostgreSQL indexes", _store_objects_and_sa_inputs),
     Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
+    Migration(8, "disclosure cache keyed by compile run, method and indicator", _disclosure_by_indicator),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
 

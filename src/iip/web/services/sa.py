@@ -108,7 +108,7 @@ def runs(
     secret = _confidential(con, cache, df)
     out = []
     for rec, rep in zip(records(df.drop(columns=["report"])), df["report"]):
-        if (rec["source"], rec["area"], rec["node"]) in secret:     # a message may quote a value
+        if (rec["source"], rec["indicator"], rec["area"], rec["node"]) in secret:   # a message may quote a value
             rec.update(message=CONFIDENTIAL, diagnostics={})
         else:
             rec["diagnostics"] = _summary(json.loads(rep) if isinstance(rep, str) and rep else None)
@@ -117,13 +117,13 @@ def runs(
 
 
 def _confidential(con: duckdb.DuckDBPyConnection, cache: WebCache, df: pd.DataFrame) -> set[tuple]:
-    """(source, area, node) of compiled series whose cell is suppressed by disclosure control."""
-    own = df[df["source"] == "compiled"][["area", "node"]].drop_duplicates()
+    """(source, indicator, area, node) of compiled series whose cell is suppressed by disclosure control."""
+    own = df[df["source"] == "compiled"][["indicator", "area", "node"]].drop_duplicates()
     if own.empty:
         return set()
     chk = cache.protect(con, own.assign(value=1.0))
     hit = chk[chk["obs_status"] == "c"]
-    return {("compiled", a, n) for a, n in zip(hit["area"], hit["node"])}
+    return {("compiled", i, a, n) for i, a, n in zip(hit["indicator"], hit["area"], hit["node"])}
 
 
 def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
@@ -148,8 +148,8 @@ def run(con: duckdb.DuckDBPyConnection, cache: WebCache, run_id: int) -> dict:
         "SELECT period, forecast, lower, upper FROM sa_forecasts WHERE run_id = ? ORDER BY period", [run_id]
     ).df()
     if rec["source"] == "compiled":  # own compiled figures: disclosure control
-        series = cache.protect(con, series.assign(area=rec["area"], node=rec["node"]))
-        series = series.drop(columns=["area", "node"])
+        series = cache.protect(con, series.assign(indicator=rec["indicator"], area=rec["area"], node=rec["node"]))
+        series = series.drop(columns=["indicator", "area", "node"])
         if _confidential(con, cache, df):
             fc[["forecast", "lower", "upper"]] = float("nan")
             rec.update(message=CONFIDENTIAL, report=None, spec=None)

@@ -37,7 +37,8 @@ def track(
     if not -50 <= target <= 100:
         raise OptionError(f"target must be an annual growth in percent between -50 and 100 (got {target})")
     adj = tracking.require_stored(con, indicator=indicator, area=area, node=node)
-    check = cache.protect(con, pd.DataFrame({"area": [area], "node": [node], "value": [1.0]}))
+    cell = {"indicator": [indicator], "area": [area], "node": [node], "value": [1.0]}
+    check = cache.protect(con, pd.DataFrame(cell))
     if (check["obs_status"] == "c").any():
         raise NotFoundError(f"figures for {area}/{node} are confidential (disclosure control)")
     year = year or tracking.default_year(adj.series)
