@@ -18,6 +18,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, RedirectResponse
@@ -61,7 +62,8 @@ class CloseConnection:
             state = scope.get("state") if scope["type"] == "http" else None
             if isinstance(state, dict) and state.get("con") is not None:
                 con, state["con"] = state["con"], None
-                con.close()
+                if con.is_open:     # off the event loop: closing the file may write a checkpoint
+                    await anyio.to_thread.run_sync(con.close)
 
 
 def _warm(store, cache: WebCache) -> None:
