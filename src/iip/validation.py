@@ -21,8 +21,9 @@ The rules of a column follow from its kind:
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 import ibis
@@ -363,6 +364,10 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
     raise OptionError.choice("kind", kind, (*LAYOUTS, "submission"))
 
 
+#: Compiling a rule set takes a second of Ibis work: one compile at a time (concurrent first requests wait for it).
+COMPILING = threading.RLock()
+
+
 def _duplicate(t: ir.Table, layout: Layout) -> tuple[ir.BooleanValue, ir.StringValue]:
     """The key must be unique within the input: true on every row after the first of its key (keys compared as
     trimmed text; a row with a missing key part is no duplicate); and the key's values joined by ', '."""
@@ -373,20 +378,29 @@ def _duplicate(t: ir.Table, layout: Layout) -> tuple[ir.BooleanValue, ir.StringV
     return complete & (t._row > t._row.min().over(group_by=parts)), ibis.literal(", ").join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Check:
     """A rule set compiled into one SQL query over a staged table (``_row`` and the layout's columns), in two
     forms of the same rule predicates: ``flagged`` (one pass: the rows that break any rule, with a flag per rule;
-    for an input of at most ``limit`` rows, where every offending row is listed) and ``ranked`` (a UNION ALL of
-    one branch per rule, cut at the first ``limit`` rows of each by row number, with each rule's total). The
-    key's uniqueness is the last rule when a key is given. Compile once per layout and staged schema
-    (:func:`compile_check`); run on every input (:meth:`run`)."""
+    for an input of at most ``limit`` rows, where every offending row is listed) and :attr:`ranked` (a UNION ALL
+    of one branch per rule, cut at the first ``limit`` rows of each by row number, with each rule's total;
+    compiled on first use). The key's uniqueness is the last rule when a key is given. Compile once per layout
+    and staged schema (:func:`compile_check`); run on every input (:meth:`run`)."""
 
-    ranked: str
     flagged: str
+    ranked_query: ir.Table
     rules: tuple[Rule, ...]
     key: tuple[str, ...] = ()
     limit: int = LIMIT
+    _ranked: str | None = field(default=None, init=False, repr=False)
+
+    @property
+    def ranked(self) -> str:
+        """The SQL of the ranked form."""
+        with COMPILING:
+            if self._ranked is None:
+                self._ranked = str(ibis.to_sql(self.ranked_query, dialect="duckdb"))
+        return self._ranked
 
     def run(self, con, *, file: str, rows: int | None = None) -> tuple[list[Problem], dict[str, int]]:
         """Run on ``con`` (a DuckDB connection on which the staged table is registered) an input of ``rows`` rows
@@ -444,8 +458,8 @@ def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, 
     ranked = u.mutate(_n=u._row.count().over(group_by="_rule"),
                       _k=ibis.row_number().over(group_by="_rule", order_by="_row"))
     ranked = ranked.filter(ranked._k < limit).select("_rule", "_row", "_value", "_n")
-    return Check(str(ibis.to_sql(ranked, dialect="duckdb")), str(ibis.to_sql(flagged, dialect="duckdb")),
-                 tuple(rules), layout.key if layout else (), limit)
+    return Check(str(ibis.to_sql(flagged, dialect="duckdb")), ranked, tuple(rules), layout.key if layout else (),
+                 limit)
 
 
 def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:

@@ -108,14 +108,18 @@ def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> 
     ``_stage_<kind>`` of ``schema``: compiled with Ibis on first use, then reused by every input of that shape."""
     key = (kind, tuple((f.name, str(f.type)) for f in schema), current_month())
     got = _CHECKS.get(key)
-    if got is None:
-        layout = v.layout(kind)
-        backend = ibis.duckdb.from_connection(con)
-        rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
-        got = v.compile_check(backend.table(f"_stage_{kind}"), rules, layout)
-        if len(_CHECKS) > 64:
-            _CHECKS.clear()
-        _CHECKS[key] = got
+    if got is not None:
+        return got
+    with v.COMPILING:           # concurrent first inputs wait for one compile
+        got = _CHECKS.get(key)
+        if got is None:
+            layout = v.layout(kind)
+            backend = ibis.duckdb.from_connection(con)
+            rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
+            got = v.compile_check(backend.table(f"_stage_{kind}"), rules, layout)
+            if len(_CHECKS) > 64:
+                _CHECKS.clear()
+            _CHECKS[key] = got
     return got
 
 
