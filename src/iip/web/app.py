@@ -67,8 +67,10 @@ class CloseConnection:
 
 
 def _warm(store, cache: WebCache) -> None:
-    """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
+    """Compute the disclosure table and meta, and compile the rule query of submissions, once at start-up so the
+    first visitor does not wait."""
     from iip import disclosure
+    from iip.collection import submissions
     from iip.web.services import meta
 
     try:
@@ -76,6 +78,7 @@ def _warm(store, cache: WebCache) -> None:
         try:
             meta.coverage(con)
             disclosure.suppression_table(con)
+            submissions.prepare(con)
             n = cache.warm(con)
             gc.collect()
             gc.freeze()  # the cache's ~10^5 long-lived objects leave the collector's scans (no GC pauses)
