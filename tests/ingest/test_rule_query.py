@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import ibis
 import pandas as pd
-import pytest
 
 from iip import validation as v
 from iip.ingest import microdata
-from iip.ingest.microdata import ingest_file
 from iip.reference.periods import current_month, month_add
-from iip.store import connect
+from tests.ingest.test_rules import con  # noqa: F401 - the store with E1, E2, STEEL and MILK
 
-REGISTER = "enterprise_id,name,province,vsic,ownership\nE1,A,42,2410,nonstate\nE2,B,79,1050,state\n"
-PRODUCTS = "product_code,name_vi,name_en,unit,vsic\nSTEEL,Thép,Steel,t,2410\nMILK,Sữa,Milk,l,1050\n"
 FUTURE = month_add(current_month(), 1)
 
 #: (changes to a valid line, the (field, rule) it breaks); line i has its own month 1995-01 + i (a unique key).
@@ -37,16 +33,6 @@ BROKEN: list[tuple[dict[str, str], set[tuple[str, str]]]] = [
     ({"enterprise_id": "E9"}, {("enterprise_id", "known_enterprise")}),
     ({"product_code": "GOLD"}, {("product_code", "known_product")}),
 ]
-
-
-@pytest.fixture
-def con(tmp_path):
-    c = connect(tmp_path / "s.duckdb")
-    for kind, text in (("register", REGISTER), ("products", PRODUCTS)):
-        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
-        ingest_file(c, kind, tmp_path / f"{kind}.csv")
-    yield c
-    c.close()
 
 
 def valid_line(i: int) -> dict[str, str]:
@@ -77,7 +63,7 @@ def test_every_rule_of_the_layout_is_broken_once():
     assert rules == set().union(*(b for _, b in BROKEN))
 
 
-def test_one_query_finds_what_each_rule_finds(con):
+def test_one_query_finds_what_each_rule_finds(con):  # noqa: F811 - the imported fixture
     df, expected = payload()
     small = microdata.validate(con, df, "submission", file="t")          # one pass (a small input)
     assert found(small.problems) == expected
@@ -102,7 +88,7 @@ def test_one_query_finds_what_each_rule_finds(con):
     assert next(p for p in ranked if p.rule == "ceiling" and p.field == "sold").message.endswith("(value '1e12')")
 
 
-def test_a_file_is_counted_in_full_and_listed_up_to_the_limit(con):
+def test_a_file_is_counted_in_full_and_listed_up_to_the_limit(con):  # noqa: F811
     n = v.LIMIT + 50
     df = pd.DataFrame([{"_row": i + 1, **valid_line(i), "produced": "-1", "sold": "abc"} for i in range(n)])
     got = microdata.validate(con, df, "submission", file="t")
