@@ -66,7 +66,10 @@ def free_port() -> int:
 def start_server(db: str, port: int, workers: int = 1) -> subprocess.Popen:
     cmd = [sys.executable, "-c", "from iip.cli import app; app()", "--db", str(db), "serve", "--port", str(port),
            "--workers", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the server's errors go to a file: a pipe nobody reads would fill and stall the server
+    err = tempfile.NamedTemporaryFile("w+", prefix="iip-serve-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+    print(f"server errors are logged to {err.name}")
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/meta", timeout=2).status_code == 200:
@@ -74,7 +77,7 @@ def start_server(db: str, port: int, workers: int = 1) -> subprocess.Popen:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read()}")
+            raise SystemExit(f"server exited: {Path(err.name).read_text()}")
         time.sleep(0.1)
     proc.terminate()
     raise SystemExit("server did not start")

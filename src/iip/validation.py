@@ -21,9 +21,12 @@ The rules of a column follow from its kind:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+import ibis
 import ibis.expr.types as ir
 
 from iip.errors import OptionError, Problem, Severity
@@ -361,57 +364,102 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
     raise OptionError.choice("kind", kind, (*LAYOUTS, "submission"))
 
 
-def duplicate_rows(t: ir.Table, layout: Layout, *, file: str, limit: int = LIMIT) -> tuple[list[Problem], int]:
-    """The key must be unique within the input: every row after the first of a key is reported. Returns the
-    first ``limit`` problems and how many there are in all."""
-    keys = [t[k].cast("string").strip().name(k) for k in layout.key]
-    k = t.select("_row", *keys)
-    dup = k.group_by(list(layout.key)).aggregate(first=k._row.min(), n=k._row.count()).filter(lambda g: g.n > 1)
-    later = k.join(dup, list(layout.key)).filter(lambda r: r._row > r.first)
-    total = int(later.count().execute())
-    if not total:
-        return [], 0
-    bad = later.order_by("_row").select("_row", *layout.key).limit(limit).execute()
-    names = ",".join(layout.key)
-    return [Problem(f"duplicate key ({names}) = ({', '.join(str(r[c]) for c in layout.key)}): already given in an "
-                    "earlier row", file=file, row=int(r["_row"]), field=layout.key[0], rule="duplicate_key")
-            for _, r in bad.iterrows()], total
+#: Compiling a rule set takes a second of Ibis work: one compile at a time (concurrent first requests wait for it).
+COMPILING = threading.RLock()
 
 
-def check(t: ir.Table, rules: list[Rule], *, file: str, limit: int = LIMIT) -> tuple[list[Problem], dict[str, int]]:
-    """Run ``rules`` on staged table ``t`` (which has a ``_row`` column): the first ``limit`` problems of each rule
-    (errors first, by row) and the total count of problems by severity ({'error': n, 'warning': m})."""
-    if not rules:
-        return [], {"error": 0, "warning": 0}
-    flags = [r.violated(t).fill_null(False).name(f"_r{i}") for i, r in enumerate(rules)]
-    n = t.aggregate(**{f"_n{i}": f.cast("int64").sum() for i, f in enumerate(flags)}).execute().iloc[0]
-    totals = {"error": 0, "warning": 0}
-    hit_rules = []
-    for i, r in enumerate(rules):
-        k = int(n[f"_n{i}"] or 0)
-        totals[r.severity] += k
-        if k:
-            hit_rules.append(i)
-    problems: list[Problem] = []
-    if not hit_rules:
+def _duplicate(t: ir.Table, layout: Layout) -> tuple[ir.BooleanValue, ir.StringValue]:
+    """The key must be unique within the input: true on every row after the first of its key (keys compared as
+    trimmed text; a row with a missing key part is no duplicate); and the key's values joined by ', '."""
+    parts = [t[k].cast("string").strip() for k in layout.key]
+    complete = parts[0].notnull()
+    for c in parts[1:]:
+        complete = complete & c.notnull()
+    return complete & (t._row > t._row.min().over(group_by=parts)), ibis.literal(", ").join(parts)
+
+
+@dataclass
+class Check:
+    """A rule set compiled into one SQL query over a staged table (``_row`` and the layout's columns), in two
+    forms of the same rule predicates: ``flagged`` (one pass: the rows that break any rule, with a flag per rule;
+    for an input of at most ``limit`` rows, where every offending row is listed) and :attr:`ranked` (a UNION ALL
+    of one branch per rule, cut at the first ``limit`` rows of each by row number, with each rule's total;
+    compiled on first use). The key's uniqueness is the last rule when a key is given. Compile once per layout
+    and staged schema (:func:`compile_check`); run on every input (:meth:`run`)."""
+
+    flagged: str
+    ranked_query: ir.Table
+    rules: tuple[Rule, ...]
+    key: tuple[str, ...] = ()
+    limit: int = LIMIT
+    _ranked: str | None = field(default=None, init=False, repr=False)
+
+    @property
+    def ranked(self) -> str:
+        """The SQL of the ranked form."""
+        with COMPILING:
+            if self._ranked is None:
+                self._ranked = str(ibis.to_sql(self.ranked_query, dialect="duckdb"))
+        return self._ranked
+
+    def run(self, con, *, file: str, rows: int | None = None) -> tuple[list[Problem], dict[str, int]]:
+        """Run on ``con`` (a DuckDB connection on which the staged table is registered) an input of ``rows`` rows
+        (None: unknown): the first ``limit`` problems of each rule (errors first, by row) and the total count of
+        problems by severity ({'error': n, 'warning': m})."""
+        found = (self._flagged(con) if rows is not None and rows <= self.limit
+                 else con.execute(self.ranked).fetchall())
+        totals = {"error": 0, "warning": 0}
+        counted: set[int] = set()
+        for i, _, _, n in found:
+            if i not in counted:
+                counted.add(i)
+                totals[self.rules[i].severity if i < len(self.rules) else "error"] += int(n)
+        problems = [self._problem(int(i), int(row), value, file)
+                    for i, row, value, _ in sorted(found, key=lambda f: (f[0], f[1]))]
+        problems.sort(key=lambda p: (not p.is_error, p.row or 0))
         return problems, totals
-    fields = sorted({rules[i].field for i in hit_rules})
-    any_bad = flags[hit_rules[0]]
-    for i in hit_rules[1:]:
-        any_bad = any_bad | flags[i]
-    bad = (t.select("_row", *[t[c].cast("string").name(c) for c in fields], *[flags[i] for i in hit_rules],
-                    _any=any_bad)
-           .filter(lambda x: x._any).order_by("_row").limit(limit * len(hit_rules)).execute())
-    for i in hit_rules:
-        r = rules[i]
-        hit = bad[bad[f"_r{i}"].astype(bool)].head(limit)
-        for row, value in zip(hit["_row"], hit[r.field]):
-            shown = "" if value is None or value != value else str(value)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            problems.append(Problem(f"{r.message} (value {shown!r})" if shown else r.message, file=file,
-                                    row=int(row), field=r.field, rule=r.rule, severity=r.severity))
-    problems.sort(key=lambda p: (not p.is_error, p.row or 0))
-    return problems, totals
+
+    def _flagged(self, con) -> list[tuple[int, int, str | None, int]]:
+        """(rule, row, value, total) of every offending row, from the one-pass query."""
+        hits: list[tuple[int, int, str | None]] = []
+        n = len(self.rules) + bool(self.key)
+        for row, *cells in con.execute(self.flagged).fetchall():
+            hits += [(i, row, cells[n + i]) for i in range(n) if cells[i]]
+        totals = Counter(i for i, _, _ in hits)
+        return [(i, row, value, totals[i]) for i, row, value in hits]
+
+    def _problem(self, i: int, row: int, value: str | None, file: str) -> Problem:
+        if i == len(self.rules):
+            return Problem(f"duplicate key ({','.join(self.key)}) = ({value}): already given in an earlier row",
+                           file=file, row=row, field=self.key[0], rule="duplicate_key")
+        r = self.rules[i]
+        shown = "" if value is None else value if len(value) <= 40 else value[:37] + "..."
+        return Problem(f"{r.message} (value {shown!r})" if shown else r.message, file=file, row=row, field=r.field,
+                       rule=r.rule, severity=r.severity)
+
+
+def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, *, limit: int = LIMIT) -> Check:
+    """Compile ``rules`` (and, given a ``layout``, the uniqueness of its key) on staged table ``t`` into SQL: one
+    flag per rule and the value it shows (the rule's field as text), in the two forms of :class:`Check`."""
+    marks = [(r.violated(t).fill_null(False), t[r.field].cast("string")) for r in rules]
+    if layout is not None:
+        marks.append(_duplicate(t, layout))
+    flags = {f"_r{i}": flag for i, (flag, _) in enumerate(marks)}
+    values = {f"_v{i}": value for i, (_, value) in enumerate(marks)}
+    marked = t.select(_row=t._row.cast("int64"), **flags, **values)
+    any_flag = marked[next(iter(flags))]
+    for f in list(flags)[1:]:
+        any_flag = any_flag | marked[f]
+    flagged = marked.filter(any_flag)
+    branches = [marked.filter(marked[f"_r{i}"]).select(_rule=ibis.literal(i, "int32"), _row=marked._row,
+                                                       _value=marked[f"_v{i}"])
+                for i in range(len(marks))]
+    u = ibis.union(*branches, distinct=False) if len(branches) > 1 else branches[0]
+    ranked = u.mutate(_n=u._row.count().over(group_by="_rule"),
+                      _k=ibis.row_number().over(group_by="_rule", order_by="_row"))
+    ranked = ranked.filter(ranked._k < limit).select("_rule", "_row", "_value", "_n")
+    return Check(str(ibis.to_sql(flagged, dialect="duckdb")), ranked, tuple(rules), layout.key if layout else (),
+                 limit)
 
 
 def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:

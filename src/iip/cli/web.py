@@ -42,8 +42,9 @@ def serve(
     """Serve the REST API (/api, OpenAPI at /openapi.json, docs at /docs), the dashboard (/) and the report
     collection pages (/collect).
 
-    The service holds no connection between requests: on a DuckDB store, other commands (show, export, ingest,
-    compile...) run while it serves, and the dashboard shows a new compile within a second."""
+    On a DuckDB store the service holds the file only while requests come (it lets go half a second after the
+    last): other commands (show, export, ingest, compile...) run while it serves, waiting for the file up to
+    $IIP_STORE_WAIT seconds, and the dashboard shows a new compile within a second."""
     import uvicorn
 
     from iip.store import connect, describe, is_postgres_target

@@ -153,6 +153,13 @@ def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str
     return found
 
 
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Compile the rules of a submission into their one query ahead of the first submission (a blank line is
+    checked: :func:`iip.ingest.microdata.rule_check` keeps the compiled query), so no submitter waits for it."""
+    microdata.validate(con, pd.DataFrame([{"_row": 1, **{c: "" for c in TEXT_COLUMNS}}]), "submission",
+                       file="warm-up")
+
+
 def _history(con, enterprise_id: str, period: str, months: int = 25) -> pd.DataFrame:
     start = month_add(period, -months)
     return con.execute("SELECT product_code, period, produced, sold, closing_stock FROM reports "

@@ -18,6 +18,7 @@ import pyarrow as pa
 from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
 from iip.ingest.files import Input, problem_where, read_input
+from iip.reference.periods import current_month
 from iip.store import next_load_id, record_load, scalar, sha256, transaction, versioned_upsert
 
 KINDS = tuple(v.LAYOUTS)
@@ -88,14 +89,7 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
     name = f"_stage_{kind}"
     con.register(name, staged)
     try:
-        backend = ibis.duckdb.from_connection(con)
-        t = backend.table(name)
-        rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
-        problems, totals = v.check(t, rules, file=file)
-        dups, n_dup = v.duplicate_rows(t, layout, file=file)
-        problems += dups
-        totals["error"] += n_dup
-        problems.sort(key=lambda p: (not p.is_error, p.row or 0))
+        problems, totals = rule_check(con, kind, staged.schema).run(con, file=file, rows=staged.num_rows)
         if kind == "reports" and not totals["error"]:
             extra, n_extra = report_warnings(con, name, file=file)
             problems += extra
@@ -103,6 +97,31 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
     finally:
         con.unregister(name)
     return Findings(problems, totals["error"], totals["warning"])
+
+
+#: Compiled rule checks by (kind, staged schema, current month): the rules of a layout compiled once into one
+#: query (:func:`iip.validation.compile_check`); the current month is part of the key (the "future" rule).
+_CHECKS: dict[tuple, v.Check] = {}
+
+
+def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> v.Check:
+    """Every rule of layout ``kind`` (generic, code lists, unique key) as one query over the staged table
+    ``_stage_<kind>`` of ``schema``: compiled with Ibis on first use, then reused by every input of that shape."""
+    key = (kind, tuple((f.name, str(f.type)) for f in schema), current_month())
+    got = _CHECKS.get(key)
+    if got is not None:
+        return got
+    with v.COMPILING:           # concurrent first inputs wait for one compile
+        got = _CHECKS.get(key)
+        if got is None:
+            layout = v.layout(kind)
+            backend = ibis.duckdb.from_connection(con)
+            rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
+            got = v.compile_check(backend.table(f"_stage_{kind}"), rules, layout)
+            if len(_CHECKS) > 64:
+                _CHECKS.clear()
+            _CHECKS[key] = got
+    return got
 
 
 def with_columns(df, columns) -> pa.Table:

@@ -281,21 +281,27 @@ def exclusive(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[duckdb.Duck
 class Store:
     """A store the service (or a long batch) opens a connection to for each unit of work.
 
-    DuckDB file: nothing is held between units: each :meth:`connect` opens the file (waiting ``wait`` seconds
-    for a command that holds it) and closing the connection lets other processes in, so ``iip show``,
-    ``ingest`` or ``compile`` run while ``iip serve`` does. PostgreSQL: one DuckDB session with the database
-    attached is kept, and each :meth:`connect` is a new cursor of it (its own transaction and PostgreSQL
-    connection): many writers at once."""
+    DuckDB file: the file is held only while there is work: the first :meth:`connect` opens it (waiting ``wait``
+    seconds for a command that holds it; migrated and checked once), each unit gets its own connection to that
+    open database, and once no unit has asked for ``linger`` seconds it is closed (its checkpoint written off the
+    request path), which lets other processes in: ``iip show``, ``ingest`` or ``compile`` run while ``iip serve``
+    does (they wait for the file up to $IIP_STORE_WAIT). Opening and checkpointing the file for every request
+    cost ~0.1 s. PostgreSQL: one DuckDB session with the database attached is kept, and each
+    :meth:`connect` is a new cursor of it (its own transaction and PostgreSQL connection): many writers at
+    once."""
 
     target: str | None
     read_only: bool = False
     wait: float = 10.0
     pool: int = 32
+    linger: float = 0.5
 
     def __post_init__(self) -> None:
         self.target = store_target(self.target)
         self._session: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        self._open: duckdb.DuckDBPyConnection | None = None     # DuckDB: the file while there is work
+        self._last = 0.0
         if self.postgres:
             self._session = connect(self.target, read_only=self.read_only, pool=self.pool)
         else:   # open once now: migrate, check, fail early with a clear message
@@ -314,16 +320,44 @@ class Store:
         if self._session is None:
             if self.postgres:
                 raise StoreError(f"the store {self} is closed")
-            return connect(self.target, read_only=self.read_only, create=False, wait=self.wait)
+            return self._duckdb_cursor()
         with self._lock:
             return postgres.use(self._session.cursor())
+
+    def _duckdb_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection to the open DuckDB file (DuckDB shares one database per file within a process), opening
+        it (migrated, checked; and starting its idle closer) when it is not open."""
+        with self._lock:
+            self._last = time.monotonic()
+            if self._open is None:
+                self._open = connect(self.target, read_only=self.read_only, create=False, wait=self.wait)
+                threading.Thread(target=self._close_when_idle, args=(self._open,), daemon=True,
+                                 name="iip-store-linger").start()
+            # the open database is shared: this connection needs no migration check
+            return _open_duckdb(Path(str(self.target)), read_only=self.read_only, wait=self.wait)
+
+    def _close_when_idle(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Close the open DuckDB file once no unit of work has asked for a connection for ``linger`` seconds."""
+        while True:
+            time.sleep(max(0.01, self.linger - (time.monotonic() - self._last)))
+            with self._lock:
+                if self._open is not con:
+                    return
+                if time.monotonic() - self._last >= self.linger:
+                    self._open = None
+                    break
+        con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """The same as :meth:`connect` (a store handle can stand where a DuckDB database handle did)."""
         return self.connect()
 
     def close(self) -> None:
-        """Close the kept session (PostgreSQL)."""
+        """Close the kept session (PostgreSQL) or the open file (DuckDB)."""
         if self._session is not None:
             self._session.close()
             self._session = None
+        with self._lock:
+            con, self._open = self._open, None
+        if con is not None:
+            con.close()

@@ -18,6 +18,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, RedirectResponse
@@ -61,12 +62,15 @@ class CloseConnection:
             state = scope.get("state") if scope["type"] == "http" else None
             if isinstance(state, dict) and state.get("con") is not None:
                 con, state["con"] = state["con"], None
-                con.close()
+                if con.is_open:     # off the event loop: closing the file may write a checkpoint
+                    await anyio.to_thread.run_sync(con.close)
 
 
 def _warm(store, cache: WebCache) -> None:
-    """Compute the disclosure table and meta once at start-up so the first visitor does not wait."""
+    """Compute the disclosure table and meta, and compile the rule query of submissions, once at start-up so the
+    first visitor does not wait."""
     from iip import disclosure
+    from iip.collection import submissions
     from iip.web.services import meta
 
     try:
@@ -74,6 +78,7 @@ def _warm(store, cache: WebCache) -> None:
         try:
             meta.coverage(con)
             disclosure.suppression_table(con)
+            submissions.prepare(con)
             n = cache.warm(con)
             gc.collect()
             gc.freeze()  # the cache's ~10^5 long-lived objects leave the collector's scans (no GC pauses)

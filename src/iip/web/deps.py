@@ -33,6 +33,11 @@ class LazyConnection:
             self._con = self._store.connect()
         return self._con
 
+    @property
+    def is_open(self) -> bool:
+        """True once the connection has been opened (and until it is closed)."""
+        return self._con is not None
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.opened(), name)
 

@@ -89,7 +89,8 @@ def _adjusted_measure(s: Series, kind: str, measure: str) -> np.ndarray:
 
 def unpublished(axis: np.ndarray) -> Series:
     """A cell with nothing to publish -- suppressed, or never compiled -- over its area's months: every value
-    null, every status 'c'. The two look the same, so an answer never tells where a class exists."""
+    null (its coverage too), every status 'c'. The two look the same, so an answer never tells where a class
+    exists."""
     n = len(axis)
     return Series(axis, {c: np.full(n, np.nan) for c in COVERAGE}, np.full(n, "c", dtype=object))
 

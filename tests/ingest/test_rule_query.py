@@ -1,0 +1,97 @@
+"""The rule set compiled into one query (``iip.validation.compile_check``) finds exactly the problems the rules
+find one by one: hand-made submission lines each break one known rule; both forms of the query (one pass for a
+small input, the ranked UNION ALL for a file) and each rule run on its own must give that list, and a file with
+more offending rows than the listing limit is counted in full."""
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from iip import validation as v
+from iip.ingest import microdata
+from iip.reference.periods import current_month, month_add
+from tests.ingest.test_rules import con  # noqa: F401 - the store with E1, E2, STEEL and MILK
+
+FUTURE = month_add(current_month(), 1)
+
+#: (changes to a valid line, the (field, rule) it breaks); line i has its own month 1995-01 + i (a unique key).
+BROKEN: list[tuple[dict[str, str], set[tuple[str, str]]]] = [
+    ({"enterprise_id": ""}, {("enterprise_id", "required")}),
+    ({"period": " "}, {("period", "required")}),
+    ({"period": "2023-13"}, {("period", "period")}),
+    ({"period": "1980-01"}, {("period", "period_range")}),
+    ({"period": FUTURE}, {("period", "future")}),
+    ({"product_code": ""}, {("product_code", "required")}),
+    ({"produced": ""}, {("produced", "required")}),
+    *[({c: bad}, {(c, rule)}) for c in ("produced", "sold", "closing_stock", "value")
+      for bad, rule in (("abc", "numeric"), ("nan", "finite"), ("-1", "non_negative"), ("1e12", "ceiling"))],
+    ({"employees": "x"}, {("employees", "numeric")}),
+    ({"employees": "inf"}, {("employees", "finite")}),
+    ({"employees": "-3"}, {("employees", "non_negative")}),
+    ({"employees": "1e7"}, {("employees", "ceiling")}),
+    ({"employees": "2.5"}, {("employees", "integer")}),
+    ({"enterprise_id": "E9"}, {("enterprise_id", "known_enterprise")}),
+    ({"product_code": "GOLD"}, {("product_code", "known_product")}),
+]
+
+
+def valid_line(i: int) -> dict[str, str]:
+    return {"enterprise_id": "E1", "period": month_add("1995-01", i), "product_code": "STEEL", "produced": "10",
+            "sold": "9", "closing_stock": "1", "value": "5", "employees": "40"}
+
+
+def payload() -> tuple[pd.DataFrame, set[tuple[int, str, str]]]:
+    """Lines breaking every rule of the submission layout, the last a repeat of the one before; the expected
+    (row, field, rule) of each problem."""
+    rows, expected = [], set()
+    for i, (change, broken) in enumerate(BROKEN):
+        rows.append({**valid_line(i), **change})
+        expected |= {(i + 1, f, r) for f, r in broken}
+    dup = valid_line(len(BROKEN))
+    rows += [dup, dict(dup)]
+    expected.add((len(rows), "enterprise_id", "duplicate_key"))
+    return pd.DataFrame([{"_row": n + 1, **r} for n, r in enumerate(rows)]), expected
+
+
+def found(problems) -> set[tuple[int, str, str]]:
+    return {(p.row, p.field, p.rule) for p in problems}
+
+
+def test_every_rule_of_the_layout_is_broken_once():
+    rules = {(r.field, r.rule) for r in v.generic_rules(v.SUBMISSION) + v.domain_rules("submission", {
+        "enterprises": [], "products": []})}
+    assert rules == set().union(*(b for _, b in BROKEN))
+
+
+def test_one_query_finds_what_each_rule_finds(con):  # noqa: F811 - the imported fixture
+    df, expected = payload()
+    small = microdata.validate(con, df, "submission", file="t")          # one pass (a small input)
+    assert found(small.problems) == expected
+    assert (small.errors, small.warnings) == (len(expected), 0)
+    staged = microdata.with_columns(df, v.SUBMISSION.columns)
+    con.register("_stage_submission", staged)
+    check = microdata.rule_check(con, "submission", staged.schema)
+    ranked, totals = check.run(con, file="t")                            # the ranked UNION ALL (a file)
+    assert [(p.row, p.field, p.rule, p.message) for p in ranked] == \
+        [(p.row, p.field, p.rule, p.message) for p in small.problems]
+    assert totals == {"error": len(expected), "warning": 0}
+    backend = ibis.duckdb.from_connection(con)                           # each rule on its own
+    t = backend.table("_stage_submission")
+    one_by_one = {(int(row), r.field, r.rule)
+                  for r in v.generic_rules(v.SUBMISSION) + v.domain_rules(
+                      "submission", microdata.reference_codes(backend, "submission"))
+                  for row in t.filter(r.violated(t).fill_null(False))._row.execute()}
+    assert one_by_one | {(len(df), "enterprise_id", "duplicate_key")} == expected
+    dup = next(p for p in ranked if p.rule == "duplicate_key")
+    assert dup.message.startswith(f"duplicate key (enterprise_id,period,product_code) = (E1, "
+                                  f"{month_add('1995-01', len(BROKEN))}, STEEL)")
+    assert next(p for p in ranked if p.rule == "ceiling" and p.field == "sold").message.endswith("(value '1e12')")
+
+
+def test_a_file_is_counted_in_full_and_listed_up_to_the_limit(con):  # noqa: F811
+    n = v.LIMIT + 50
+    df = pd.DataFrame([{"_row": i + 1, **valid_line(i), "produced": "-1", "sold": "abc"} for i in range(n)])
+    got = microdata.validate(con, df, "submission", file="t")
+    assert got.errors == 2 * n
+    listed = [(p.row, p.rule) for p in got.problems]
+    assert listed == sorted([(i + 1, rule) for i in range(v.LIMIT) for rule in ("non_negative", "numeric")])
