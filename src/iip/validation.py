@@ -79,10 +79,12 @@ class Column:
 
     @property
     def numeric(self) -> bool:
+        """Whether the column holds numbers (a year, a quantity, a number)."""
         return self.kind in ("year", "quantity", "number")
 
     @property
     def sql_type(self) -> str:
+        """The column's DuckDB type in the store."""
         return SQL_TYPES[self.kind]
 
 
@@ -102,14 +104,17 @@ class Layout:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The layout's column names, in order."""
         return tuple(c.name for c in self.fields)
 
     @property
     def numeric(self) -> tuple[str, ...]:
+        """The names of the numeric columns."""
         return tuple(c.name for c in self.fields if c.numeric)
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The names of the columns that must not be empty."""
         return tuple(c.name for c in self.fields if c.required)
 
     @property
@@ -118,6 +123,7 @@ class Layout:
         return {c.name: c.width for c in self.fields if c.width}
 
     def column(self, name: str) -> Column:
+        """The column called ``name``."""
         return next(c for c in self.fields if c.name == name)
 
     def sql_types(self) -> dict[str, str]:
