@@ -97,7 +97,7 @@ TABLES = {
     "indices": "SELECT * EXCLUDE (run_id) FROM indices ORDER BY indicator, area, node, period",
     "reports": "SELECT * FROM reports ORDER BY enterprise_id, period, product_code",
     "reports_history": "SELECT * FROM reports_history ORDER BY enterprise_id, period, product_code, superseded_by",
-    "imputations": "SELECT * FROM imputations ORDER BY enterprise_id, period, product_code, variable",
+    "imputations": "SELECT * FROM imputations ORDER BY enterprise_id, period, product_code, variable, load_id",
     # flag_id is a surrogate numbered in the order the detection query returns its rows, which has no ORDER BY
     # (the two engines return them in different orders): the flags are compared by what they flag
     "outlier_flags": "SELECT * EXCLUDE (run_at, flag_id) FROM outlier_flags "

@@ -91,9 +91,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, base_year: int, indicator: str) 
                sum(CASE WHEN r.status = 'R' THEN r.{q} ELSE 0 END) / 12 AS q0_r
         FROM reports r JOIN register g USING (enterprise_id) JOIN products p USING (product_code)
         WHERE substr(r.period, 1, 4) = ? AND r.{q} IS NOT NULL
-        GROUP BY ALL""", [str(base_year)]).df()
-    w = con.execute("SELECT kind, code, province, value FROM weights WHERE base_year = ?", [base_year]).df()
-    cells = con.execute("SELECT DISTINCT area, node FROM index_series WHERE indicator = ?", [indicator]).df()
+        GROUP BY ALL ORDER BY r.enterprise_id, r.product_code""", [str(base_year)]).df()
+    # every frame in key order: the generic weights are drawn row by row, so the pattern is the same whatever
+    # order a store returns its rows in (DuckDB's parallel scans, PostgreSQL)
+    w = con.execute("SELECT kind, code, province, value FROM weights WHERE base_year = ? "
+                    "ORDER BY kind, code, province", [base_year]).df()
+    cells = con.execute("SELECT DISTINCT area, node FROM index_series WHERE indicator = ? ORDER BY area, node",
+                        [indicator]).df()
     return {"base": base,
             "product_w": w[w["kind"] == "product"].rename(columns={"code": "product_code"})[
                 ["product_code", "province", "value"]],
