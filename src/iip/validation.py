@@ -390,10 +390,13 @@ class Check:
     forms of the same rule predicates: ``flagged`` (one pass: the rows that break any rule, with a flag per rule;
     for an input of at most ``limit`` rows, where every offending row is listed) and :attr:`ranked` (a UNION ALL
     of one branch per rule, cut at the first ``limit`` rows of each by row number, with each rule's total;
-    compiled on first use). The key's uniqueness is the last rule when a key is given. Compile once per layout
-    and staged schema (:func:`compile_check`); run on every input (:meth:`run`)."""
+    compiled on first use). A larger input is first counted in one pass (:attr:`counts`, each rule's total): a
+    clean file, the usual case, costs that one scan; the ranked form runs only when some rule fired. The key's
+    uniqueness is the last rule when a key is given. Compile once per layout and staged schema
+    (:func:`compile_check`); run on every input (:meth:`run`)."""
 
     flagged: str
+    counts: str
     ranked_query: ir.Table
     rules: tuple[Rule, ...]
     key: tuple[str, ...] = ()
@@ -412,8 +415,11 @@ class Check:
         """Run on ``con`` (a DuckDB connection on which the staged table is registered) an input of ``rows`` rows
         (None: unknown): the first ``limit`` problems of each rule (errors first, by row) and the total count of
         problems by severity ({'error': n, 'warning': m})."""
-        found = (self._flagged(con) if rows is not None and rows <= self.limit
-                 else con.execute(self.ranked).fetchall())
+        if rows is not None and rows <= self.limit:
+            found = self._flagged(con)
+        else:
+            fired = con.execute(self.counts).fetchone() or ()
+            found = con.execute(self.ranked).fetchall() if any(n for n in fired) else []
         totals = {"error": 0, "warning": 0}
         counted: set[int] = set()
         for i, _, _, n in found:
@@ -457,6 +463,19 @@ def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, 
     for f in list(flags)[1:]:
         any_flag = any_flag | marked[f]
     flagged = marked.filter(any_flag)
+    # the count pass: each rule's flag summed, and the key's repeats counted by a hash aggregate (rows with a
+    # complete key minus distinct keys), not by the flagged form's window (a sort of the whole input)
+    plain = t.select(**{f"_r{i}": flags[f"_r{i}"] for i in range(len(rules))})    # no window: nothing to sort
+    rule_flags = {f"_n{i}": plain[f"_r{i}"].cast("int64").sum() for i in range(len(rules))}
+    if layout is not None and layout.key:
+        parts = [t[k].cast("string").strip().name(f"_k{j}") for j, k in enumerate(layout.key)]
+        keyed = t.select(*parts)
+        keyed = keyed.filter([keyed[f"_k{j}"].notnull() for j in range(len(parts))])
+        repeats = keyed.aggregate(_dup=keyed.count()).cross_join(keyed.distinct().aggregate(_keys=ibis._.count()))
+        counts = (f"SELECT * FROM ({ibis.to_sql(plain.aggregate(**rule_flags), dialect='duckdb')}) AS _n, "
+                  f"(SELECT _dup - _keys FROM ({ibis.to_sql(repeats, dialect='duckdb')}) AS _d) AS _k")
+    else:
+        counts = str(ibis.to_sql(plain.aggregate(**rule_flags), dialect="duckdb"))
     branches = [marked.filter(marked[f"_r{i}"]).select(_rule=ibis.literal(i, "int32"), _row=marked._row,
                                                        _value=marked[f"_v{i}"])
                 for i in range(len(marks))]
@@ -464,8 +483,8 @@ def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, 
     ranked = u.mutate(_n=u._row.count().over(group_by="_rule"),
                       _k=ibis.row_number().over(group_by="_rule", order_by="_row"))
     ranked = ranked.filter(ranked._k < limit).select("_rule", "_row", "_value", "_n")
-    return Check(str(ibis.to_sql(flagged, dialect="duckdb")), ranked, tuple(rules), layout.key if layout else (),
-                 limit)
+    return Check(str(ibis.to_sql(flagged, dialect="duckdb")), counts, ranked,
+                 tuple(rules), layout.key if layout else (), limit)
 
 
 def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:

@@ -95,3 +95,16 @@ def test_a_file_is_counted_in_full_and_listed_up_to_the_limit(con):  # noqa: F81
     assert got.errors == 2 * n
     listed = [(p.row, p.rule) for p in got.problems]
     assert listed == sorted([(i + 1, rule) for i in range(v.LIMIT) for rule in ("non_negative", "numeric")])
+
+
+def test_a_file_whose_only_problem_is_a_repeated_key_is_refused(con):  # noqa: F811
+    """A file larger than the listing limit is counted first (one pass, the key's repeats by a hash aggregate):
+    a single repeated line among valid ones must still be found, and a clean file finds nothing."""
+    n = v.LIMIT + 50
+    lines = [{"_row": i + 1, **valid_line(i)} for i in range(n)]
+    clean = microdata.validate(con, pd.DataFrame(lines), "submission", file="t")
+    assert (clean.errors, clean.problems) == (0, [])
+    again = {**lines[7], "_row": n + 1, "period": f" {lines[7]['period']} "}     # the same key, padded
+    got = microdata.validate(con, pd.DataFrame([*lines, again]), "submission", file="t")
+    assert got.errors == 1
+    assert [(p.row, p.rule) for p in got.problems] == [(n + 1, "duplicate_key")]
