@@ -6,7 +6,7 @@ from iip import reference
 from iip.release import data, facts, narrative
 from iip.release.package import read_figures, write_release
 
-from conftest import PROVINCES
+from tests.release.conftest import PROVINCES
 from sdmx_check import assert_sdmx_matches_figures
 
 
