@@ -188,8 +188,6 @@ def compile_cmd(period_from: str = typer.Option(None, "--from", help="First mont
     for name, p in (("--from", period_from), ("--to", period_to)):
         if p:
             month(p, option=name)
-    if spark_master and engine != Engine.spark:
-        raise IIPError("--spark-master goes with --engine spark")
     with connect(db(), create=False) as con:
         _compile(con, period_from, period_to, reference_year, impute=not no_impute, engine=engine.value,
                  reports=str(reports) if reports else None, spark_master=spark_master)

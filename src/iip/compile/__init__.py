@@ -172,7 +172,7 @@ def compile_store(con: duckdb.DuckDBPyConnection, *, period_from: str | None = N
     reports are compiled as reported: the imputation works on the store's report history). Returns the result
     and timings (imputation, read, compute, write) with the imputation's result under ``imputation``."""
     t0 = time.perf_counter()
-    sources.check_engine(engine)
+    sources.check_engine(engine, spark_master)
     estimates = None
     if reports is None:
         _check_months(con, period_from, period_to, reference_year)

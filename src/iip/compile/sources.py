@@ -31,10 +31,12 @@ LAKE_COLUMNS = ("enterprise_id", "product_code", "produced", "sold", "closing_st
 LAKE_VIEW = "_iip_lake_reports"
 
 
-def check_engine(engine: str) -> str:
-    """The engine name, or an OptionError naming the choices."""
+def check_engine(engine: str, spark_master: str | None = None) -> str:
+    """The engine name, or an OptionError naming the choices (or a Spark master given without Spark)."""
     if engine not in ENGINES:
         raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", option="--engine")
+    if spark_master and engine != "spark":
+        raise OptionError("--spark-master goes with --engine spark", option="--spark-master")
     return engine
 
 
@@ -195,8 +197,6 @@ def aggregate(con: duckdb.DuckDBPyConnection, *, engine: str = "duckdb", lake: s
               spark_master: str | None = None, reported_only: bool = False) -> pa.Table:
     """product, province, period, produced, sold, closing_stock: the reports aggregated by ``engine``
     (``reported_only``: the store's status R lines, not the imputed ones)."""
-    if check_engine(engine) == "spark":
+    if check_engine(engine, spark_master) == "spark":
         return aggregate_spark(con, lake, master=spark_master, reported_only=reported_only)
-    if spark_master:
-        raise OptionError("--spark-master goes with --engine spark", option="--spark-master")
     return aggregate_duckdb(con, lake, reported_only=reported_only)
