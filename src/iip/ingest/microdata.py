@@ -19,7 +19,8 @@ from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
 from iip.ingest.files import Input, problem_where, read_input
 from iip.reference.periods import current_month
-from iip.store import next_load_id, record_load, scalar, sha256, transaction, versioned_upsert
+from iip.store import (next_load_id, record_load, scalar, sha256, transaction, versioned_upsert,
+                       versioned_upsert_loads)
 
 KINDS = tuple(v.LAYOUTS)
 _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
@@ -170,21 +171,47 @@ def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: st
     status R (reported), so a report equal to an imputed value becomes a new version. Returns (inserted,
     unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    con.register("_incoming", with_columns(df, layout.columns))
+    _stage_new(con, df, layout)
     try:
-        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
-        typed = {c for c, t in types.items() if t in _NUMERIC_TYPES}
-        status = ", 'R' AS status" if layout.status else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *{status} FROM "
-                    f"({layout.typed_select('_incoming', typed=typed)})")
-    finally:
-        con.unregister("_incoming")
-    try:
-        compare = [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
-        inserted = versioned_upsert(con, kind, "_new", key=layout.key, compare=compare, load_id=load_id)
+        inserted = versioned_upsert(con, kind, "_new", key=layout.key, compare=_compared(layout), load_id=load_id)
     finally:
         con.execute("DROP TABLE IF EXISTS _new")
     return inserted, _len(df) - inserted
+
+
+def upsert_loads(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str) -> dict[int, int]:
+    """:func:`upsert` of several loads at once: each row carries its ``load_id``. Returns the rows written by
+    load id. Must run inside a transaction."""
+    layout = v.LAYOUTS[kind]
+    _stage_new(con, df, layout, keep=("load_id",))
+    try:
+        return versioned_upsert_loads(con, kind, "_new", key=layout.key, compare=_compared(layout))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _new")
+
+
+def _compared(layout: v.Layout) -> list[str]:
+    """The columns whose change makes a new version (with the status, where there is one)."""
+    return [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
+
+
+def _stage_new(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layout: v.Layout, *,
+               keep: tuple[str, ...] = ()) -> None:
+    """Temp table ``_new``: the rows typed as stored (status R where the table has a status), and ``keep``."""
+    t = with_columns(df, layout.columns)
+    if keep:
+        src = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df[list(keep)], preserve_index=False)
+        for c in keep:
+            t = t.append_column(c, src.column(c))
+    con.register("_incoming", t)
+    try:
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
+        typed = {c for c, kind in types.items() if kind in _NUMERIC_TYPES and c in layout.columns}
+        status = ", 'R' AS status" if layout.status else ""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *{status} FROM "
+                    f"({layout.typed_select('_incoming', typed=typed, keep=keep)})")
+    finally:
+        con.unregister("_incoming")
 
 
 def _len(df) -> int:
