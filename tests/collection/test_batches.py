@@ -13,6 +13,8 @@ from iip.collection.writer import SubmissionWriter
 from iip.errors import ValidationError
 from iip.store import Store, connect
 
+from tests.collection.conftest import build_store
+
 
 def _principal(con, name):
     return accounts.Principal(name, *{
@@ -40,10 +42,19 @@ def _copy(store, tmp_path, name):
     return connect(path)
 
 
-def test_a_batch_ends_as_one_by_one(store, tmp_path):
+@pytest.fixture(params=["duckdb", "postgres"])
+def two_stores(request, store, tmp_path):
+    """Two equal stores (copies of the template; or two PostgreSQL databases built alike)."""
+    if request.param == "duckdb":
+        return _copy(store, tmp_path, "a.duckdb"), _copy(store, tmp_path, "b.duckdb")
+    cluster = request.getfixturevalue("pg_cluster")
+    return tuple(build_store(cluster.create(f"batch_{tmp_path.name[-12:]}_{k}".lower()), tmp_path) for k in "ab")
+
+
+def test_a_batch_ends_as_one_by_one(two_stores):
     """Three enterprises and a correction of the first, written as one batch and one by one: the same reports,
-    history, results and load records (ids aside)."""
-    together, alone = _copy(store, tmp_path, "a.duckdb"), _copy(store, tmp_path, "b.duckdb")
+    history, results and load records (ids aside); on both stores."""
+    together, alone = two_stores
     subs = [("ent_a", "E1", 130), ("ent_b", "E2", 60), ("national", "E3", 90), ("ent_a", "E1", 131)]
     got = submissions.submit_many(together, [_sub(together, u, e, q) for u, e, q in subs])
     one = [submissions.submit(alone, _principal(alone, u), _sub(alone, u, e, q).frame, channel="json",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 
 from iip.collection import submissions
@@ -23,11 +24,15 @@ _STOP = object()
 
 
 class SubmissionWriter:
-    """One thread writing submissions in batches on connections of ``store`` (an :class:`iip.store.Store`)."""
+    """One thread writing submissions in batches on connections of ``store`` (an :class:`iip.store.Store`): a
+    batch is what queued while the last one was written, and what arrives within ``gather`` seconds of its first
+    submission (a group commit's short wait: bigger batches under load for at most that much latency), at most
+    ``batch`` submissions."""
 
-    def __init__(self, store, *, batch: int = 64) -> None:
+    def __init__(self, store, *, batch: int = 64, gather: float = 0.05) -> None:
         self._store = store
         self._batch = batch
+        self._gather = gather
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -58,9 +63,10 @@ class SubmissionWriter:
                 return
             batch = [first]
             stop = False
+            until = time.monotonic() + self._gather
             while len(batch) < self._batch:
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is _STOP:

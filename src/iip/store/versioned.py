@@ -110,10 +110,12 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Seq
     try:
         same = " AND ".join(f"x.{k} = c.{k}" for k in key)
         match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE {same})"
-        by = (f"{int(load_id)}::BIGINT" if load_id is not None
-              else f"(SELECT x.load_id FROM _iip_changed x WHERE {same})")
-        con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {by} AS superseded_by "
-                    f"FROM {table} c WHERE {match}")
+        if load_id is not None:
+            con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
+                        f"FROM {table} c WHERE {match}")
+        else:       # each replaced version is superseded by the load of the row that replaces it
+            con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, x.load_id AS superseded_by "
+                        f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
         names = ", ".join(r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall())
         if load_id is not None:
