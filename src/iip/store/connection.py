@@ -359,6 +359,20 @@ class Store:
                     break
         con.close()
 
+    def stamp(self) -> tuple | None:
+        """What the DuckDB file and its WAL look like on disk (size, modification time): the same stamp means
+        nobody wrote to the store in between (None on PostgreSQL: no such sign)."""
+        if self.postgres:
+            return None
+        out = []
+        for p in (Path(str(self.target)), Path(f"{self.target}.wal")):
+            try:
+                st = p.stat()
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
     def begin_unit(self) -> duckdb.DuckDBPyConnection:
         """A connection for a unit of work that :meth:`end_unit` ends: while one runs, a DuckDB file stays open
         (a batch longer than ``linger`` does not make the next unit open the file again)."""

@@ -110,13 +110,18 @@ class WebCache:
 
     def watch(self, store, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds until ``stop`` is set, on a connection opened for each
-        check (``store.connect()``: a DuckDB file stays free for other processes in between). A check that
+        check (``store.connect()``: a DuckDB file stays free for other processes in between). A DuckDB file that
+        nobody wrote since the last check (:meth:`iip.store.Store.stamp`) is not opened again. A check that
         cannot get the store (another process holds it) is skipped."""
         from iip.errors import StoreError
 
         self._watching = True
+        seen: tuple | None = None
         try:
             while not stop.wait(self.check_every):
+                now = store.stamp()
+                if now is not None and now == seen:
+                    continue
                 try:
                     con = store.connect()
                 except StoreError:
@@ -125,6 +130,7 @@ class WebCache:
                     self._set_token(self._read_token(con))
                 finally:
                     con.close()
+                seen = now
         except Exception:  # noqa: BLE001 - the store closed under us: fall back to checks on the request path
             pass
         finally:
