@@ -89,7 +89,7 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
     name = f"_stage_{kind}"
     con.register(name, staged)
     try:
-        problems, totals = rule_check(con, kind, staged.schema).run(con, file=file, rows=staged.num_rows)
+        problems, totals = rule_check(con, kind, staged.schema).run(con, staged, file=file)
         if kind == "reports" and not totals["error"]:
             extra, n_extra = report_warnings(con, name, file=file)
             problems += extra
@@ -124,21 +124,31 @@ def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> 
     return got
 
 
+#: Rows per record batch of a staged table: DuckDB scans an Arrow table one batch per thread, so a file read as one
+#: chunk (a Parquet row group, a CSV) is cut into batches (no copy) that the store's threads scan in parallel.
+STAGE_BATCH = 122_880
+
+
 def with_columns(df, columns) -> pa.Table:
-    """``_row`` (when present) and ``columns`` of a pandas or Arrow table as Arrow; optional columns that are
-    absent are added empty."""
+    """``_row`` (when present) and ``columns`` of a pandas or Arrow table as Arrow, in batches of at most
+    :data:`STAGE_BATCH` rows; optional columns that are absent are added empty."""
     t = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     for c in columns:
         if c not in t.column_names:
             t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
-    return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
+    t = t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
+    return pa.Table.from_batches(t.to_batches(max_chunksize=STAGE_BATCH), t.schema)
 
 
 def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
                     ) -> tuple[list[Problem], int]:
-    """Warnings of a reports file, in one pass over it: a product whose class lies outside the enterprise's
-    division (its industry tree), and a month outside the enterprise's active months (register ``active_from`` ..
-    ``active_to``: the compile leaves such a report out). Returns the first ``limit`` of each and their total."""
+    """Warnings of a reports file: a product whose class lies outside the enterprise's division (its industry
+    tree), and a month outside the enterprise's active months (register ``active_from`` .. ``active_to``: the
+    compile leaves such a report out). Returns the first ``limit`` of each and their total. Looked for first on
+    the file's (enterprise, product) pairs (:func:`_pairs_warn`: tens of thousands of groups where the rows are
+    millions); the rows are joined to the register only when a pair warns."""
+    if not _pairs_warn(con, staged):
+        return [], 0
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_flagged AS
         SELECT s._row, trim(s.product_code) AS product, trim(s.period) AS period, p.vsic AS product_class,
                r.vsic AS class, r.active_from, r.active_to,
@@ -163,6 +173,17 @@ def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, l
                     "the compile leaves it out", file=file, row=int(r[0]), field="period", rule="inactive",
                     severity="warning") for r in inactive]
     return sorted(out, key=lambda p: p.row or 0), total
+
+
+def _pairs_warn(con: duckdb.DuckDBPyConnection, staged: str) -> bool:
+    """Whether some report of ``staged`` warns (:func:`report_warnings`), judged on its (enterprise, product)
+    pairs: a pair's rows share the enterprise's and the product's class, and some row of the pair lies outside
+    the active months exactly when its first or last month does."""
+    pairs = f"""SELECT trim(enterprise_id) AS enterprise, trim(product_code) AS product, min(trim(period)) AS first,
+                       max(trim(period)) AS last FROM {staged} GROUP BY ALL"""
+    return bool(scalar(con, f"""SELECT count(*) FROM ({pairs}) g JOIN register r ON r.enterprise_id = g.enterprise
+        LEFT JOIN products p ON p.product_code = g.product
+        WHERE left(p.vsic, 2) <> left(r.vsic, 2) OR g.first < r.active_from OR g.last > r.active_to"""))
 
 
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, load_id: int) -> tuple[int, int]:
