@@ -196,15 +196,11 @@ def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: st
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
         typed = {c for c, t in types.items() if t in _NUMERIC_TYPES}
         status = ", 'R' AS status" if layout.status else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *{status} FROM "
-                    f"({layout.typed_select('_incoming', typed=typed)})")
+        typed_rows = f"(SELECT *{status} FROM ({layout.typed_select('_incoming', typed=typed)}))"
+        compare = [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
+        inserted = versioned_upsert(con, kind, typed_rows, key=layout.key, compare=compare, load_id=load_id)
     finally:
         con.unregister("_incoming")
-    try:
-        compare = [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
-        inserted = versioned_upsert(con, kind, "_new", key=layout.key, compare=compare, load_id=load_id)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _new")
     return inserted, _len(df) - inserted
 
 
