@@ -2,10 +2,11 @@
 generator): resolve the token, check the report against the submission layout's rules and the edit rules,
 write the new version, close the request's connection.
 
-    python benchmarks/submission.py [--db STORE.duckdb] [--n 40]
+    python benchmarks/submission.py [--db STORE.duckdb] [--n 40] [--batch 1]
 
 Without --db a demo store is built first (`iip demo`, ~1 min). Works on a copy; prints the wall and CPU time per
-submission (mean of --n, after 5 warm-up submissions). What 50 submitters waiting 2 s each need: about 25
+submission (mean of --n, after 5 warm-up submissions). --batch K: K submissions of K enterprises that arrived
+together, checked and written as one batch (what the service's writer does under load). What 50 submitters waiting 2 s each need: about 25
 submissions a second, so below ~40 ms of CPU each on one core, ~80 ms on two.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default=None, help="a DuckDB store to copy (default: build the demo)")
     ap.add_argument("--n", type=int, default=40, help="submissions timed")
+    ap.add_argument("--batch", type=int, default=1, help="submissions written together")
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iip-sub-"))
     db = work / "iip.duckdb"
@@ -34,12 +36,13 @@ def main() -> None:
     from iip.collection import accounts
     from iip.store import Store, connect
     from iip.web.deps import LazyConnection
+    from iip.collection import submissions
     from iip.web.services import collection as svc
 
     con = connect(db)
     period = con.execute("SELECT max(period) FROM reports WHERE status = 'R'").fetchone()[0]
     rows = con.execute("SELECT enterprise_id, list(product_code ORDER BY product_code) FROM reports WHERE period = ? "
-                       "GROUP BY 1 ORDER BY 1 LIMIT 5", [period]).fetchall()
+                       "GROUP BY 1 ORDER BY 1 LIMIT ?", [period, max(5, a.batch)]).fetchall()
     subs = []
     for e, prods in rows:
         user, token = f"bench_{e}", f"tok-{e}"
@@ -52,13 +55,17 @@ def main() -> None:
     store = Store(str(db))
 
     def one(i: int) -> None:
-        token, prods = subs[i % len(subs)]
-        body = {"period": period, "comment": "benchmark", "products": [
-            {"product_code": p, "produced": 100 + i + j, "sold": 90 + i, "closing_stock": 10 + j}
-            for j, p in enumerate(prods)]}
         c = LazyConnection(store)
         try:
-            svc.submit_json(c, accounts.resolve(c, token), body)
+            batch = []
+            for k in range(a.batch):
+                token, prods = subs[(i * a.batch + k) % len(subs)]
+                body = {"period": period, "comment": "benchmark", "products": [
+                    {"product_code": p, "produced": 100 + i + j, "sold": 90 + i, "closing_stock": 10 + j}
+                    for j, p in enumerate(prods)]}
+                batch.append(svc.json_submission(accounts.resolve(c, token), body))
+            for got in submissions.submit_many(c, batch):
+                assert not isinstance(got, Exception), got
         finally:
             c.close()
 
@@ -67,9 +74,10 @@ def main() -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(5, 5 + a.n):
         one(i)
-    wall, cpu = (time.perf_counter() - t0) / a.n, (time.process_time() - c0) / a.n
+    n = a.n * a.batch
+    wall, cpu = (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
     lines = sum(len(p) for _, p in subs) / len(subs)
-    print(f"{a.n} submissions of ~{lines:.0f} product lines on {period}: wall {wall * 1000:.1f} ms, "
+    print(f"{n} submissions ({a.batch} per batch) of ~{lines:.0f} product lines on {period}: wall {wall * 1000:.1f} ms, "
           f"CPU {cpu * 1000:.1f} ms per submission")
     shutil.rmtree(work, ignore_errors=True)
 

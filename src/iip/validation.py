@@ -162,10 +162,12 @@ class Layout:
         return "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c.name} {c.sql_type};\n"
                        for t in (self.kind, f"{self.kind}_history") for c in self.fields if not c.required)
 
-    def typed_select(self, source: str, *, typed: set[str] | frozenset[str] = frozenset()) -> str:
+    def typed_select(self, source: str, *, typed: set[str] | frozenset[str] = frozenset(),
+                     keep: tuple[str, ...] = ()) -> str:
         """SELECT of ``source`` (staged text) as the stored types: text trimmed (empty -> NULL) and cast;
-        columns named in ``typed`` already have a numeric type (Parquet) and are cast as they are."""
-        cols = []
+        columns named in ``typed`` already have a numeric type (Parquet) and are cast as they are; columns named
+        in ``keep`` pass as they are."""
+        cols = list(keep)
         for c in self.fields:
             if c.name in typed:
                 cols.append(f"CAST({c.name} AS {c.sql_type}) AS {c.name}")

@@ -34,9 +34,10 @@ def history_rows(enterprise: str, product: str, months: list[str], base: float =
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)]
 
 
-def build_store(path):
+def build_store(path, files=None):
+    """The store at ``path`` (a DuckDB file, or a PostgreSQL URL with ``files``: where its input files go)."""
     con = connect(path)
-    d = path.parent
+    d = files or path.parent
     for kind, text in (("register", REGISTER), ("products", PRODUCTS)):
         (d / f"{kind}.csv").write_text(text, encoding="utf-8")
         ingest_file(con, kind, d / f"{kind}.csv")

@@ -6,19 +6,28 @@ import json
 import duckdb
 import pandas as pd
 
-from iip.store import next_id
+from iip.store import insert_rows, next_ids
+
+
+#: The columns an audit record is written with (``logged_at`` is set by the store).
+COLUMNS = ("audit_id", "username", "role", "action", "enterprise_id", "period", "load_id", "detail")
 
 
 def log(con: duckdb.DuckDBPyConnection, *, username: str | None, role: str | None, action: str,
         enterprise_id: str | None = None, period: str | None = None, load_id: int | None = None,
         detail: dict | None = None) -> int:
     """Append one audit record (call inside the write transaction of the action it records)."""
-    audit_id = next_id(con, "audit_seq")
-    con.execute("INSERT INTO audit_log (audit_id, username, role, action, enterprise_id, period, load_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [audit_id, username, role, action, enterprise_id, period, load_id,
-                 json.dumps(detail or {}, ensure_ascii=False, default=str)])
-    return audit_id
+    return log_many(con, [dict(username=username, role=role, action=action, enterprise_id=enterprise_id,
+                               period=period, load_id=load_id, detail=detail)])[0]
+
+
+def log_many(con: duckdb.DuckDBPyConnection, records: list[dict]) -> list[int]:
+    """Append audit records (dicts of :func:`log`'s arguments) in one statement; returns their ids."""
+    ids = next_ids(con, "audit_seq", len(records))
+    insert_rows(con, "audit_log", COLUMNS, [
+        (i, r["username"], r["role"], r["action"], r.get("enterprise_id"), r.get("period"), r.get("load_id"),
+         json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str)) for i, r in zip(ids, records)])
+    return ids
 
 
 def entries(con: duckdb.DuckDBPyConnection, *, enterprise_ids: list[str] | None = None,

@@ -29,9 +29,13 @@ def released(con: duckdb.DuckDBPyConnection, periods) -> set[str]:
     return {r[0] for r in rows}
 
 
-def locked(con: duckdb.DuckDBPyConnection, principal: Principal, periods) -> set[str]:
-    """The months among ``periods`` that ``principal`` may not change directly (enterprises, released months)."""
-    return released(con, periods) if principal.role == "enterprise" else set()
+def locked(con: duckdb.DuckDBPyConnection, principal: Principal, periods, *, known: set[str] | None = None
+           ) -> set[str]:
+    """The months among ``periods`` that ``principal`` may not change directly (enterprises, released months);
+    ``known``: the released months among them, when already read."""
+    if principal.role != "enterprise":
+        return set()
+    return released(con, periods) if known is None else known & {str(p) for p in periods}
 
 
 def _plain(v):

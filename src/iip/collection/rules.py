@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import Problem, Severity
-from iip.reference.periods import month_add
+from iip.reference.periods import month_add, month_number
 
 CHANGE_VARIABLES = ("produced", "sold")
 
@@ -45,10 +45,9 @@ def log_changes(series: pd.Series) -> np.ndarray:
     s = series[series > 0].sort_index()
     if len(s) < 2:
         return np.array([])
-    per = pd.PeriodIndex(s.index, freq="M")
-    consecutive = (per[1:] - per[:-1]).map(lambda d: d.n) == 1
+    consecutive = np.diff([month_number(str(p)) for p in s.index]) == 1
     ratios = np.log(s.to_numpy()[1:] / s.to_numpy()[:-1])
-    return ratios[np.asarray(consecutive, dtype=bool)]
+    return ratios[consecutive]
 
 
 def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, k: float = 4.0,
@@ -111,7 +110,8 @@ def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, j
 
     ``previous_values``: product_code, sold, value of last month's latest submission."""
     out: list[Problem] = []
-    prev = previous_values.dropna().query("sold > 0 and value > 0").set_index("product_code")
+    prev = previous_values.dropna()
+    prev = prev[(prev["sold"] > 0) & (prev["value"] > 0)].set_index("product_code")
     for _, line in lines.iterrows():
         v, s, p = line.get("value"), line.get("sold"), line["product_code"]
         if v is None or s is None or pd.isna(v) or pd.isna(s) or s <= 0 or v <= 0 or p not in prev.index:

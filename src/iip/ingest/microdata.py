@@ -7,6 +7,8 @@ version is left alone; a changed record becomes the new current version and the 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,8 @@ from iip import validation as v
 from iip.errors import Problem, ValidationError, errors_only, warnings_only
 from iip.ingest.files import Input, problem_where, read_input
 from iip.reference.periods import current_month
-from iip.store import next_load_id, record_load, scalar, sha256, transaction, versioned_upsert
+from iip.store import (next_load_id, record_load, scalar, sha256, transaction, versioned_upsert,
+                       versioned_upsert_loads)
 
 KINDS = tuple(v.LAYOUTS)
 _NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
@@ -191,17 +194,42 @@ def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: st
     status R (reported), so a report equal to an imputed value becomes a new version. Returns (inserted,
     unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    con.register("_incoming", with_columns(df, layout.columns))
+    with _typed_rows(con, df, layout) as rows:
+        inserted = versioned_upsert(con, kind, rows, key=layout.key, compare=_compared(layout), load_id=load_id)
+    return inserted, _len(df) - inserted
+
+
+def upsert_loads(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str) -> dict[int, int]:
+    """:func:`upsert` of several loads at once: each row carries its ``load_id``. Returns the rows written by
+    load id. Must run inside a transaction."""
+    layout = v.LAYOUTS[kind]
+    with _typed_rows(con, df, layout, keep=("load_id",)) as rows:
+        return versioned_upsert_loads(con, kind, rows, key=layout.key, compare=_compared(layout))
+
+
+def _compared(layout: v.Layout) -> list[str]:
+    """The columns whose change makes a new version (with the status, where there is one)."""
+    return [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
+
+
+@contextmanager
+def _typed_rows(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layout: v.Layout, *,
+                keep: tuple[str, ...] = ()) -> Iterator[str]:
+    """A query of the rows typed as stored (status R where the table has a status), and ``keep``: read straight
+    from ``df`` (registered as ``_incoming`` while the block runs), not copied into a temp table first."""
+    t = with_columns(df, layout.columns)
+    if keep:
+        src = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df[list(keep)], preserve_index=False)
+        for c in keep:
+            t = t.append_column(c, src.column(c))
+    con.register("_incoming", t)
     try:
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
-        typed = {c for c, t in types.items() if t in _NUMERIC_TYPES}
+        typed = {c for c, kind in types.items() if kind in _NUMERIC_TYPES and c in layout.columns}
         status = ", 'R' AS status" if layout.status else ""
-        typed_rows = f"(SELECT *{status} FROM ({layout.typed_select('_incoming', typed=typed)}))"
-        compare = [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
-        inserted = versioned_upsert(con, kind, typed_rows, key=layout.key, compare=compare, load_id=load_id)
+        yield f"(SELECT *{status} FROM ({layout.typed_select('_incoming', typed=typed, keep=keep)}))"
     finally:
         con.unregister("_incoming")
-    return inserted, _len(df) - inserted
 
 
 def _len(df) -> int:

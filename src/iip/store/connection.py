@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +220,15 @@ def row(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None, *, 
     return tuple(got) if got is not None else (None,) * width
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Insert ``rows`` (tuples of ``columns``' values) into ``table`` in one statement (one VALUES list)."""
+    if not rows:
+        return
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))}",
+                [v for r in rows for v in r])
+
+
 def backend(con: duckdb.DuckDBPyConnection) -> str:
     """'postgres' or 'duckdb': the kind of store ``con`` works on."""
     return "postgres" if postgres.is_postgres(con) else "duckdb"
@@ -302,6 +311,7 @@ class Store:
         self._lock = threading.Lock()
         self._open: duckdb.DuckDBPyConnection | None = None     # DuckDB: the file while there is work
         self._last = 0.0
+        self._units = 0                                          # units of work running (:meth:`unit`)
         if self.postgres:
             self._session = connect(self.target, read_only=self.read_only, pool=self.pool)
         else:   # open once now: migrate, check, fail early with a clear message
@@ -337,16 +347,43 @@ class Store:
             return _open_duckdb(Path(str(self.target)), read_only=self.read_only, wait=self.wait)
 
     def _close_when_idle(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Close the open DuckDB file once no unit of work has asked for a connection for ``linger`` seconds."""
+        """Close the open DuckDB file once no unit of work runs and none has asked for a connection for
+        ``linger`` seconds."""
         while True:
             time.sleep(max(0.01, self.linger - (time.monotonic() - self._last)))
             with self._lock:
                 if self._open is not con:
                     return
-                if time.monotonic() - self._last >= self.linger:
+                if not self._units and time.monotonic() - self._last >= self.linger:
                     self._open = None
                     break
         con.close()
+
+    def begin_unit(self) -> duckdb.DuckDBPyConnection:
+        """A connection for a unit of work that :meth:`end_unit` ends: while one runs, a DuckDB file stays open
+        (a batch longer than ``linger`` does not make the next unit open the file again)."""
+        con = self.connect()
+        with self._lock:
+            self._units += 1
+        return con
+
+    def end_unit(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Close the connection of a unit of work begun with :meth:`begin_unit`."""
+        try:
+            con.close()
+        finally:
+            with self._lock:
+                self._units -= 1
+                self._last = time.monotonic()
+
+    @contextmanager
+    def unit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """:meth:`begin_unit` ... :meth:`end_unit` as a ``with`` block."""
+        con = self.begin_unit()
+        try:
+            yield con
+        finally:
+            self.end_unit(con)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """The same as :meth:`connect` (a store handle can stand where a DuckDB database handle did)."""

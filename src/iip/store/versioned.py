@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from iip.store import postgres
-from iip.store.connection import scalar
+from iip.store.connection import insert_rows, scalar
 
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
@@ -32,13 +32,18 @@ def sha256(content: str | bytes | Path) -> str:
     return h.hexdigest()
 
 
-def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
-    """The next value of one of the store's id sequences."""
+def next_ids(con: duckdb.DuckDBPyConnection, sequence: str, n: int) -> list[int]:
+    """The next ``n`` values of one of the store's id sequences."""
     if sequence not in SEQUENCES:
         raise KeyError(sequence)
     if postgres.is_postgres(con):
-        return postgres.nextval(con, sequence)
-    return int(scalar(con, f"SELECT nextval('{sequence}')"))
+        return [postgres.nextval(con, sequence) for _ in range(n)]
+    return [int(v) for (v,) in con.execute(f"SELECT nextval('{sequence}') FROM range({int(n)})").fetchall()]
+
+
+def next_id(con: duckdb.DuckDBPyConnection, sequence: str) -> int:
+    """The next value of one of the store's id sequences."""
+    return next_ids(con, sequence, 1)[0]
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -84,6 +89,18 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
     ``keep`` is a condition on the current row ``c`` that protects it from being replaced (e.g.
     ``"c.status = 'R'"``: an imputation never overwrites a reported value). Run inside the caller's transaction;
     returns the number of rows written (new current versions)."""
+    return sum(_upsert(con, table, source, key=key, compare=compare, load_id=load_id, keep=keep).values())
+
+
+def versioned_upsert_loads(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
+                           compare: Sequence[str], keep: str | None = None) -> dict[int, int]:
+    """:func:`versioned_upsert` of several loads at once: each row of ``source`` carries its own ``load_id``
+    (which also supersedes the version it replaces). Returns the rows written by load id."""
+    return _upsert(con, table, source, key=key, compare=compare, load_id=None, keep=keep)
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str], compare: Sequence[str],
+            load_id: int | None, keep: str | None) -> dict[int, int]:
     on = " AND ".join(f"c.{k} = n.{k}" for k in key)
     differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
     guard = f" AND NOT ({keep})" if keep else ""
@@ -92,15 +109,22 @@ def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *,
                     LEFT JOIN (SELECT * FROM {table} c WHERE {near}) c ON {on}
                     WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
     try:
-        match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE " + \
-            " AND ".join(f"x.{k} = c.{k}" for k in key) + ")"
-        con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
-                    f"FROM {table} c WHERE {match}")
+        same = " AND ".join(f"x.{k} = c.{k}" for k in key)
+        match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE {same})"
+        if load_id is not None:
+            con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
+                        f"FROM {table} c WHERE {match}")
+        else:       # each replaced version is superseded by the load of the row that replaces it
+            con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, x.load_id AS superseded_by "
+                        f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
-        cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall()]
-        names = ", ".join(cols)
-        con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
-        return int(scalar(con, "SELECT count(*) FROM _iip_changed"))
+        names = ", ".join(r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall())
+        if load_id is not None:
+            con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
+            return {int(load_id): int(scalar(con, "SELECT count(*) FROM _iip_changed"))}
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _iip_changed")
+        return {int(i): int(n) for i, n in con.execute("SELECT load_id, count(*) FROM _iip_changed GROUP BY 1")
+                .fetchall()}
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
 
@@ -121,9 +145,16 @@ def retire(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequ
     return n
 
 
+#: The columns of a load record (table ``loads``; ``loaded_at`` is set by the store).
+LOAD_COLUMNS = ("load_id", "kind", "file", "sha256", "rows", "inserted", "unchanged", "warnings", "loaded_by")
+
+
 def record_load(con: duckdb.DuckDBPyConnection, *, load_id: int, kind: str, file: str, sha256: str, rows: int,
                 inserted: int, unchanged: int, warnings: int = 0, user: str | None = None) -> None:
     """The audit record of one load: what was read (file, content hash, rows) and what it changed."""
-    con.execute("INSERT INTO loads (load_id, kind, file, sha256, rows, inserted, unchanged, warnings, loaded_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [load_id, kind, file, sha256, rows, inserted, unchanged, warnings, user])
+    record_loads(con, [(load_id, kind, file, sha256, rows, inserted, unchanged, warnings, user)])
+
+
+def record_loads(con: duckdb.DuckDBPyConnection, loads: Sequence[Sequence]) -> None:
+    """The audit records of several loads in one statement: tuples of :data:`LOAD_COLUMNS`."""
+    insert_rows(con, "loads", LOAD_COLUMNS, loads)

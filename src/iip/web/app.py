@@ -24,6 +24,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from iip.collection.writer import SubmissionWriter
 from iip.web import errors, security
 from iip.web.deps import LazyConnection
 from iip.web.services.cache import WebCache
@@ -114,6 +115,7 @@ def create_app(
             threading.Thread(target=app.state.cache.watch, args=(app.state.store, stop), daemon=True).start()
         yield
         stop.set()
+        await anyio.to_thread.run_sync(app.state.writer.close)
         app.state.db.close()
         app.state.store.close()
 
@@ -131,6 +133,7 @@ def create_app(
     app.state.db = LazyConnection(app.state.store)   # for tests and scripts; the app never uses it
     app.state.db_path = str(db_path) if db_path else None
     app.state.cache = WebCache()
+    app.state.writer = SubmissionWriter(app.state.store)
     app.state.secure_cookies = secure_cookies
     errors.install(app)
     app.add_middleware(CloseConnection)

@@ -30,7 +30,7 @@ class LazyConnection:
     def opened(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection itself (opening it now if not yet open)."""
         if self._con is None:
-            self._con = self._store.connect()
+            self._con = self._store.begin_unit()
         return self._con
 
     @property
@@ -55,7 +55,7 @@ class LazyConnection:
         """Close the connection if it was opened (the store's file is then free for other processes)."""
         con, self._con = self._con, None
         if con is not None:
-            con.close()
+            self._store.end_unit(con)
 
 
 def get_con(request: Request) -> duckdb.DuckDBPyConnection:

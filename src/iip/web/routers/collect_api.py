@@ -111,7 +111,7 @@ def approve(username: str, p: Principal = Depends(caller), con=Depends(get_con))
 async def submit(request: Request, p: Principal = Depends(caller), con=Depends(get_con)):
     """Check and write a JSON submission."""
     body = await svc.read_json(request)
-    return svc.ok(await run_in_threadpool(svc.submit_json, con, p, body))
+    return svc.ok(await svc.written(request, await run_in_threadpool(svc.json_submission, p, body)))
 
 
 @router.post("/reports/upload", summary="Submit report lines as a .csv or .xlsx file (multipart field 'file')")
@@ -125,8 +125,8 @@ async def upload(request: Request, p: Principal = Depends(caller), con=Depends(g
     if file is None or isinstance(file, str):
         raise ValidationError.one("send the report as a 'file' field (.csv or .xlsx)", field="file", rule="required")
     data, name = await file.read(), file.filename or "upload.csv"
-    return svc.ok(await run_in_threadpool(svc.upload, con, p, data, name,
-                                          comment if isinstance(comment, str) else None))
+    sub = await run_in_threadpool(svc.upload_submission, p, data, name, comment if isinstance(comment, str) else None)
+    return svc.ok(await svc.written(request, sub))
 
 
 @router.get("/reports", summary="Current report lines in the caller's scope")

@@ -68,6 +68,7 @@ class WebCache:
         self.loads = 0
         self.ready = False
         self._watching = False
+        self._coverage: tuple[tuple, dict] | None = None
 
     # ---------------------------------------------------------------------------------- freshness
     def _read_token(self, con: duckdb.DuckDBPyConnection) -> tuple:
@@ -92,6 +93,20 @@ class WebCache:
         tok = self._read_token(con)
         self._set_token(tok)
         return tok
+
+    def coverage(self, con: duckdb.DuckDBPyConnection) -> dict:
+        """:func:`iip.web.services.meta.coverage` of this cache's store, kept per token: with the watcher running
+        a request answered from the cache reads nothing from the store (and opens no connection)."""
+        from iip.web.services.meta import coverage
+
+        tok = self.token(con)
+        with self._lock:
+            if self._coverage is not None and self._coverage[0] == tok:
+                return self._coverage[1]
+        got = coverage(con)
+        with self._lock:
+            self._coverage = (tok, got)
+        return got
 
     def watch(self, store, stop: threading.Event) -> None:
         """Re-read the token every ``check_every`` seconds until ``stop`` is set, on a connection opened for each

@@ -6,6 +6,7 @@ read headers only, so a route that depends on them has rejected an anonymous cal
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 import duckdb
@@ -122,18 +123,24 @@ def reports(con, p: Principal, enterprise_id: str | None, period: str | None) ->
     return {"reports": records(views.reports(con, p, enterprise_id=enterprise_id, period=period))}
 
 
-def upload(con, p: Principal, data: bytes, name: str, comment: str | None) -> dict:
-    """Check and write an uploaded CSV/XLSX file of report lines."""
+def upload_submission(p: Principal, data: bytes, name: str, comment: str | None) -> submissions.Submission:
+    """An uploaded CSV/XLSX file of report lines as a submission (read and shaped; checked when written)."""
     frame = submissions.frame_from_upload(data, name, p)
     channel = name.rsplit(".", 1)[-1].lower() if "." in name else "csv"
-    return results(submissions.submit(con, p, frame, channel=channel, comment=comment, file=name))
+    return submissions.Submission(p, frame, channel, comment=comment, file=name)
 
 
-def submit_json(con, p: Principal, body: object) -> dict:
-    """Check and write a JSON submission."""
+def json_submission(p: Principal, body: object) -> submissions.Submission:
+    """A JSON body as a submission (shaped; checked when written)."""
     frame = submissions.frame_from_json(body, p)
     comment = text(body, "comment") if isinstance(body, dict) else None
-    return results(submissions.submit(con, p, frame, channel="json", comment=comment))
+    return submissions.Submission(p, frame, "json", comment=comment)
+
+
+async def written(request: Request, sub: submissions.Submission) -> dict:
+    """Hand ``sub`` to the app's submission writer (:mod:`iip.collection.writer`: checked and written with the
+    others that queued meanwhile) and wait for its results, holding no worker thread."""
+    return results(await asyncio.wrap_future(request.app.state.writer.submit(sub)))
 
 
 # ------------------------------------------------------------------------------------------------ review

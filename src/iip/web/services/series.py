@@ -103,10 +103,8 @@ def pieces(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) -> l
     """The asked series in request order (areas x nodes x kinds). A valid node with no published figures in a
     compiled area (confidential or absent alike) answers a series of nulls marked 'c'; 404 when no series has a
     month in range (or, for sa / trend, when no adjustment is stored for a published cell)."""
-    from iip.web.services.meta import coverage
-
     q.validate()
-    present = set(coverage(con)["areas_present"])
+    present = set(cache.coverage(con)["areas_present"])
     out = []
     for area in q.areas:
         raw = cache.raw(con, q.indicator, area) if area in present else {}

@@ -1,0 +1,196 @@
+"""The checks of a submission: the sender's scope, the core input rules of the submission layout (the same rules as
+every input, :mod:`iip.validation`) and the edit rules (:mod:`iip.collection.rules`: change vs history, stock
+balance, unit value; warnings that need a confirming comment). Several submissions that arrived together are
+checked together (:func:`check_many`: one rule query over all their lines, one read of their history).
+"""
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from iip.collection import rules
+from iip.collection.accounts import Principal
+from iip.collection.lines import TEXT_COLUMNS, NeedsConfirmation, Submission, typed_lines
+from iip.errors import ForbiddenError, IIPError, Problem, ValidationError, warnings_only
+from iip.ingest import microdata
+from iip.reference.periods import month_add
+
+def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_ids) -> None:
+    """ForbiddenError unless ``principal`` may write every enterprise in ``enterprise_ids``."""
+    ids = sorted({e for e in enterprise_ids if e})
+    if principal.role == "national":
+        return
+    if principal.role == "enterprise":
+        if any(e != principal.enterprise_id for e in ids):
+            raise ForbiddenError("an enterprise may only submit its own reports")
+        return
+    if principal.role == "provincial":
+        rows = con.execute("SELECT enterprise_id, province FROM register WHERE enterprise_id IN (SELECT unnest(?))",
+                           [ids]).fetchall()
+        if any(p != principal.province for _, p in rows):
+            raise ForbiddenError("a provincial statistician may only write its own province's enterprises")
+        return
+    raise ForbiddenError(f"role {principal.role!r} cannot submit reports")
+
+
+def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None) -> microdata.Findings:
+    """The core input rules of the submission layout (:data:`iip.validation.SUBMISSION`: months real and not in
+    the future, numbers finite, >= 0, below their ceiling, employees whole, codes known, no line twice), the same
+    rules as a file ingest; problem fields are prefixed with the line's ``_where`` (``products[2].produced``)."""
+    found = microdata.validate(con, df[["_row", *TEXT_COLUMNS]], "submission", file=file or "submission")
+    found.problems = _located(found.problems, df, file)
+    return found
+
+
+def _located(problems: list[Problem], df: pd.DataFrame, file: str | None) -> list[Problem]:
+    """``problems`` of the text frame ``df`` named by its file, sheet and field path (``products[2].produced``)."""
+    where = dict(zip(df["_row"], df["_where"]))
+    sheet = df.attrs.get("sheet")
+    return [p.at(file=file, sheet=sheet, field=where[p.row] + (p.field or "")) if where.get(p.row)
+            else p.at(file=file, sheet=sheet) for p in problems]
+
+
+def hard_problems_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> list[microdata.Findings]:
+    """:func:`hard_problems` of several submissions in one rule query over all their lines (at most
+    :data:`iip.validation.LIMIT` lines, so every offending line is listed, and no enterprise x month in two of
+    them, so a line repeated across two is no duplicate): each submission's problems and counts."""
+    if len(subs) <= 1:
+        return [hard_problems(con, s.frame, file=s.file) for s in subs]
+    frames = [s.frame[["_row", *TEXT_COLUMNS]] for s in subs]
+    owner = np.repeat(np.arange(len(subs)), [len(f) for f in frames])
+    local = np.concatenate([f["_row"].to_numpy() for f in frames])
+    lines = pd.concat(frames, ignore_index=True)
+    lines["_row"] = np.arange(1, len(lines) + 1)
+    found = microdata.validate(con, lines, "submission", file="submission")
+    mine: list[list[Problem]] = [[] for _ in subs]
+    for p in found.problems:
+        if p.row is None:               # not about a line: every submission's
+            for m in mine:
+                m.append(p)
+            continue
+        mine[int(owner[p.row - 1])].append(p.at(row=int(local[p.row - 1])))
+    out = []
+    for s, problems in zip(subs, mine):
+        problems = _located(problems, s.frame, s.file)
+        errors = sum(p.is_error for p in problems)
+        out.append(microdata.Findings(problems, errors, len(problems) - errors))
+    return out
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Compile the rules of a submission into their one query ahead of the first submission (a blank line is
+    checked: :func:`iip.ingest.microdata.rule_check` keeps the compiled query), so no submitter waits for it."""
+    microdata.validate(con, pd.DataFrame([{"_row": 1, **{c: "" for c in TEXT_COLUMNS}}]), "submission",
+                       file="warm-up")
+
+
+def _histories(con, pairs: list[tuple[str, str]], months: int = 25) -> pd.DataFrame:
+    """The reports of the ``months`` before each (enterprise, month) of ``pairs``, read at once (a superset:
+    :func:`_history_of` cuts one pair's)."""
+    start = min(month_add(p, -months) for _, p in pairs)
+    return con.execute("SELECT enterprise_id, product_code, period, produced, sold, closing_stock FROM reports "
+                       "WHERE enterprise_id IN (SELECT unnest(?)) AND period >= ? AND period < ?",
+                       [sorted({e for e, _ in pairs}), start, max(p for _, p in pairs)]).df()
+
+
+def _history_of(hist: pd.DataFrame | None, period: str, months: int = 25) -> pd.DataFrame:
+    """One enterprise's reports (``hist``, None: none) of the ``months`` before ``period``."""
+    if hist is None:
+        return pd.DataFrame(columns=["product_code", "period", "produced", "sold", "closing_stock"])
+    keep = (hist["period"] >= month_add(period, -months)) & (hist["period"] < period)
+    return hist.loc[keep, ["product_code", "period", "produced", "sold", "closing_stock"]]
+
+
+def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """The lines (product_code, sold, value) of each enterprise's latest submission for the month before each of
+    ``pairs``, with enterprise_id and period."""
+    return con.execute("""SELECT s.enterprise_id, s.period, l.product_code, l.sold, l.value FROM submission_lines l
+        JOIN (SELECT enterprise_id, period, max(load_id) AS load_id FROM submissions
+              WHERE enterprise_id IN (SELECT unnest(?)) AND period IN (SELECT unnest(?)) GROUP BY ALL) s
+        USING (load_id)""", [sorted({e for e, _ in pairs}), sorted({month_add(p, -1) for _, p in pairs})]).df()
+
+
+def soft_problems_many(con: duckdb.DuckDBPyConnection, groups: list[pd.DataFrame]) -> list[list[Problem]]:
+    """Edit-rule warnings (change vs history, stock balance, unit value) of each enterprise x month of typed
+    lines in ``groups``, their history read in two queries for all of them."""
+    pairs = [(str(g["enterprise_id"].iloc[0]), str(g["period"].iloc[0])) for g in groups]
+    if not pairs:
+        return []
+    hist = dict(tuple(_histories(con, pairs).groupby("enterprise_id")))
+    values = {k: g[["product_code", "sold", "value"]]
+              for k, g in _previous_values(con, pairs).groupby(["enterprise_id", "period"])}
+    none = pd.DataFrame(columns=["product_code", "sold", "value"])
+    out = []
+    for g, (e, p) in zip(groups, pairs):
+        h = _history_of(hist.get(e), p)
+        prev = values.get((e, month_add(p, -1)), none)
+        out.append(rules.change_warnings(g, h, p) + rules.stock_warnings(g, h, p)
+                   + rules.unit_value_warnings(g, prev))
+    return out
+
+
+def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[Problem]:
+    """Edit-rule warnings of one enterprise x month (change vs history, stock balance, unit value)."""
+    return soft_problems_many(con, [lines.assign(enterprise_id=enterprise_id, period=period)])[0]
+
+
+def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, file: str | None = None,
+          comment: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Scope, hard rules (ValidationError), soft rules (NeedsConfirmation without a comment); returns the typed
+    lines and the accepted warnings."""
+    got = check_many(con, [Submission(principal, df, "", comment=comment, file=file)])[0]
+    if isinstance(got, IIPError):
+        raise got
+    return got
+
+
+def _employees_twice(typed: pd.DataFrame) -> dict[int, tuple[str, str]]:
+    """The submissions (``_sub``) that give two numbers of employees for one enterprise x month, with the first
+    such (enterprise, month): employees are one number per enterprise and month."""
+    n = typed.groupby(["_sub", "enterprise_id", "period"])["employees"].nunique()
+    out: dict[int, tuple[str, str]] = {}
+    for (i, e, p) in n[n > 1].index:
+        out.setdefault(int(i), (e, p))
+    return out
+
+
+def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
+               ) -> list[tuple[pd.DataFrame, list[Problem]] | IIPError]:
+    """:func:`check` of several submissions together (no enterprise x month in two of them; at most
+    :data:`iip.validation.LIMIT` lines when more than one): for each, its typed lines and accepted warnings, or
+    the error that refuses it (scope, hard rules, or soft rules without a comment)."""
+    out: list = [None] * len(subs)
+    for i, s in enumerate(subs):
+        try:
+            check_scope(con, s.principal, s.frame["enterprise_id"])
+        except IIPError as exc:
+            out[i] = exc
+    live = [i for i, o in enumerate(out) if o is None]
+    for i, found in zip(live, hard_problems_many(con, [subs[i] for i in live])):
+        try:
+            found.raise_errors(subs[i].file or "submission")
+            out[i] = warnings_only(found.problems)
+        except IIPError as exc:
+            out[i] = exc
+    live = [i for i, o in enumerate(out) if isinstance(o, list)]
+    if not live:
+        return out
+    typed = typed_lines(pd.concat([subs[i].frame.assign(_sub=i) for i in live], ignore_index=True))
+    groups = {key: g for key, g in typed.groupby(["_sub", "enterprise_id", "period"], sort=True)}
+    found_soft = dict(zip(groups, soft_problems_many(con, [g.drop(columns="_sub") for g in groups.values()])))
+    twice = _employees_twice(typed)
+    for i, lines in typed.groupby("_sub", sort=False):
+        s, warnings = subs[i], out[i]
+        if i in twice:
+            e, p = twice[i]
+            out[i] = ValidationError([rules.problem("employees", "employees", f"{e} {p}: employees must be one "
+                                                    "number per enterprise and month", severity="error",
+                                                    file=s.file)], file=s.file)
+            continue
+        warnings = warnings + [w.at(file=s.file) for key, ws in found_soft.items() if key[0] == i for w in ws]
+        if warnings and not (s.comment or "").strip():
+            out[i] = NeedsConfirmation(warnings, file=s.file)
+        else:
+            out[i] = (lines.drop(columns="_sub"), warnings)
+    return out
