@@ -28,6 +28,9 @@ from typing import Callable, Literal
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+from ibis.expr import operations as ops
 
 from iip.errors import OptionError, Problem, Severity
 from iip.reference.periods import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN, current_month
@@ -39,6 +42,9 @@ CEILING = 1e12
 EMPLOYEES_CEILING = 1e7
 #: Problems listed per rule (the total is always counted).
 LIMIT = 200
+#: What a rule's strip removes at both ends of a text value: the characters of Ibis's ``strip()`` (DuckDB
+#: ``TRIM(x, ' \t\n\r\v\f')``). The counting pass strips them once per column, in Arrow (:func:`stripped_text`).
+WHITESPACE = " \t\n\r\x0b\x0c"
 
 
 @dataclass(frozen=True)
@@ -250,18 +256,22 @@ def pad_code(text: str, width: int) -> str:
     return t.zfill(width) if t.isdigit() and len(t) < width else t
 
 
+def _text(col: ir.Value) -> ir.StringValue:
+    """The value as text without the whitespace around it (:data:`WHITESPACE`)."""
+    return col.cast("string").strip()
+
+
 def _blank(col: ir.Value) -> ir.BooleanValue:
     if col.type().is_numeric():
         return col.isnull()
-    s = col.cast("string")
-    return s.isnull() | (s.strip() == "")
+    return col.isnull() | (_text(col) == "")
 
 
 def _num(col: ir.Value) -> ir.FloatingValue:
     """The value as a number (NULL if it is not one); typed numeric columns (Parquet) are used as they are."""
     if col.type().is_numeric():
         return col.cast("float64")
-    return col.cast("string").strip().try_cast("float64")
+    return _text(col).try_cast("float64")
 
 
 def _finite(col: ir.Value) -> ir.BooleanValue:
@@ -276,13 +286,13 @@ def _fraction(col: ir.Value) -> ir.BooleanValue:
 
 def _not_in(col: ir.Value, codes) -> ir.BooleanValue:
     """True where a non-blank value is not among ``codes`` (a list, or an Ibis column for a semi-join)."""
-    return ~_blank(col) & ~col.cast("string").strip().isin(codes)
+    return ~_blank(col) & ~_text(col).isin(codes)
 
 
 def _month_rules(n: str) -> list[Rule]:
     """A month: the form YYYY-MM with a real month, a year in range, not after the current month."""
     def text(t: ir.Table) -> ir.StringValue:
-        return t[n].cast("string").strip()
+        return _text(t[n])
 
     now = current_month()
     return [
@@ -354,16 +364,16 @@ def domain_rules(kind: str, ref: dict) -> list[Rule]:
     if kind == "register":
         return [province, vsic, Rule("active_to", "closing", "the closing month is before the opening month",
                                      lambda t: ~_blank(t.active_to) & ~_blank(t.active_from)
-                                     & (t.active_to.cast("string").strip() < t.active_from.cast("string").strip()))]
+                                     & (_text(t.active_to) < _text(t.active_from)))]
     if kind == "products":
         return [vsic]
     if kind == "weights":
         return [
             province,
             Rule("code", "known_product", "unknown product code (ingest products first)",
-                 lambda t: (t.kind.cast("string").strip() == "product") & _not_in(t.code, ref["products"])),
+                 lambda t: (_text(t.kind) == "product") & _not_in(t.code, ref["products"])),
             Rule("code", "known_class", "unknown VSIC 2018 class",
-                 lambda t: (t.kind.cast("string").strip() == "industry") & _not_in(t.code, ref["classes"])),
+                 lambda t: (_text(t.kind) == "industry") & _not_in(t.code, ref["classes"])),
         ]
     if kind in ("reports", "submission"):
         return [enterprise, product]
@@ -379,49 +389,94 @@ COMPILING = threading.RLock()
 def _duplicate(t: ir.Table, layout: Layout) -> tuple[ir.BooleanValue, ir.StringValue]:
     """The key must be unique within the input: true on every row after the first of its key (keys compared as
     trimmed text; a row with a missing key part is no duplicate); and the key's values joined by ', '."""
-    parts = [t[k].cast("string").strip() for k in layout.key]
+    parts = [_text(t[k]) for k in layout.key]
     complete = parts[0].notnull()
     for c in parts[1:]:
         complete = complete & c.notnull()
     return complete & (t._row > t._row.min().over(group_by=parts)), ibis.literal(", ").join(parts)
 
 
+def stripped_text(staged: pa.Table) -> pa.Table:
+    """``staged`` with every text column stripped of :data:`WHITESPACE` at both ends, once per column (Arrow
+    compute): what the counting pass of a :class:`Check` reads."""
+    return pa.table({n: pc.utf8_trim(c, characters=WHITESPACE) if pa.types.is_string(c.type)
+                     or pa.types.is_large_string(c.type) else c for n, c in zip(staged.column_names, staged.columns)})
+
+
+def _strip_free(expr: ir.Table, t: ir.Table) -> ir.Table:
+    """``expr`` with every strip of a text column of ``t`` replaced by the column itself: the same result when
+    ``t`` holds text already stripped (:func:`stripped_text`), as stripping twice is stripping once."""
+    rel = t.op()
+    same = {ops.Strip(ops.Field(rel, n)): ops.Field(rel, n) for n, typ in t.schema().items() if typ.is_string()}
+    return expr.op().replace(same).to_expr()
+
+
 @dataclass
 class Check:
-    """A rule set compiled into one SQL query over a staged table (``_row`` and the layout's columns), in two
-    forms of the same rule predicates: ``flagged`` (one pass: the rows that break any rule, with a flag per rule;
-    for an input of at most ``limit`` rows, where every offending row is listed) and :attr:`ranked` (a UNION ALL
-    of one branch per rule, cut at the first ``limit`` rows of each by row number, with each rule's total;
-    compiled on first use). A larger input is first counted in one pass (:attr:`counts`, each rule's total): a
-    clean file, the usual case, costs that one scan; the ranked form runs only when some rule fired. The key's
-    uniqueness is the last rule when a key is given. Compile once per layout and staged schema
-    (:func:`compile_check`); run on every input (:meth:`run`)."""
+    """A rule set compiled into SQL over a staged table (``_row`` and the layout's columns), in three forms of the
+    same rule predicates: :attr:`flagged` (one pass: the rows that break any rule, with a flag per rule; for an
+    input of at most ``limit`` rows, where every offending row is listed), :attr:`counts` (one pass: each rule's
+    total, and the key's repeats by a hash count) and :attr:`ranked` (a UNION ALL of one branch per rule, cut at
+    the first ``limit`` rows of each by row number, with each rule's total). A larger input is counted first: a
+    clean file, the usual case, costs that one scan, and the ranked form runs only when some rule fired. The
+    counting pass reads the staged text stripped once per column (``stripped``, registered by :meth:`run` from
+    :func:`stripped_text`), so its rules strip nothing again. The key's uniqueness is the last rule when a key is
+    given. The SQL is compiled on first use; compile once per layout and staged schema (:func:`compile_check`),
+    run on every input (:meth:`run`)."""
 
-    flagged: str
-    counts: str
-    ranked_query: ir.Table
+    table: ir.Table
     rules: tuple[Rule, ...]
-    key: tuple[str, ...] = ()
+    layout: Layout | None = None
     limit: int = LIMIT
-    _ranked: str | None = field(default=None, init=False, repr=False)
+    _sql: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The key whose uniqueness is checked (none without a layout)."""
+        return self.layout.key if self.layout is not None else ()
+
+    @property
+    def stripped(self) -> str:
+        """The name under which :meth:`run` registers the stripped text the counting pass reads."""
+        return f"{self.table.get_name()}_stripped"
+
+    @property
+    def flagged(self) -> str:
+        """The SQL of the one-pass form (every offending row)."""
+        return self._compiled("flagged")
+
+    @property
+    def counts(self) -> str:
+        """The SQL of the counting pass (over the stripped text, table :attr:`stripped`)."""
+        return self._compiled("counts")
 
     @property
     def ranked(self) -> str:
         """The SQL of the ranked form."""
-        with COMPILING:
-            if self._ranked is None:
-                self._ranked = str(ibis.to_sql(self.ranked_query, dialect="duckdb"))
-        return self._ranked
+        return self._compiled("ranked")
 
-    def run(self, con, *, file: str, rows: int | None = None) -> tuple[list[Problem], dict[str, int]]:
-        """Run on ``con`` (a DuckDB connection on which the staged table is registered) an input of ``rows`` rows
-        (None: unknown): the first ``limit`` problems of each rule (errors first, by row) and the total count of
-        problems by severity ({'error': n, 'warning': m})."""
-        if rows is not None and rows <= self.limit:
+    def _compiled(self, form: str) -> str:
+        with COMPILING:
+            if form not in self._sql:
+                if form == "counts":
+                    query = _counting(ibis.table(self.table.schema(), name=self.stripped), self.rules, self.layout)
+                else:
+                    marked, any_flag = _marked(self.table, self.rules, self.layout)
+                    query = (marked.filter(any_flag) if form == "flagged"
+                             else _ranked(marked, len(self.rules) + bool(self.key), self.limit))
+                self._sql[form] = str(ibis.to_sql(query, dialect="duckdb"))
+        return self._sql[form]
+
+    def run(self, con, staged: pa.Table, *, file: str, count_first: bool | None = None
+            ) -> tuple[list[Problem], dict[str, int]]:
+        """Run on ``con`` (a DuckDB connection on which ``staged`` is registered under the name the check was
+        compiled on) the first ``limit`` problems of each rule (errors first, by row) and the total count of
+        problems by severity ({'error': n, 'warning': m}). ``count_first``: count before listing (default: when
+        the input has more than ``limit`` rows)."""
+        if not (staged.num_rows > self.limit if count_first is None else count_first):
             found = self._flagged(con)
         else:
-            fired = con.execute(self.counts).fetchone() or ()
-            found = con.execute(self.ranked).fetchall() if any(n for n in fired) else []
+            found = con.execute(self.ranked).fetchall() if any(self.count(con, staged)) else []
         totals = {"error": 0, "warning": 0}
         counted: set[int] = set()
         for i, _, _, n in found:
@@ -432,6 +487,14 @@ class Check:
                     for i, row, value, _ in sorted(found, key=lambda f: (f[0], f[1]))]
         problems.sort(key=lambda p: (not p.is_error, p.row or 0))
         return problems, totals
+
+    def count(self, con, staged: pa.Table) -> tuple[int, ...]:
+        """Each rule's total (and the key's repeats), counted on the stripped text of ``staged``."""
+        con.register(self.stripped, stripped_text(staged))
+        try:
+            return tuple(int(n or 0) for n in con.execute(self.counts).fetchone() or ())
+        finally:
+            con.unregister(self.stripped)
 
     def _flagged(self, con) -> list[tuple[int, int, str | None, int]]:
         """(rule, row, value, total) of every offending row, from the one-pass query."""
@@ -452,9 +515,24 @@ class Check:
                        rule=r.rule, severity=r.severity)
 
 
-def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, *, limit: int = LIMIT) -> Check:
-    """Compile ``rules`` (and, given a ``layout``, the uniqueness of its key) on staged table ``t`` into SQL: one
-    flag per rule and the value it shows (the rule's field as text), in the two forms of :class:`Check`."""
+def _counting(t: ir.Table, rules: tuple[Rule, ...], layout: Layout | None) -> ir.Table:
+    """The counting pass over ``t`` (stripped text): each rule's flag summed, and the key's repeats counted by a
+    hash aggregate (rows with a complete key minus distinct keys), not by the flagged form's window (a sort of
+    the whole input)."""
+    totals = t.aggregate(**{f"_n{i}": r.violated(t).fill_null(False).cast("int64").sum()
+                            for i, r in enumerate(rules)})
+    if layout is not None and layout.key:
+        keyed = t.select(*[_text(t[k]).name(f"_k{j}") for j, k in enumerate(layout.key)])
+        keyed = keyed.filter([keyed[c].notnull() for c in keyed.columns])
+        repeats = keyed.aggregate(_dup=keyed.count()).cross_join(keyed.distinct().aggregate(_keys=ibis._.count()))
+        totals = totals.cross_join(repeats.select(_repeats=repeats._dup - repeats._keys))
+    return _strip_free(totals, t)
+
+
+def _marked(t: ir.Table, rules: tuple[Rule, ...], layout: Layout | None
+            ) -> tuple[ir.Table, ir.BooleanValue]:
+    """``t`` with one flag per rule (``_r<i>``, the key's uniqueness last when a ``layout`` is given) and the value
+    each shows (``_v<i>``, the rule's field as text); and the condition that any flag is set."""
     marks = [(r.violated(t).fill_null(False), t[r.field].cast("string")) for r in rules]
     if layout is not None:
         marks.append(_duplicate(t, layout))
@@ -464,29 +542,26 @@ def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, 
     any_flag = marked[next(iter(flags))]
     for f in list(flags)[1:]:
         any_flag = any_flag | marked[f]
-    flagged = marked.filter(any_flag)
-    # the count pass: each rule's flag summed, and the key's repeats counted by a hash aggregate (rows with a
-    # complete key minus distinct keys), not by the flagged form's window (a sort of the whole input)
-    plain = t.select(**{f"_r{i}": flags[f"_r{i}"] for i in range(len(rules))})    # no window: nothing to sort
-    rule_flags = {f"_n{i}": plain[f"_r{i}"].cast("int64").sum() for i in range(len(rules))}
-    if layout is not None and layout.key:
-        parts = [t[k].cast("string").strip().name(f"_k{j}") for j, k in enumerate(layout.key)]
-        keyed = t.select(*parts)
-        keyed = keyed.filter([keyed[f"_k{j}"].notnull() for j in range(len(parts))])
-        repeats = keyed.aggregate(_dup=keyed.count()).cross_join(keyed.distinct().aggregate(_keys=ibis._.count()))
-        counts = (f"SELECT * FROM ({ibis.to_sql(plain.aggregate(**rule_flags), dialect='duckdb')}) AS _n, "
-                  f"(SELECT _dup - _keys FROM ({ibis.to_sql(repeats, dialect='duckdb')}) AS _d) AS _k")
-    else:
-        counts = str(ibis.to_sql(plain.aggregate(**rule_flags), dialect="duckdb"))
+    return marked, any_flag
+
+
+def _ranked(marked: ir.Table, n: int, limit: int) -> ir.Table:
+    """One UNION ALL branch per rule flag of ``marked`` (``n`` flags): (rule, row, value, the rule's total), the
+    first ``limit`` rows of each rule by row number."""
     branches = [marked.filter(marked[f"_r{i}"]).select(_rule=ibis.literal(i, "int32"), _row=marked._row,
                                                        _value=marked[f"_v{i}"])
-                for i in range(len(marks))]
+                for i in range(n)]
     u = ibis.union(*branches, distinct=False) if len(branches) > 1 else branches[0]
     ranked = u.mutate(_n=u._row.count().over(group_by="_rule"),
                       _k=ibis.row_number().over(group_by="_rule", order_by="_row"))
-    ranked = ranked.filter(ranked._k < limit).select("_rule", "_row", "_value", "_n")
-    return Check(str(ibis.to_sql(flagged, dialect="duckdb")), counts, ranked,
-                 tuple(rules), layout.key if layout else (), limit)
+    return ranked.filter(ranked._k < limit).select("_rule", "_row", "_value", "_n")
+
+
+def compile_check(t: ir.Table, rules: list[Rule], layout: Layout | None = None, *, limit: int = LIMIT) -> Check:
+    """``rules`` (and, given a ``layout``, the uniqueness of its key) on staged table ``t`` as a :class:`Check`:
+    one flag per rule and the value it shows (the rule's field as text), in three forms, each compiled to SQL on
+    first use."""
+    return Check(t, tuple(rules), layout, limit)
 
 
 def missing_columns(columns: list[str], layout: Layout, *, file: str) -> list[Problem]:

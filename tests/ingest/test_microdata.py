@@ -130,3 +130,35 @@ def test_cli_reports_bad_input_with_exit_code(tmp_path):
     res = runner.invoke(app, ["--db", str(dbp), "ingest", "register", str(f)])
     assert res.exit_code == 1
     assert "row 4" in res.output and "province" in res.output and "register.csv" in res.output
+
+
+@pytest.mark.parametrize("groups", [("late",), ("early",), ("tree",), ("late", "early", "tree")])
+def test_warnings_are_counted_and_listed_row_by_row(tmp_path, groups):
+    """The warnings are looked for on (enterprise, product) pairs before the rows are read: each warning row must
+    still be counted and listed, whether it lies at the end of a pair's months, at its start, or is the pair's
+    only row, alone in its file or with others."""
+    c = connect(tmp_path / "w.duckdb")
+    register = ("enterprise_id,name,province,vsic,ownership,active_from,active_to\n"
+                "E1,A,42,2410,nonstate,2020-03,2020-10\nE2,B,79,1050,state,,\nE3,C,01,2410,fdi,2020-03,\n")
+    ingest_file(c, "register", write(tmp_path, "register.csv", register))
+    ingest_file(c, "products", write(tmp_path, "products.csv", PRODUCTS))
+    months = [f"2020-{m:02d}" for m in range(1, 13)]
+    lines = [("E2", m, "FRESH_MILK") for m in months]
+    lines += [("E1", m, "ROLLED_STEEL") for m in months[4:]] if "late" in groups else []
+    lines += [("E3", m, "ROLLED_STEEL") for m in months[:6]] if "early" in groups else []
+    lines += [("E1", "2020-05", "FRESH_MILK")] if "tree" in groups else []
+    text = "enterprise_id,period,product_code,produced,sold,closing_stock\n" + \
+        "".join(f"{e},{m},{p},1,1,0\n" for e, m, p in lines)
+    r = ingest_file(c, "reports", write(tmp_path, "r.csv", text))
+    inactive = [i + 2 for i, (e, m, _) in enumerate(lines) if (e == "E1" and not "2020-03" <= m <= "2020-10")
+                or (e == "E3" and m < "2020-03")]
+    tree = [i + 2 for i, (e, _, p) in enumerate(lines) if e == "E1" and p == "FRESH_MILK"]
+    assert sorted((w.row, w.rule) for w in r.warnings) == \
+        sorted([(row, "inactive") for row in inactive] + [(row, "industry_tree") for row in tree])
+    assert r.warnings_total == len(inactive) + len(tree) == 2 * ("late" in groups) + 2 * ("early" in groups) + \
+        ("tree" in groups)
+    clean = "enterprise_id,period,product_code,produced,sold,closing_stock\n" + \
+        "".join(f"E2,{m},FRESH_MILK,2,2,0\n" for m in months)
+    r = ingest_file(c, "reports", write(tmp_path, "clean.csv", clean))
+    assert (r.warnings, r.warnings_total, r.inserted) == ([], 0, 12)
+    c.close()

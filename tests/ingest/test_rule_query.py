@@ -4,8 +4,11 @@ small input, the ranked UNION ALL for a file) and each rule run on its own must 
 more offending rows than the listing limit is counted in full."""
 from __future__ import annotations
 
+from collections import Counter
+
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from iip import validation as v
 from iip.ingest import microdata
@@ -71,7 +74,7 @@ def test_one_query_finds_what_each_rule_finds(con):  # noqa: F811 - the imported
     staged = microdata.with_columns(df, v.SUBMISSION.columns)
     con.register("_stage_submission", staged)
     check = microdata.rule_check(con, "submission", staged.schema)
-    ranked, totals = check.run(con, file="t")                            # the ranked UNION ALL (a file)
+    ranked, totals = check.run(con, staged, file="t", count_first=True)  # counted, then the ranked UNION ALL
     assert [(p.row, p.field, p.rule, p.message) for p in ranked] == \
         [(p.row, p.field, p.rule, p.message) for p in small.problems]
     assert totals == {"error": len(expected), "warning": 0}
@@ -108,3 +111,29 @@ def test_a_file_whose_only_problem_is_a_repeated_key_is_refused(con):  # noqa: F
     got = microdata.validate(con, pd.DataFrame([*lines, again]), "submission", file="t")
     assert got.errors == 1
     assert [(p.row, p.rule) for p in got.problems] == [(n + 1, "duplicate_key")]
+
+
+def test_the_counting_pass_strips_what_the_rules_strip(con):  # noqa: F811
+    """The counting pass reads the text stripped once in Arrow (``v.WHITESPACE``) and drops the rules' own strip:
+    Ibis's strip on DuckDB and the Arrow strip must remove the same characters, and on lines padded with every
+    one of them the count of each rule must equal what the listing forms find."""
+    chars = [chr(c) for c in range(1, 0x3001) if chr(c).isspace() or c < 0x21] + ["\u200b", "\ufeff"]
+    values = [f"{c}a{c}" for c in chars]
+    backend = ibis.duckdb.from_connection(con)
+    by_ibis = backend.execute(ibis.memtable({"v": values}).v.strip()).tolist()
+    by_arrow = v.stripped_text(pa.table({"v": values})).column("v").to_pylist()
+    assert by_ibis == by_arrow
+    assert {c for c, s in zip(chars, by_arrow) if s == "a"} == set(v.WHITESPACE)
+    df, expected = payload()
+    text = [c for c in df.columns if c != "_row"]
+    padded = df.assign(**{c: [v.WHITESPACE + x + v.WHITESPACE[::-1] for x in df[c]] for c in text})
+    staged = microdata.with_columns(padded, v.SUBMISSION.columns)
+    con.register("_stage_submission", staged)
+    check = microdata.rule_check(con, "submission", staged.schema)
+    listed, totals = check.run(con, staged, file="t")                  # the one-pass form (strips in SQL)
+    assert found(listed) == expected and totals == {"error": len(expected), "warning": 0}
+    by_rule = Counter(next(i for i, r in enumerate(check.rules) if (r.field, r.rule) == (f, rule))
+                      if rule != "duplicate_key" else len(check.rules) for _, f, rule in expected)
+    assert check.count(con, staged) == tuple(by_rule[i] for i in range(len(check.rules) + 1))
+    ranked, totals = check.run(con, staged, file="t", count_first=True)
+    assert [(p.row, p.rule, p.message) for p in ranked] == [(p.row, p.rule, p.message) for p in listed]

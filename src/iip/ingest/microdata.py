@@ -7,6 +7,8 @@ version is left alone; a changed record becomes the new current version and the 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +92,7 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
     name = f"_stage_{kind}"
     con.register(name, staged)
     try:
-        problems, totals = rule_check(con, kind, staged.schema).run(con, file=file, rows=staged.num_rows)
+        problems, totals = rule_check(con, kind, staged.schema).run(con, staged, file=file)
         if kind == "reports" and not totals["error"]:
             extra, n_extra = report_warnings(con, name, file=file)
             problems += extra
@@ -125,21 +127,31 @@ def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> 
     return got
 
 
+#: Rows per record batch of a staged table: DuckDB scans an Arrow table one batch per thread, so a file read as one
+#: chunk (a Parquet row group, a CSV) is cut into batches (no copy) that the store's threads scan in parallel.
+STAGE_BATCH = 122_880
+
+
 def with_columns(df, columns) -> pa.Table:
-    """``_row`` (when present) and ``columns`` of a pandas or Arrow table as Arrow; optional columns that are
-    absent are added empty."""
+    """``_row`` (when present) and ``columns`` of a pandas or Arrow table as Arrow, in batches of at most
+    :data:`STAGE_BATCH` rows; optional columns that are absent are added empty."""
     t = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     for c in columns:
         if c not in t.column_names:
             t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
-    return t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
+    t = t.select([c for c in ("_row",) if c in t.column_names] + list(columns))
+    return pa.Table.from_batches(t.to_batches(max_chunksize=STAGE_BATCH), t.schema)
 
 
 def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, limit: int = 50
                     ) -> tuple[list[Problem], int]:
-    """Warnings of a reports file, in one pass over it: a product whose class lies outside the enterprise's
-    division (its industry tree), and a month outside the enterprise's active months (register ``active_from`` ..
-    ``active_to``: the compile leaves such a report out). Returns the first ``limit`` of each and their total."""
+    """Warnings of a reports file: a product whose class lies outside the enterprise's division (its industry
+    tree), and a month outside the enterprise's active months (register ``active_from`` .. ``active_to``: the
+    compile leaves such a report out). Returns the first ``limit`` of each and their total. Looked for first on
+    the file's (enterprise, product) pairs (:func:`_pairs_warn`: tens of thousands of groups where the rows are
+    millions); the rows are joined to the register only when a pair warns."""
+    if not _pairs_warn(con, staged):
+        return [], 0
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_flagged AS
         SELECT s._row, trim(s.product_code) AS product, trim(s.period) AS period, p.vsic AS product_class,
                r.vsic AS class, r.active_from, r.active_to,
@@ -166,16 +178,24 @@ def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, l
     return sorted(out, key=lambda p: p.row or 0), total
 
 
+def _pairs_warn(con: duckdb.DuckDBPyConnection, staged: str) -> bool:
+    """Whether some report of ``staged`` warns (:func:`report_warnings`), judged on its (enterprise, product)
+    pairs: a pair's rows share the enterprise's and the product's class, and some row of the pair lies outside
+    the active months exactly when its first or last month does."""
+    pairs = f"""SELECT trim(enterprise_id) AS enterprise, trim(product_code) AS product, min(trim(period)) AS first,
+                       max(trim(period)) AS last FROM {staged} GROUP BY ALL"""
+    return bool(scalar(con, f"""SELECT count(*) FROM ({pairs}) g JOIN register r ON r.enterprise_id = g.enterprise
+        LEFT JOIN products p ON p.product_code = g.product
+        WHERE left(p.vsic, 2) <> left(r.vsic, 2) OR g.first < r.active_from OR g.last > r.active_to"""))
+
+
 def upsert(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, load_id: int) -> tuple[int, int]:
     """Versioned upsert of validated rows of layout ``kind`` (text or typed); a table with a status column gets
     status R (reported), so a report equal to an imputed value becomes a new version. Returns (inserted,
     unchanged). Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    _stage_new(con, df, layout)
-    try:
-        inserted = versioned_upsert(con, kind, "_new", key=layout.key, compare=_compared(layout), load_id=load_id)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _new")
+    with _typed_rows(con, df, layout) as rows:
+        inserted = versioned_upsert(con, kind, rows, key=layout.key, compare=_compared(layout), load_id=load_id)
     return inserted, _len(df) - inserted
 
 
@@ -183,11 +203,8 @@ def upsert_loads(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, ki
     """:func:`upsert` of several loads at once: each row carries its ``load_id``. Returns the rows written by
     load id. Must run inside a transaction."""
     layout = v.LAYOUTS[kind]
-    _stage_new(con, df, layout, keep=("load_id",))
-    try:
-        return versioned_upsert_loads(con, kind, "_new", key=layout.key, compare=_compared(layout))
-    finally:
-        con.execute("DROP TABLE IF EXISTS _new")
+    with _typed_rows(con, df, layout, keep=("load_id",)) as rows:
+        return versioned_upsert_loads(con, kind, rows, key=layout.key, compare=_compared(layout))
 
 
 def _compared(layout: v.Layout) -> list[str]:
@@ -195,9 +212,11 @@ def _compared(layout: v.Layout) -> list[str]:
     return [c for c in layout.columns if c not in layout.key] + (["status"] if layout.status else [])
 
 
-def _stage_new(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layout: v.Layout, *,
-               keep: tuple[str, ...] = ()) -> None:
-    """Temp table ``_new``: the rows typed as stored (status R where the table has a status), and ``keep``."""
+@contextmanager
+def _typed_rows(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layout: v.Layout, *,
+                keep: tuple[str, ...] = ()) -> Iterator[str]:
+    """A query of the rows typed as stored (status R where the table has a status), and ``keep``: read straight
+    from ``df`` (registered as ``_incoming`` while the block runs), not copied into a temp table first."""
     t = with_columns(df, layout.columns)
     if keep:
         src = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df[list(keep)], preserve_index=False)
@@ -208,8 +227,7 @@ def _stage_new(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layo
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
         typed = {c for c, kind in types.items() if kind in _NUMERIC_TYPES and c in layout.columns}
         status = ", 'R' AS status" if layout.status else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT *{status} FROM "
-                    f"({layout.typed_select('_incoming', typed=typed, keep=keep)})")
+        yield f"(SELECT *{status} FROM ({layout.typed_select('_incoming', typed=typed, keep=keep)}))"
     finally:
         con.unregister("_incoming")
 

@@ -81,7 +81,8 @@ def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], 
 
 def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
                      compare: Sequence[str], load_id: int, keep: str | None = None) -> int:
-    """Write the rows of relation ``source`` (the table's columns, typed, without load_id) into ``table``.
+    """Write the rows of relation ``source`` (a table, or a parenthesised query: the table's columns, typed,
+    without load_id) into ``table``.
 
     A row is written when its key is new or any column of ``compare`` differs (``IS DISTINCT FROM``) from the
     current version; that version then moves to ``<table>_history`` with ``superseded_by = load_id``.
