@@ -369,7 +369,7 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=2.0, help="seconds each submitter waits between submissions")
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--page-runs", type=int, default=5)
+    ap.add_argument("--page-runs", type=int, default=5, help="page timings of each kind (0: none)")
     ap.add_argument("--uploads", type=int, default=0, help="upload mode: this many anonymous uploads")
     ap.add_argument("--upload-mb", type=int, default=200)
     a = ap.parse_args()
@@ -408,7 +408,7 @@ def main() -> int:
             print(f"submissions by {len(subs)} submitters (think {a.think:g} s): {w['submissions']} in "
                   f"{a.seconds:.0f} s ({w['per_s']:.1f}/s), errors {w['errors']}, status {w['status']}")
             print(f"  latency: p50 {w['p50_ms']:.0f} ms, p99 {w['p99_ms']:.0f} ms, max {w['max_ms']:.0f} ms")
-        pt = page_times(base, a.page_runs)
+        pt = page_times(base, a.page_runs) if a.page_runs > 0 else {}     # --page-runs 0: no page timing
         for k, v in pt.items():
             tot, fcp = [x[0] for x in v], [x[1] for x in v]
             print(f"{k}, {len(v)} runs: all charts drawn median {np.median(tot):.2f} s, max "

@@ -16,6 +16,7 @@ from iip.errors import ForbiddenError, IIPError, Problem, ValidationError, warni
 from iip.ingest import microdata
 from iip.reference.periods import month_add
 
+
 def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_ids) -> None:
     """ForbiddenError unless ``principal`` may write every enterprise in ``enterprise_ids``."""
     ids = sorted({e for e in enterprise_ids if e})
