@@ -162,3 +162,14 @@ def test_warnings_are_counted_and_listed_row_by_row(tmp_path, groups):
     r = ingest_file(c, "reports", write(tmp_path, "clean.csv", clean))
     assert (r.warnings, r.warnings_total, r.inserted) == ([], 0, 12)
     c.close()
+
+
+def test_codes_are_stored_as_the_rules_read_them(con, tmp_path):
+    """A code the rules accept once stripped of tabs and line breaks is stored stripped the same way, so it joins
+    the register and the products (it was stored with its tab)."""
+    text = ("enterprise_id,period,product_code,produced,sold,closing_stock\n"
+            "\"E1\t\",2020-01,\"\tROLLED_STEEL\r\",10,9,1\n")
+    ingest_file(con, "reports", write(tmp_path, "tabs.csv", text))
+    assert con.execute("SELECT r.enterprise_id, r.product_code, g.province FROM reports r JOIN register g "
+                       "USING (enterprise_id) JOIN products USING (product_code)").fetchall() == \
+           [("E1", "ROLLED_STEEL", "42")]

@@ -216,8 +216,10 @@ def _compared(layout: v.Layout) -> list[str]:
 def _typed_rows(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, layout: v.Layout, *,
                 keep: tuple[str, ...] = ()) -> Iterator[str]:
     """A query of the rows typed as stored (status R where the table has a status), and ``keep``: read straight
-    from ``df`` (registered as ``_incoming`` while the block runs), not copied into a temp table first."""
-    t = with_columns(df, layout.columns)
+    from ``df`` (registered as ``_incoming`` while the block runs), not copied into a temp table first. Text is
+    stripped of the whitespace the rules strip (:func:`iip.validation.stripped_text`), so a code is stored as the
+    rules read it (a tab-padded enterprise id joins the register)."""
+    t = v.stripped_text(with_columns(df, layout.columns))
     if keep:
         src = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df[list(keep)], preserve_index=False)
         for c in keep:

@@ -364,7 +364,7 @@ class Store:
         nobody wrote to the store in between (None on PostgreSQL: no such sign)."""
         if self.postgres:
             return None
-        out = []
+        out: list[tuple[int, int] | None] = []
         for p in (Path(str(self.target)), Path(f"{self.target}.wal")):
             try:
                 st = p.stat()
