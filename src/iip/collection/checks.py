@@ -131,11 +131,6 @@ def soft_problems_many(con: duckdb.DuckDBPyConnection, groups: list[pd.DataFrame
     return out
 
 
-def soft_problems(con: duckdb.DuckDBPyConnection, lines: pd.DataFrame, enterprise_id: str, period: str) -> list[Problem]:
-    """Edit-rule warnings of one enterprise x month (change vs history, stock balance, unit value)."""
-    return soft_problems_many(con, [lines.assign(enterprise_id=enterprise_id, period=period)])[0]
-
-
 def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, file: str | None = None,
           comment: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Scope, hard rules (ValidationError), soft rules (NeedsConfirmation without a comment); returns the typed

@@ -19,18 +19,17 @@ import pandas as pd
 
 from iip.collection import audit, revisions
 from iip.collection.accounts import Principal
-from iip.collection.checks import check, check_many, check_scope, hard_problems, prepare, soft_problems
-from iip.collection.lines import (LINE_FIELDS, REPORT_COLUMNS, TEXT_COLUMNS, NeedsConfirmation, Submission,
-                                  SubmissionResult, frame_from_json, frame_from_upload, typed_lines)
+from iip.collection.checks import check, check_many, prepare
+from iip.collection.lines import (LINE_FIELDS, REPORT_COLUMNS, NeedsConfirmation, Submission, SubmissionResult,
+                                  frame_from_json, frame_from_upload)
 from iip.collection.service import write_transaction
 from iip.errors import IIPError, Problem
 from iip.ingest import microdata
 from iip.store import insert_rows, next_ids, record_loads, sha256
 from iip.validation import LIMIT
 
-__all__ = ["LIMIT", "NeedsConfirmation", "Submission", "SubmissionResult", "Unit", "check", "check_many", "check_scope",
-           "frame_from_json", "frame_from_upload", "hard_problems", "prepare", "rounds", "soft_problems", "submit",
-           "submit_many", "typed_lines", "write_one", "write_units", "TEXT_COLUMNS"]
+__all__ = ["LIMIT", "NeedsConfirmation", "Submission", "SubmissionResult", "Unit", "check", "frame_from_json",
+           "frame_from_upload", "prepare", "rounds", "submit", "submit_many", "write_one", "write_units"]
 
 
 @dataclass
