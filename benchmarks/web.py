@@ -290,6 +290,20 @@ def page_times(base: str, runs: int) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process and its live child processes (uvicorn's workers) have used so far,
+    their threads included."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     """Resident memory of a process, MB (``VmRSS``; ``VmHWM``: its peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -397,7 +411,12 @@ def main() -> int:
         print(f"cache warm after {time.perf_counter() - t:.1f} s more: {httpx.get(base + '/api/health').json()}")
         qs = queries(keys, 4000)
         asyncio.run(load(base, qs[:200], 50, 4))
+        c0, g0, t0 = cpu_s(proc.pid), time.process_time(), time.perf_counter()
         r, w = asyncio.run(series_and_submissions(base, qs, a.rate, a.seconds, subs, a.think))
+        span = time.perf_counter() - t0
+        print(f"CPU over the {span:.0f} s of load ({os.cpu_count()} cores): server {cpu_s(proc.pid) - c0:.1f} s "
+              f"({(cpu_s(proc.pid) - c0) / span:.2f} cores), load generator {time.process_time() - g0:.1f} s "
+              f"({(time.process_time() - g0) / span:.2f} cores)")
         print(f"/api/series at {a.rate:.0f} req/s for {a.seconds:.0f} s: {r['requests']} requests, achieved "
               f"{r['achieved_rps']:.1f} req/s, errors {r['errors']}, status {r['status']}")
         print(f"  latency from scheduled send: p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms, "

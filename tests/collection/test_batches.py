@@ -109,19 +109,19 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
     request gets its own result."""
     sizes: list[int] = []
     gate = threading.Event()
-    real = submissions.submit_many
+    real = submissions.check_many
 
     def watched(con, subs):
         sizes.append(len(subs))
         gate.wait(30)
         return real(con, subs)
 
-    monkeypatch.setattr(submissions, "submit_many", watched)
+    monkeypatch.setattr(submissions, "check_many", watched)
     st = Store(str(store))
     writer = SubmissionWriter(st)
+    months = [("E1", 1)] + [(e, m) for m in (1, 2) for e in ("E2", "E3")]    # the later ones: other enterprises
     with connect(store) as con:
-        subs = [_sub(con, "national", e, 100 + k, period=f"2024-{m:02d}")
-                for k, (e, m) in enumerate((e, m) for m in (1, 2) for e in ("E1", "E2", "E3"))]
+        subs = [_sub(con, "national", e, 100 + k, period=f"2024-{m:02d}") for k, (e, m) in enumerate(months)]
     futures = [writer.submit(subs[0])]
     while not sizes:            # the writer has taken the first one and waits at the gate
         threading.Event().wait(0.01)
@@ -130,11 +130,54 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
     results = [f.result(timeout=60) for f in futures]
     writer.close()
     st.close()
-    assert sizes == [1, 5]
+    assert sizes == [1, 4]
     assert [(r[0].enterprise_id, r[0].period, r[0].action) for r in results] == [
-        (e, f"2024-{m:02d}", "submit") for m in (1, 2) for e in ("E1", "E2", "E3")]
+        (e, f"2024-{m:02d}", "submit") for e, m in months]
     with connect(store) as con:
-        assert con.execute("SELECT count(*) FROM reports WHERE period >= '2024-01'").fetchone()[0] == 6
+        assert con.execute("SELECT count(*) FROM reports WHERE period >= '2024-01'").fetchone()[0] == 5
+
+
+def test_a_month_is_checked_after_the_enterprise_s_earlier_submission_is_written(store, monkeypatch):
+    """The checker checks the next group while the writer writes the last one, but never an enterprise whose
+    earlier submission is not written yet: February's edit rules see January's new figure (a fall to 0 from
+    it), whereas another enterprise's submission is checked while January is still being written."""
+    writing, release = threading.Event(), threading.Event()
+    checked: list[tuple[str, bool]] = []
+    real_check, real_write = submissions.check_many, submissions.write_checked
+
+    def check(con, subs):
+        checked.extend((str(s.frame["enterprise_id"].iloc[0]), writing.is_set() and not release.is_set())
+                       for s in subs)
+        return real_check(con, subs)
+
+    def write(con, subs, got):
+        if any(s.frame["period"].iloc[0] == "2024-01" for s in subs):
+            writing.set()
+            release.wait(30)
+        return real_write(con, subs, got)
+
+    monkeypatch.setattr(submissions, "check_many", check)
+    monkeypatch.setattr(submissions, "write_checked", write)
+    st = Store(str(store))
+    writer = SubmissionWriter(st, gather=0.0)
+    with connect(store) as con:
+        january = _sub(con, "ent_a", "E1", 1234)
+        february, other = _sub(con, "ent_a", "E1", 0, period="2024-02"), _sub(con, "ent_b", "E2", 61)
+    first = writer.submit(january)
+    assert writing.wait(30)                   # January is being written
+    later = [writer.submit(february), writer.submit(other)]
+    for _ in range(3000):                     # E2 is checked while January is written; E1's February waits
+        if ("E2", True) in checked:
+            break
+        threading.Event().wait(0.01)
+    assert ("E2", True) in checked and not any(e == "E1" for e, _ in checked[1:])
+    release.set()
+    got = [first.result(timeout=60)] + [f.result(timeout=60) for f in later]
+    writer.close()
+    st.close()
+    assert ("E1", False) in checked[1:]
+    assert [w.message for w in got[1][0].warnings if w.rule == "change"] == [
+        "produced fell to 0 from 1234 last month", "sold fell to 0 from 1234 last month"]
 
 
 def test_a_writer_error_reaches_every_request(store, monkeypatch):
@@ -142,7 +185,7 @@ def test_a_writer_error_reaches_every_request(store, monkeypatch):
     def broken(con, subs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(submissions, "submit_many", broken)
+    monkeypatch.setattr(submissions, "check_many", broken)
     st = Store(str(store))
     writer = SubmissionWriter(st)
     with connect(store) as con:

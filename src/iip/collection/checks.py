@@ -86,21 +86,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
                        file="warm-up")
 
 
-def _histories(con, pairs: list[tuple[str, str]], months: int = 25) -> pd.DataFrame:
+def _histories(con, pairs: list[tuple[str, str]], months: int = rules.HISTORY_MONTHS) -> pd.DataFrame:
     """The reports of the ``months`` before each (enterprise, month) of ``pairs``, read at once (a superset:
-    :func:`_history_of` cuts one pair's)."""
+    :func:`iip.collection.rules.line_history` cuts each line's)."""
     start = min(month_add(p, -months) for _, p in pairs)
     return con.execute("SELECT enterprise_id, product_code, period, produced, sold, closing_stock FROM reports "
                        "WHERE enterprise_id IN (SELECT unnest(?)) AND period >= ? AND period < ?",
                        [sorted({e for e, _ in pairs}), start, max(p for _, p in pairs)]).df()
-
-
-def _history_of(hist: pd.DataFrame | None, period: str, months: int = 25) -> pd.DataFrame:
-    """One enterprise's reports (``hist``, None: none) of the ``months`` before ``period``."""
-    if hist is None:
-        return pd.DataFrame(columns=["product_code", "period", "produced", "sold", "closing_stock"])
-    keep = (hist["period"] >= month_add(period, -months)) & (hist["period"] < period)
-    return hist.loc[keep, ["product_code", "period", "produced", "sold", "closing_stock"]]
 
 
 def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
@@ -112,23 +104,14 @@ def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         USING (load_id)""", [sorted({e for e, _ in pairs}), sorted({month_add(p, -1) for _, p in pairs})]).df()
 
 
-def soft_problems_many(con: duckdb.DuckDBPyConnection, groups: list[pd.DataFrame]) -> list[list[Problem]]:
-    """Edit-rule warnings (change vs history, stock balance, unit value) of each enterprise x month of typed
-    lines in ``groups``, their history read in two queries for all of them."""
-    pairs = [(str(g["enterprise_id"].iloc[0]), str(g["period"].iloc[0])) for g in groups]
+def soft_problems(con: duckdb.DuckDBPyConnection, typed: pd.DataFrame) -> list[tuple[int, Problem]]:
+    """Edit-rule warnings (change vs history, stock balance, unit value) of typed lines of any enterprises and
+    months, as ``(position of the line, warning)`` (:func:`iip.collection.rules.edit_warnings`), their history
+    read in two queries for all of them."""
+    pairs = sorted(set(zip(typed["enterprise_id"].tolist(), typed["period"].tolist())))
     if not pairs:
         return []
-    hist = dict(tuple(_histories(con, pairs).groupby("enterprise_id")))
-    values = {k: g[["product_code", "sold", "value"]]
-              for k, g in _previous_values(con, pairs).groupby(["enterprise_id", "period"])}
-    none = pd.DataFrame(columns=["product_code", "sold", "value"])
-    out = []
-    for g, (e, p) in zip(groups, pairs):
-        h = _history_of(hist.get(e), p)
-        prev = values.get((e, month_add(p, -1)), none)
-        out.append(rules.change_warnings(g, h, p) + rules.stock_warnings(g, h, p)
-                   + rules.unit_value_warnings(g, prev))
-    return out
+    return rules.edit_warnings(typed, _histories(con, pairs), _previous_values(con, pairs))
 
 
 def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame, *, file: str | None = None,
@@ -173,8 +156,10 @@ def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
     if not live:
         return out
     typed = typed_lines(pd.concat([subs[i].frame.assign(_sub=i) for i in live], ignore_index=True))
-    groups = {key: g for key, g in typed.groupby(["_sub", "enterprise_id", "period"], sort=True)}
-    found_soft = dict(zip(groups, soft_problems_many(con, [g.drop(columns="_sub") for g in groups.values()])))
+    soft: dict[int, list[tuple[tuple[str, str], Problem]]] = {}
+    sub, unit = typed["_sub"].to_numpy(), list(zip(typed["enterprise_id"], typed["period"]))
+    for pos, w in soft_problems(con, typed):
+        soft.setdefault(int(sub[pos]), []).append((unit[pos], w))
     twice = _employees_twice(typed)
     for i, lines in typed.groupby("_sub", sort=False):
         s, warnings = subs[i], out[i]
@@ -184,7 +169,8 @@ def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
                                                     "number per enterprise and month", severity="error",
                                                     file=s.file)], file=s.file)
             continue
-        warnings = warnings + [w.at(file=s.file) for key, ws in found_soft.items() if key[0] == i for w in ws]
+        # by enterprise x month, then rule by rule
+        warnings = warnings + [w.at(file=s.file) for _, w in sorted(soft.get(i, []), key=lambda kw: kw[0])]
         if warnings and not (s.comment or "").strip():
             out[i] = NeedsConfirmation(warnings, file=s.file)
         else:

@@ -9,7 +9,8 @@ Hard rules reject (one message per field); soft rules warn and need a confirmati
   opening = last month's closing stock;
 * unit value: ``|ln(uv_t / uv_{t-1})| > ln(uv_jump)`` with ``uv = value / sold``.
 
-All functions are pure: DataFrames in, a list of :class:`iip.errors.Problem` out.
+All functions are pure and take the lines of any enterprises and months at once (a batch of submissions is
+checked in one pass): DataFrames in, ``(position of the line, Problem)`` pairs out.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from iip.errors import Problem, Severity
-from iip.reference.periods import month_add, month_number
+from iip.reference.periods import month_numbers
 
 CHANGE_VARIABLES = ("produced", "sold")
 
@@ -29,96 +30,140 @@ def problem(field: str, rule: str, message: str, *, severity: Severity = "warnin
     return Problem(message, field=field, rule=rule, row=row, file=file, severity=severity)
 
 
-def _p(line, *args, **kw) -> Problem:
-    return problem(*args, row=line.get("_row"), **kw)
+#: The history an edit rule looks at: the months before a line's month.
+HISTORY_MONTHS = 25
 
 
-def robust_band(changes: np.ndarray, *, k: float, floor: float) -> tuple[float, float]:
-    """(median, half-width) of the band of normal log changes: half-width = max(k * 1.4826 * MAD, floor)."""
-    med = float(np.median(changes))
-    mad = float(np.median(np.abs(changes - med)))
-    return med, max(k * 1.4826 * mad, floor)
+def _numbered(lines: pd.DataFrame) -> pd.DataFrame:
+    """enterprise_id, product_code and month number ``t`` of each line, with its position ``_line``."""
+    return pd.DataFrame({"_line": np.arange(len(lines)), "enterprise_id": lines["enterprise_id"].to_numpy(),
+                         "product_code": lines["product_code"].to_numpy(), "t": month_numbers(lines["period"])})
 
 
-def log_changes(series: pd.Series) -> np.ndarray:
-    """Month-on-month log changes of a period-indexed series, consecutive months with positive values only."""
-    s = series[series > 0].sort_index()
-    if len(s) < 2:
-        return np.array([])
-    consecutive = np.diff([month_number(str(p)) for p in s.index]) == 1
-    ratios = np.log(s.to_numpy()[1:] / s.to_numpy()[:-1])
-    return ratios[consecutive]
+def line_history(lines: pd.DataFrame, history: pd.DataFrame, months: int = HISTORY_MONTHS) -> pd.DataFrame:
+    """Each line's product in its enterprise's ``history`` of the ``months`` before the line's month:
+    rows [_line (position in ``lines``), m (month number), produced, sold, closing_stock], by line and month."""
+    h = _numbered(lines).merge(history.assign(m=month_numbers(history["period"])) if len(history)
+                               else history.assign(m=pd.Series(dtype="int64")), on=["enterprise_id", "product_code"])
+    h = h[(h["m"] < h["t"]) & (h["m"] >= h["t"] - months)]
+    return h[["_line", "m", "t", *CHANGE_VARIABLES, "closing_stock"]].sort_values(["_line", "m"], kind="stable")
 
 
-def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, k: float = 4.0,
-                    floor: float = math.log(1.25), min_changes: int = 6, fallback: float = 2.0) -> list[Problem]:
-    """Warn where a line's month-on-month change is outside the enterprise's own robust band.
-
-    ``lines``: product_code, produced, sold, _where (field prefix); ``history``: product_code, period, produced,
-    sold (the enterprise's earlier months)."""
-    out: list[Problem] = []
-    prev = month_add(period, -1)
-    for _, line in lines.iterrows():
-        h = history[history["product_code"] == line["product_code"]].set_index("period")
-        for var in CHANGE_VARIABLES:
-            x = line.get(var)
-            if x is None or pd.isna(x) or prev not in h.index or pd.isna(h.at[prev, var]):
-                continue
-            x0 = float(h.at[prev, var])
-            field = f"{line['_where']}{var}"
-            if x0 > 0 and x == 0:
-                out.append(_p(line, field, "change", f"{var} fell to 0 from {x0:g} last month"))
-                continue
-            if x0 <= 0 or x <= 0:
-                continue
-            c = math.log(x / x0)
-            changes = log_changes(h[var].dropna())
-            if len(changes) >= min_changes:
-                med, half = robust_band(changes, k=k, floor=floor)
-                if abs(c - med) > half:
-                    out.append(_p(line, field, "change", f"{var} changed {100 * (math.exp(c) - 1):+.1f}% from "
-                                       f"last month ({x0:g}), outside this enterprise's usual range "
-                                       f"{100 * (math.exp(med - half) - 1):+.1f}% to "
-                                       f"{100 * (math.exp(med + half) - 1):+.1f}%"))
-            elif abs(c) > math.log(fallback):
-                out.append(_p(line, field, "change", f"{var} changed {100 * (math.exp(c) - 1):+.1f}% from last "
-                                   f"month ({x0:g})"))
+def _last_month(h: pd.DataFrame, column: str, n: int) -> np.ndarray:
+    """``column`` in the month before each line's month (NaN when not reported), for lines 0..n-1."""
+    out = np.full(n, np.nan)
+    prev = h[h["m"] == h["t"] - 1]
+    out[prev["_line"].to_numpy()] = prev[column].to_numpy(dtype=float)
     return out
 
 
-def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, period: str, *, tol: float = 0.1) -> list[Problem]:
-    """Warn where opening stock + produced - sold is far from the closing stock."""
-    out: list[Problem] = []
-    prev = month_add(period, -1)
-    opening = history[history["period"] == prev].set_index("product_code")["closing_stock"]
-    for _, line in lines.iterrows():
-        p = line["product_code"]
-        vals = [opening.get(p), line.get("produced"), line.get("sold"), line.get("closing_stock")]
-        if any(v is None or pd.isna(v) for v in vals):
-            continue
-        o, q, s, c = (float(v) for v in vals)
-        expected = o + q - s
-        if abs(c - expected) > tol * max(o, q, s, c, 1e-9):
-            out.append(_p(line, f"{line['_where']}closing_stock", "stock_balance",
-                               f"closing stock {c:g} is far from opening {o:g} + produced {q:g} - sold {s:g} "
-                               f"= {expected:g}"))
-    return out
+def band_of_changes(h: pd.DataFrame, var: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(count, median, MAD) of each line's month-on-month log changes of ``var`` in its history ``h``
+    (:func:`line_history`): ``ln(x_m / x_{m-1})`` over consecutive months with positive values, for lines 0..n-1."""
+    pos = h[h[var] > 0]
+    line, m, x = pos["_line"].to_numpy(), pos["m"].to_numpy(), pos[var].to_numpy(dtype=float)
+    pair = (line[1:] == line[:-1]) & (np.diff(m) == 1)
+    changes = pd.DataFrame({"_line": line[1:][pair], "c": np.log(x[1:][pair] / x[:-1][pair])})
+    count = np.bincount(changes["_line"], minlength=n)
+    med, mad = np.full(n, np.nan), np.full(n, np.nan)
+    if len(changes):
+        by = changes.groupby("_line")["c"]
+        m_ = by.median()
+        med[m_.index] = m_.to_numpy()
+        dev = (changes["c"] - med[changes["_line"]]).abs().groupby(changes["_line"]).median()
+        mad[dev.index] = dev.to_numpy()
+    return count, med, mad
 
 
-def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, jump: float = 1.5) -> list[Problem]:
-    """Warn where the unit value (value / sold) moved by more than a factor ``jump`` from last month.
+def _at(lines: pd.DataFrame, i: int, field: str, rule: str, message: str) -> tuple[int, Problem]:
+    row = lines["_row"].iat[i] if "_row" in lines else None
+    where = lines["_where"].iat[i] if "_where" in lines else ""
+    return i, problem(f"{where}{field}", rule, message, row=None if row is None or pd.isna(row) else int(row))
 
-    ``previous_values``: product_code, sold, value of last month's latest submission."""
-    out: list[Problem] = []
-    prev = previous_values.dropna()
-    prev = prev[(prev["sold"] > 0) & (prev["value"] > 0)].set_index("product_code")
-    for _, line in lines.iterrows():
-        v, s, p = line.get("value"), line.get("sold"), line["product_code"]
-        if v is None or s is None or pd.isna(v) or pd.isna(s) or s <= 0 or v <= 0 or p not in prev.index:
-            continue
-        uv, uv0 = float(v) / float(s), float(prev.at[p, "value"]) / float(prev.at[p, "sold"])
-        if abs(math.log(uv / uv0)) > math.log(jump):
-            out.append(_p(line, f"{line['_where']}value", "unit_value",
-                               f"unit value {uv:.4g} (value / sold) moved {100 * (uv / uv0 - 1):+.1f}% from "
-                               f"last month's {uv0:.4g}"))
-    return out
+
+def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, k: float = 4.0, floor: float = math.log(1.25),
+                    min_changes: int = 6, fallback: float = 2.0) -> list[tuple[int, Problem]]:
+    """Warn where a line's month-on-month change is outside its enterprise's own robust band: ``(position of the
+    line, warning)`` by line, produced before sold.
+
+    ``lines``: enterprise_id, period, product_code, produced, sold, _row, _where (any enterprises and months);
+    ``history``: enterprise_id, product_code, period, produced, sold, closing_stock (their earlier months)."""
+    return _change(lines, line_history(lines, history), k=k, floor=floor, min_changes=min_changes,
+                   fallback=fallback)
+
+
+def _change(lines: pd.DataFrame, h: pd.DataFrame, *, k: float = 4.0, floor: float = math.log(1.25),
+            min_changes: int = 6, fallback: float = 2.0) -> list[tuple[int, Problem]]:
+    n = len(lines)
+    out: list[tuple[tuple[int, int], tuple[int, Problem]]] = []
+    for j, var in enumerate(CHANGE_VARIABLES):
+        x, x0 = lines[var].to_numpy(dtype=float), _last_month(h, var, n)
+        count, med, mad = band_of_changes(h, var, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.log(x / x0)
+        fell = (x0 > 0) & (x == 0)
+        moved = (x0 > 0) & (x > 0)
+        half = np.maximum(k * 1.4826 * mad, floor)
+        banded = moved & (count >= min_changes)
+        outside = banded & (np.abs(c - med) > half)
+        jumped = moved & ~banded & (np.abs(c) > math.log(fallback))
+        for i in np.flatnonzero(fell | outside | jumped):
+            a, field = float(x0[i]), var
+            if fell[i]:
+                msg = f"{var} fell to 0 from {a:g} last month"
+            elif outside[i]:
+                msg = (f"{var} changed {100 * (math.exp(c[i]) - 1):+.1f}% from last month ({a:g}), outside this "
+                       f"enterprise's usual range {100 * (math.exp(med[i] - half[i]) - 1):+.1f}% to "
+                       f"{100 * (math.exp(med[i] + half[i]) - 1):+.1f}%")
+            else:
+                msg = f"{var} changed {100 * (math.exp(c[i]) - 1):+.1f}% from last month ({a:g})"
+            out.append(((int(i), j), _at(lines, int(i), field, "change", msg)))
+    return [w for _, w in sorted(out, key=lambda o: o[0])]
+
+
+def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
+    """Warn where opening stock + produced - sold is far from the closing stock (opening: last month's closing):
+    ``|c - (o + q - s)| > tol * max(o, q, s, c)``. Same frames as :func:`change_warnings`."""
+    return _stock(lines, line_history(lines, history), tol=tol)
+
+
+def _stock(lines: pd.DataFrame, h: pd.DataFrame, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
+    o = _last_month(h, "closing_stock", len(lines))
+    q, s, c = (lines[v].to_numpy(dtype=float) for v in ("produced", "sold", "closing_stock"))
+    expected = o + q - s
+    with np.errstate(invalid="ignore"):
+        far = np.abs(c - expected) > tol * np.maximum.reduce([o, q, s, c, np.full(len(c), 1e-9)])
+    return [_at(lines, int(i), "closing_stock", "stock_balance",
+                f"closing stock {c[i]:g} is far from opening {o[i]:g} + produced {q[i]:g} - sold {s[i]:g} "
+                f"= {expected[i]:g}") for i in np.flatnonzero(far)]
+
+
+def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, jump: float = 1.5
+                        ) -> list[tuple[int, Problem]]:
+    """Warn where the unit value ``uv = value / sold`` moved by more than a factor ``jump`` from last month:
+    ``|ln(uv_t / uv_{t-1})| > ln(jump)``.
+
+    ``previous_values``: enterprise_id, period, product_code, sold, value of each enterprise's latest submission
+    for a month (the month before a line's is used)."""
+    prev = previous_values.dropna(subset=["product_code", "sold", "value"])
+    prev = prev[(prev["sold"] > 0) & (prev["value"] > 0)]
+    keyed = _numbered(lines).merge(
+        prev.assign(t=month_numbers(prev["period"]) + 1 if len(prev) else pd.Series(dtype="int64")),
+        on=["enterprise_id", "product_code", "t"])
+    uv0 = np.full(len(lines), np.nan)
+    uv0[keyed["_line"].to_numpy()] = keyed["value"].to_numpy(dtype=float) / keyed["sold"].to_numpy(dtype=float)
+    v, s = lines["value"].to_numpy(dtype=float), lines["sold"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uv = v / s
+        moved = (s > 0) & (v > 0) & (np.abs(np.log(uv / uv0)) > math.log(jump))
+    return [_at(lines, int(i), "value", "unit_value",
+                f"unit value {uv[i]:.4g} (value / sold) moved {100 * (uv[i] / uv0[i] - 1):+.1f}% from "
+                f"last month's {uv0[i]:.4g}") for i in np.flatnonzero(moved)]
+
+
+def edit_warnings(lines: pd.DataFrame, history: pd.DataFrame, previous_values: pd.DataFrame
+                  ) -> list[tuple[int, Problem]]:
+    """Every edit-rule warning of ``lines``, as ``(position of the line, warning)``: change, then stock balance,
+    then unit value, each by line."""
+    h = line_history(lines, history)
+    return _change(lines, h) + _stock(lines, h) + unit_value_warnings(lines, previous_values)

@@ -11,10 +11,10 @@ becomes a revision request (:mod:`iip.collection.revisions`) that a statistician
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from iip.collection import audit, revisions
@@ -28,8 +28,9 @@ from iip.ingest import microdata
 from iip.store import insert_rows, next_ids, record_loads, sha256
 from iip.validation import LIMIT
 
-__all__ = ["LIMIT", "NeedsConfirmation", "Submission", "SubmissionResult", "Unit", "check", "frame_from_json",
-           "frame_from_upload", "prepare", "rounds", "submit", "submit_many", "write_one", "write_units"]
+__all__ = ["LIMIT", "NeedsConfirmation", "Submission", "SubmissionResult", "Unit", "check", "check_many",
+           "frame_from_json", "frame_from_upload", "prepare", "rounds", "submit", "submit_many", "write_checked",
+           "write_one", "write_units"]
 
 
 @dataclass
@@ -52,12 +53,6 @@ class Unit:
 #: The columns a submission record is written with (``submitted_at`` is set by the store).
 SUBMISSION_RECORD = ("load_id", "enterprise_id", "period", "username", "role", "channel", "action", "lines",
                      "inserted", "unchanged", "sha256", "warnings", "comment")
-
-
-def _plain(v):
-    """A frame's value as a plain Python value for a statement parameter (NaN -> None)."""
-    v = v.item() if hasattr(v, "item") else v
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
 def _sha(g: pd.DataFrame) -> str:
@@ -84,7 +79,9 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
         "(SELECT unnest(?)) AND period IN (SELECT unnest(?))",
         [sorted({e for e, _ in heads}), sorted({p for _, p in heads})]).fetchall())
     ids = next_ids(con, "load_seq", len(units))
-    rep = pd.concat([u.lines[REPORT_COLUMNS].assign(load_id=i) for u, i in zip(units, ids)], ignore_index=True)
+    every = pd.concat([u.lines for u in units], ignore_index=True)
+    load_of = np.repeat(ids, [len(u.lines) for u in units])
+    rep = every[REPORT_COLUMNS].assign(load_id=load_of)
     inserted = microdata.upsert_loads(con, rep.astype(object).where(rep.notna(), None), "reports")
     emp = [(e, p, float(u.lines["employees"].dropna().iloc[0]), i) for u, (e, p), i in zip(units, heads, ids)
            if u.lines["employees"].notna().any()]
@@ -93,7 +90,7 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
     loads: list[tuple] = []
     records: list[tuple] = []
-    lines: list[tuple] = []
+    written_loads: list[int] = []
     audits: list[dict] = []
     for u, (e, period), load_id in zip(units, heads, ids):   # a report equal to an imputed value is a new version
         p, n = u.principal, len(u.lines)
@@ -111,13 +108,16 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
                        len(u.warnings), p.username))
         records.append((load_id, e, period, p.username, p.role, u.channel, action, n, written, n - written, sha,
                         json.dumps([w.as_dict() for w in u.warnings], ensure_ascii=False), u.comment))
-        lines += [(load_id, *(_plain(v) for v in row)) for row in u.lines[list(LINE_FIELDS)].itertuples(index=False)]
+        written_loads.append(load_id)
         audits.append(dict(username=p.username, role=p.role, action=action, enterprise_id=e, period=period,
                            load_id=load_id, detail=detail))
         results.append(SubmissionResult(e, period, load_id, action, written, n - written, u.warnings))
     record_loads(con, loads)
     insert_rows(con, "submissions", SUBMISSION_RECORD, records)
-    insert_rows(con, "submission_lines", ("load_id", *LINE_FIELDS), lines)
+    kept = every.loc[np.isin(load_of, written_loads), list(LINE_FIELDS)].astype(object)
+    kept = kept.where(kept.notna(), None).assign(load_id=load_of[np.isin(load_of, written_loads)])
+    insert_rows(con, "submission_lines", ("load_id", *LINE_FIELDS),
+                list(kept[["load_id", *LINE_FIELDS]].itertuples(index=False, name=None)))
     audit.log_many(con, audits)
     return results
 
@@ -169,15 +169,27 @@ def submit_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
 def _submit_group(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> list[list[SubmissionResult] | IIPError]:
     """Check and write one group; should anything fail for the group as a whole, each is done alone (so one
     submission's failure is its own)."""
+    return _or_one_by_one(con, subs, lambda: _write_checked(con, subs, check_many(con, subs)))
+
+
+def write_checked(con: duckdb.DuckDBPyConnection, subs: list[Submission], checked: list | Exception
+                  ) -> list[list[SubmissionResult] | IIPError]:
+    """Write a group that :func:`iip.collection.checks.check_many` checked (``checked``: its answer, or the error
+    the check raised): the accepted ones in one transaction, the refused ones get their error. Should the group
+    fail as a whole, each submission is checked and written alone."""
+    def step():
+        if isinstance(checked, Exception):
+            raise checked
+        return _write_checked(con, subs, checked)
+    return _or_one_by_one(con, subs, step)
+
+
+def _or_one_by_one(con: duckdb.DuckDBPyConnection, subs: list[Submission], step
+                   ) -> list[list[SubmissionResult] | IIPError]:
+    """``step()``; should it fail, a group of one gets its error (an IIPError) or raises (the store failed), and
+    a larger group is checked and written one by one."""
     try:
-        checked: list = check_many(con, subs)
-        accepted = [i for i, c in enumerate(checked) if isinstance(c, tuple)]
-        if accepted:
-            with write_transaction(con):
-                written = _write(con, [(subs[i], *checked[i]) for i in accepted])
-            for i, res in zip(accepted, written):
-                checked[i] = res
-        return checked
+        return step()
     except IIPError as exc:
         if len(subs) == 1:
             return [exc]
@@ -185,6 +197,18 @@ def _submit_group(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> lis
         if len(subs) == 1:
             raise
     return [got for s in subs for got in _submit_group(con, [s])]
+
+
+def _write_checked(con: duckdb.DuckDBPyConnection, subs: list[Submission], checked: list
+                   ) -> list[list[SubmissionResult] | IIPError]:
+    checked = list(checked)
+    accepted = [i for i, c in enumerate(checked) if isinstance(c, tuple)]
+    if accepted:
+        with write_transaction(con):
+            written = _write(con, [(subs[i], *checked[i]) for i in accepted])
+        for i, res in zip(accepted, written):
+            checked[i] = res
+    return checked
 
 
 def _write(con: duckdb.DuckDBPyConnection, items: list[tuple[Submission, pd.DataFrame, list[Problem]]]

@@ -1,11 +1,15 @@
-"""The service's writer of submissions: one thread that checks and writes what has queued, together.
+"""The service's writer of submissions: two threads, one checking and one writing what has queued, together.
 
 A request hands its submission to :meth:`SubmissionWriter.submit` and waits for the future it gets back, holding
-no worker thread and no connection meanwhile (an ``async`` route awaits it). The writer takes everything queued
-(at most ``batch`` submissions) and passes it to :func:`iip.collection.submissions.submit_many`: one rule query
-over all their lines, one read of their history and one write transaction for the lot (a group commit), each
-submission with its own result or error. Under many submitters a batch grows and the cost per submission falls;
-reads (dashboard, ``/api/series``) never queue behind writes.
+no worker thread and no connection meanwhile (an ``async`` route awaits it). The checker takes everything queued
+(at most ``batch`` submissions), cuts it into groups (:func:`iip.collection.submissions.rounds`) and checks each
+group (:func:`iip.collection.checks.check_many`: one rule query over all their lines, one read of their
+history); the writer writes each checked group in one transaction (a group commit,
+:func:`iip.collection.submissions.write_checked`), each submission with its own result or error. The two run
+side by side: while one group is written the next is checked, so under many submitters a batch grows, the cost
+per submission falls and neither stage waits for the other. A submission is checked only once every earlier
+submission of its enterprise has been written (its edit rules read the enterprise's history). Reads (dashboard,
+``/api/series``) never queue behind writes.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 
 from iip.collection import submissions
@@ -22,10 +27,16 @@ log = logging.getLogger("iip.collection")
 
 _STOP = object()
 
+Item = tuple[Submission, Future]
+
+
+def _enterprises(sub: Submission) -> set[str]:
+    return {str(e).strip() for e in sub.frame["enterprise_id"].tolist()}
+
 
 class SubmissionWriter:
-    """One thread writing submissions in batches on connections of ``store`` (an :class:`iip.store.Store`): a
-    batch is what queued while the last one was written, and what arrives within ``gather`` seconds of its first
+    """Two threads writing submissions in batches on connections of ``store`` (an :class:`iip.store.Store`): a
+    batch is what queued while the last one was checked, and what arrives within ``gather`` seconds of its first
     submission (a group commit's short wait: bigger batches under load for at most that much latency), at most
     ``batch`` submissions."""
 
@@ -33,9 +44,12 @@ class SubmissionWriter:
         self._store = store
         self._batch = batch
         self._gather = gather
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()      # submissions to check
+        self._checked: queue.SimpleQueue = queue.SimpleQueue()    # checked groups to write
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._unwritten: Counter[str] = Counter()                 # enterprises checked but not yet written
+        self._written = threading.Condition()
 
     def submit(self, sub: Submission) -> Future:
         """Queue ``sub``; the future gives its results (a list of :class:`SubmissionResult`) or raises the error
@@ -43,50 +57,114 @@ class SubmissionWriter:
         fut: Future = Future()
         self._queue.put((sub, fut))
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="iip-submission-writer", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._check_loop, name="iip-submission-checker", daemon=True),
+                                 threading.Thread(target=self._write_loop, name="iip-submission-writer", daemon=True)]
+                for t in self._threads:
+                    t.start()
         return fut
 
     def close(self) -> None:
-        """Write what has queued, then stop the thread."""
+        """Check and write what has queued, then stop the threads."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
+            threads, self._threads = self._threads, []
+        if threads:
             self._queue.put(_STOP)
-            thread.join()
+            for t in threads:
+                t.join()
 
-    def _run(self) -> None:
+    # ------------------------------------------------------------------------------------------ checking
+    def _check_loop(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            stop = False
-            until = time.monotonic() + self._gather
-            while len(batch) < self._batch:
-                try:
-                    item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
-            self._write(batch)
+            batch, stop = self._next_batch()
+            if batch:
+                self._check(batch)
             if stop:
+                self._checked.put(_STOP)
                 return
 
-    def _write(self, batch: list[tuple[Submission, Future]]) -> None:
-        """Check and write one batch; hand each request its results or its error."""
+    def _next_batch(self) -> tuple[list[Item], bool]:
+        """What queued (waiting for a first submission), plus what arrives within the gather window; and whether
+        the writer was asked to stop."""
+        first = self._queue.get()
+        if first is _STOP:
+            return [], True
+        batch = [first]
+        until = time.monotonic() + self._gather
+        while len(batch) < self._batch:
+            try:
+                item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _check(self, batch: list[Item]) -> None:
+        """Check the batch group by group and hand each group to the writer."""
+        handed: set[int] = set()
+        try:
+            with self._store.unit() as con:
+                for group in submissions.rounds([sub for sub, _ in batch]):
+                    waiting = list(group)
+                    while waiting:
+                        ready = self._ready(batch, waiting)
+                        waiting = [i for i in waiting if i not in ready]
+                        self._check_group(con, [batch[i] for i in ready])
+                        handed.update(ready)
+        except Exception as exc:             # the store could not be opened: the requests not handed over hear it
+            log.exception("submission batch failed")
+            for i, (_, fut) in enumerate(batch):
+                if i not in handed:
+                    fut.set_exception(exc)
+
+    def _ready(self, batch: list[Item], waiting: list[int]) -> list[int]:
+        """The submissions of ``waiting`` (positions in ``batch``) whose enterprises have nothing unwritten (waiting
+        until there is at least one), marked as unwritten from now on."""
+        firms = {i: _enterprises(batch[i][0]) for i in waiting}
+        with self._written:
+            self._written.wait_for(lambda: any(not (f & self._unwritten.keys()) for f in firms.values()))
+            ready = [i for i in waiting if not (firms[i] & self._unwritten.keys())]
+            self._unwritten.update(e for i in ready for e in firms[i])
+        return ready
+
+    def _check_group(self, con, items: list[Item]) -> None:
+        """Check one group and hand it to the writer (with the error, should the check fail as a whole: the
+        writer then checks and writes each alone)."""
+        subs = [sub for sub, _ in items]
+        checked: list | Exception
+        try:
+            checked = submissions.check_many(con, subs)
+        except Exception as exc:
+            checked = exc
+        self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s))))
+
+    # ------------------------------------------------------------------------------------------- writing
+    def _write_loop(self) -> None:
+        while True:
+            got = self._checked.get()
+            if got is _STOP:
+                return
+            items, checked, mine = got
+            try:
+                self._write(items, checked)
+            finally:
+                with self._written:
+                    self._unwritten.subtract(mine)
+                    self._unwritten += Counter()       # drop the zero counts
+                    self._written.notify_all()
+
+    def _write(self, items: list[Item], checked: list | Exception) -> None:
+        """Write one checked group; hand each request its results or its error."""
         got: list[list[SubmissionResult] | BaseException]
         try:
             with self._store.unit() as con:
-                got = list(submissions.submit_many(con, [sub for sub, _ in batch]))
-        except Exception as exc:      # the store failed: every request of the batch hears it
+                got = list(submissions.write_checked(con, [sub for sub, _ in items], checked))
+        except Exception as exc:      # the store failed: every request of the group hears it
             log.exception("submission batch failed")
-            got = [exc] * len(batch)
-        for (_, fut), result in zip(batch, got):
+            got = [exc] * len(items)
+        for (_, fut), result in zip(items, got):
             if isinstance(result, BaseException):
                 fut.set_exception(result)
             else:

@@ -75,8 +75,10 @@ def month_number(period: str) -> int:
 
 def month_numbers(periods: object) -> np.ndarray:
     """:func:`month_number` of many months at once (a Series, list or array of 'YYYY-MM'), as int64."""
-    text = pd.Series(periods, dtype="string") if not isinstance(periods, pd.Series) else periods.astype("string")
-    return (text.str[:4].astype("int64") * 12 + text.str[5:7].astype("int64") - 1).to_numpy(dtype=np.int64)
+    codes, months = pd.factorize(np.asarray(periods, dtype=object))   # each distinct month parsed once
+    if (codes < 0).any():
+        raise ValueError("a missing month has no month number")
+    return np.array([month_number(str(m)) for m in months] or [0], dtype=np.int64)[codes]
 
 
 def month_of_number(number: int) -> str:

@@ -6,6 +6,8 @@ Reference lists are static (cached for the process); the store's coverage is cac
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 from functools import lru_cache
 
 import duckdb
@@ -89,11 +91,12 @@ def products() -> tuple[dict, ...]:
     return tuple(records(p))
 
 
-def name_map(kind: str, lang: str) -> dict[str, str]:
-    """code -> name in ``lang`` for kind 'nodes' | 'areas' | 'products'."""
+@lru_cache(maxsize=None)
+def name_map(kind: str, lang: str) -> Mapping[str, str]:
+    """code -> name in ``lang`` for kind 'nodes' | 'areas' | 'products' (built once; read-only)."""
     key = "product_code" if kind == "products" else "code"
     src = {"nodes": nodes, "areas": areas, "products": products}[kind]()
-    return {r[key]: r[f"name_{lang}"] for r in src}
+    return MappingProxyType({r[key]: r[f"name_{lang}"] for r in src})
 
 
 def _run_id(con: duckdb.DuckDBPyConnection):

@@ -9,6 +9,7 @@ without it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -176,7 +177,7 @@ def get_series(con: duckdb.DuckDBPyConnection, q: SeriesQuery, cache: WebCache) 
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def as_json(ps: list[Piece], names: dict[str, dict[str, str]] | None = None) -> list[dict]:
+def as_json(ps: list[Piece], names: Mapping[str, Mapping[str, str]] | None = None) -> list[dict]:
     """One dict per series {indicator, area, node, kind, measure, periods, values, obs_status}."""
     out = []
     for p in ps:
