@@ -13,6 +13,7 @@ from iip.web.deps import get_cache, get_con
 from iip.web.models import ErrorOut, Fmt, Indicator, Kind, Measure, SeriesOut
 from iip.web.services.common import split_list
 from iip.web.services.meta import name_map
+from iip.web.services.cache import from_memory
 from iip.web.services.series import SeriesQuery, as_json, pieces
 
 CSV_COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]
@@ -35,7 +36,7 @@ def wants_csv(request: Request, fmt: str | None) -> bool:
     response_model_by_alias=True,
     summary="Index series; several areas / nodes / kinds compare in one call",
 )
-def series(
+async def series(
     request: Request,
     indicator: Indicator = Query("production"),
     area: list[str] = Query(["VN"], description="VN, region or 2-digit province; repeat or comma-separate"),
@@ -64,7 +65,7 @@ def series(
         start=start,
         end=end,
     )
-    ps = pieces(con, q, cache)
+    ps = await from_memory(pieces, con, q, cache)      # answered on the event loop when the cache holds it
     if wants_csv(request, format):
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -12,6 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 import duckdb
 import numpy as np
@@ -23,6 +27,31 @@ from iip.store import row, scalar
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = [*measures.MEASURES, *measures.COVERAGE]
+T = TypeVar("T")
+
+
+class NotInMemory(Exception):
+    """Raised when an answer asked of memory alone (:data:`IN_MEMORY`) needs the store."""
+
+
+class _InMemory:
+    """A stand-in for a connection that no query may use: any use raises :class:`NotInMemory`."""
+
+    def __getattr__(self, name: str):
+        raise NotInMemory(name)
+
+
+#: Pass it for the connection to compute an answer from the cache alone.
+IN_MEMORY: Any = _InMemory()
+
+
+async def from_memory(answer: Callable[..., T], con, *args) -> T:
+    """``answer(IN_MEMORY, *args)`` on the event loop when the cache holds all it reads (no thread hand-off: a
+    read costs dictionary look-ups); else ``answer(con, *args)`` on a worker thread, which reads the store."""
+    try:
+        return answer(IN_MEMORY, *args)
+    except NotInMemory:
+        return await run_in_threadpool(answer, con, *args)
 ADJUSTED = ("sa", "trend")   # the adjusted level series served
 
 
@@ -146,13 +175,16 @@ class WebCache:
         return out
 
     # ------------------------------------------------------------------------------------- blocks
-    def _get(self, key: tuple, load) -> dict[str, Series]:
-        """The cached block, loading it once: concurrent requests for the same block wait for one load."""
+    def _get(self, key: tuple, load, con) -> dict[str, Series]:
+        """The cached block, loading it once on ``con``: concurrent requests for the same block wait for one
+        load (NotInMemory for a block not held when ``con`` is :data:`IN_MEMORY`: nothing waits)."""
         with self._lock:
             hit = self._blocks.get(key)
             if hit is not None:
                 self._blocks.move_to_end(key)
                 return hit
+            if con is IN_MEMORY:
+                raise NotInMemory(key)
             gate = self._loading.setdefault(key, threading.Lock())
         with gate:
             with self._lock:
@@ -204,7 +236,7 @@ class WebCache:
             ).df()
             return _split(self.protect(con, df), RAW_VALUES) if len(df) else {}
 
-        return self._get(("raw", tok, indicator, area), load)
+        return self._get(("raw", tok, indicator, area), load, con)
 
     def adjusted(self, con: duckdb.DuckDBPyConnection, indicator: str, area: str) -> dict[str, Series]:
         """Seasonally adjusted and trend levels (sa_current, source 'compiled') of one indicator and area,
@@ -228,7 +260,7 @@ class WebCache:
             cols = [*ADJUSTED, *(f"{k}_{m}" for k in ADJUSTED for m in ("mom", "yoy"))]
             return _split(self.protect(con, df), cols)
 
-        return self._get(("sa", tok, indicator, area), load)
+        return self._get(("sa", tok, indicator, area), load, con)
 
     def stats(self) -> dict:
         """Readiness, number of blocks held, loads so far and the current token (for /api/health)."""
