@@ -180,6 +180,47 @@ def test_a_month_is_checked_after_the_enterprise_s_earlier_submission_is_written
         "produced fell to 0 from 1234 last month", "sold fell to 0 from 1234 last month"]
 
 
+def test_groups_checked_while_the_writer_writes_are_written_together(store, monkeypatch):
+    """Two submissions checked one after the other while the first write is held are written in one transaction
+    (one call of write_checked with both), each with its own result."""
+    writing, release = threading.Event(), threading.Event()
+    checks: list[int] = []
+    writes: list[int] = []
+    real_check, real_write = submissions.check_many, submissions.write_checked
+
+    def check(con, subs):
+        checks.append(len(subs))
+        return real_check(con, subs)
+
+    def write(con, subs, got):
+        writes.append(len(subs))
+        writing.set()
+        release.wait(30)
+        return real_write(con, subs, got)
+
+    monkeypatch.setattr(submissions, "check_many", check)
+    monkeypatch.setattr(submissions, "write_checked", write)
+    st = Store(str(store))
+    writer = SubmissionWriter(st, gather=0.0)
+    with connect(store) as con:
+        subs = [_sub(con, "national", e, 100 + k) for k, e in enumerate(("E1", "E2", "E3"))]
+    futures = [writer.submit(subs[0])]
+    assert writing.wait(30)
+    for k, sub in enumerate(subs[1:], start=2):      # each checked alone, while the first is being written
+        futures.append(writer.submit(sub))
+        for _ in range(3000):
+            if len(checks) == k:
+                break
+            threading.Event().wait(0.01)
+    release.set()
+    got = [f.result(timeout=60) for f in futures]
+    writer.close()
+    st.close()
+    assert checks == [1, 1, 1] and writes == [1, 2]
+    assert [(r[0].enterprise_id, r[0].action) for r in got] == [("E1", "submit"), ("E2", "submit"),
+                                                                ("E3", "submit")]
+
+
 def test_a_writer_error_reaches_every_request(store, monkeypatch):
     """A store that fails hands its error to every request of the batch (no request waits for ever)."""
     def broken(con, subs):

@@ -4,12 +4,12 @@ A request hands its submission to :meth:`SubmissionWriter.submit` and waits for 
 no worker thread and no connection meanwhile (an ``async`` route awaits it). The checker takes everything queued
 (at most ``batch`` submissions), cuts it into groups (:func:`iip.collection.submissions.rounds`) and checks each
 group (:func:`iip.collection.checks.check_many`: one rule query over all their lines, one read of their
-history); the writer writes each checked group in one transaction (a group commit,
-:func:`iip.collection.submissions.write_checked`), each submission with its own result or error. The two run
-side by side: while one group is written the next is checked, so under many submitters a batch grows, the cost
-per submission falls and neither stage waits for the other. A submission is checked only once every earlier
-submission of its enterprise has been written (its edit rules read the enterprise's history). Reads (dashboard,
-``/api/series``) never queue behind writes.
+history); the writer writes what has been checked in one transaction (a group commit,
+:func:`iip.collection.submissions.write_checked`: every group checked while it wrote the last), each submission
+with its own result or error. The two run side by side: while one group is written the next is checked, so under
+many submitters the batches grow, the cost per submission falls and neither stage waits for the other. A
+submission is checked only once every earlier submission of its enterprise has been written (its edit rules read
+the enterprise's history). Reads (dashboard, ``/api/series``) never queue behind writes.
 """
 from __future__ import annotations
 
@@ -142,18 +142,36 @@ class SubmissionWriter:
 
     # ------------------------------------------------------------------------------------------- writing
     def _write_loop(self) -> None:
+        stop = False
+        while not stop:
+            groups, stop = self._next_groups()
+            for items, checked, mine in groups:
+                try:
+                    self._write(items, checked)
+                finally:
+                    with self._written:
+                        self._unwritten.subtract(mine)
+                        self._unwritten += Counter()       # drop the zero counts
+                        self._written.notify_all()
+
+    def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter]], bool]:
+        """The checked groups waiting to be written (waiting for one), those checked without error merged into one
+        (written in one transaction: no enterprise is in two of them, as an enterprise is checked only once its
+        earlier submission is written); and whether the checker has stopped."""
+        got, stop = [self._checked.get()], False
         while True:
-            got = self._checked.get()
-            if got is _STOP:
-                return
-            items, checked, mine = got
             try:
-                self._write(items, checked)
-            finally:
-                with self._written:
-                    self._unwritten.subtract(mine)
-                    self._unwritten += Counter()       # drop the zero counts
-                    self._written.notify_all()
+                got.append(self._checked.get_nowait())
+            except queue.Empty:
+                break
+        if got[-1] is _STOP:
+            got, stop = got[:-1], True
+        whole = [g for g in got if not isinstance(g[1], Exception)]
+        groups = [g for g in got if isinstance(g[1], Exception)]
+        if whole:
+            groups.append(([i for g in whole for i in g[0]], [c for g in whole for c in g[1]],
+                           sum((g[2] for g in whole), Counter())))
+        return groups, stop
 
     def _write(self, items: list[Item], checked: list | Exception) -> None:
         """Write one checked group; hand each request its results or its error."""
