@@ -15,6 +15,7 @@ checked in one pass): DataFrames in, ``(position of the line, Problem)`` pairs o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,45 +35,74 @@ def problem(field: str, rule: str, message: str, *, severity: Severity = "warnin
 HISTORY_MONTHS = 25
 
 
-def _numbered(lines: pd.DataFrame) -> pd.DataFrame:
-    """enterprise_id, product_code and month number ``t`` of each line, with its position ``_line``."""
-    return pd.DataFrame({"_line": np.arange(len(lines)), "enterprise_id": lines["enterprise_id"].to_numpy(),
-                         "product_code": lines["product_code"].to_numpy(), "t": month_numbers(lines["period"])})
+@dataclass(frozen=True)
+class LineHistory:
+    """Each line's product in its enterprise's history of the months before the line's month, as aligned arrays
+    sorted by line and month: ``line`` (position in the lines), ``m`` (month number), ``t`` (the line's month
+    number) and the reported ``values`` (produced, sold, closing_stock)."""
+
+    line: np.ndarray
+    m: np.ndarray
+    t: np.ndarray
+    values: dict[str, np.ndarray]
 
 
-def line_history(lines: pd.DataFrame, history: pd.DataFrame, months: int = HISTORY_MONTHS) -> pd.DataFrame:
-    """Each line's product in its enterprise's ``history`` of the ``months`` before the line's month:
-    rows [_line (position in ``lines``), m (month number), produced, sold, closing_stock], by line and month."""
-    h = _numbered(lines).merge(history.assign(m=month_numbers(history["period"])) if len(history)
-                               else history.assign(m=pd.Series(dtype="int64")), on=["enterprise_id", "product_code"])
-    h = h[(h["m"] < h["t"]) & (h["m"] >= h["t"] - months)]
-    return h[["_line", "m", "t", *CHANGE_VARIABLES, "closing_stock"]].sort_values(["_line", "m"], kind="stable")
+HISTORY_VALUES = (*CHANGE_VARIABLES, "closing_stock")
 
 
-def _last_month(h: pd.DataFrame, column: str, n: int) -> np.ndarray:
+def line_history(lines: pd.DataFrame, history: pd.DataFrame, months: int = HISTORY_MONTHS) -> LineHistory:
+    """Each line's product in its enterprise's ``history`` (enterprise_id, product_code, period, produced, sold,
+    closing_stock) of the ``months`` before the line's month: ``t - months <= m < t``."""
+    t = month_numbers(lines["period"])
+    picked: list[np.ndarray] = []
+    owner: list[np.ndarray] = []
+    if len(history):
+        hm = month_numbers(history["period"])
+        rows = history.groupby(["enterprise_id", "product_code"], sort=False).indices
+        for i, key in enumerate(zip(lines["enterprise_id"].tolist(), lines["product_code"].tolist())):
+            idx = rows.get(key)
+            if idx is not None:
+                idx = idx[(hm[idx] < t[i]) & (hm[idx] >= t[i] - months)]
+                picked.append(idx)
+                owner.append(np.full(len(idx), i))
+    pos = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+    line = np.concatenate(owner) if owner else np.empty(0, dtype=np.int64)
+    m = hm[pos] if len(pos) else np.empty(0, dtype=np.int64)
+    order = np.lexsort((m, line))
+    pos, line, m = pos[order], line[order], m[order]
+    return LineHistory(line, m, t[line], {v: history[v].to_numpy(dtype=float)[pos] if len(pos) else np.empty(0)
+                                          for v in HISTORY_VALUES})
+
+
+def _last_month(h: LineHistory, column: str, n: int) -> np.ndarray:
     """``column`` in the month before each line's month (NaN when not reported), for lines 0..n-1."""
     out = np.full(n, np.nan)
-    prev = h[h["m"] == h["t"] - 1]
-    out[prev["_line"].to_numpy()] = prev[column].to_numpy(dtype=float)
+    prev = h.m == h.t - 1
+    out[h.line[prev]] = h.values[column][prev]
     return out
 
 
-def band_of_changes(h: pd.DataFrame, var: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _median_by(group: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    """The median of ``x`` within each group 0..n-1 (NaN for a group with none): the middle value, or the mean of
+    the two middle values."""
+    order = np.lexsort((x, group))
+    v, count = x[order], np.bincount(group, minlength=n)
+    start = np.cumsum(count) - count
+    out, has = np.full(n, np.nan), count > 0
+    out[has] = (v[start[has] + (count[has] - 1) // 2] + v[start[has] + count[has] // 2]) / 2
+    return out
+
+
+def band_of_changes(h: LineHistory, var: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(count, median, MAD) of each line's month-on-month log changes of ``var`` in its history ``h``
-    (:func:`line_history`): ``ln(x_m / x_{m-1})`` over consecutive months with positive values, for lines 0..n-1."""
-    pos = h[h[var] > 0]
-    line, m, x = pos["_line"].to_numpy(), pos["m"].to_numpy(), pos[var].to_numpy(dtype=float)
+    (:func:`line_history`): ``ln(x_m / x_{m-1})`` over consecutive months with positive values, for lines 0..n-1;
+    MAD = median of ``|c - median|``."""
+    pos = h.values[var] > 0
+    line, m, x = h.line[pos], h.m[pos], h.values[var][pos]
     pair = (line[1:] == line[:-1]) & (np.diff(m) == 1)
-    changes = pd.DataFrame({"_line": line[1:][pair], "c": np.log(x[1:][pair] / x[:-1][pair])})
-    count = np.bincount(changes["_line"], minlength=n)
-    med, mad = np.full(n, np.nan), np.full(n, np.nan)
-    if len(changes):
-        by = changes.groupby("_line")["c"]
-        m_ = by.median()
-        med[m_.index] = m_.to_numpy()
-        dev = (changes["c"] - med[changes["_line"]]).abs().groupby(changes["_line"]).median()
-        mad[dev.index] = dev.to_numpy()
-    return count, med, mad
+    owner, c = line[1:][pair], np.log(x[1:][pair] / x[:-1][pair])
+    med = _median_by(owner, c, n)
+    return np.bincount(owner, minlength=n), med, _median_by(owner, np.abs(c - med[owner]), n)
 
 
 def _at(lines: pd.DataFrame, i: int, field: str, rule: str, message: str) -> tuple[int, Problem]:
@@ -92,7 +122,7 @@ def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, k: float = 4.
                    fallback=fallback)
 
 
-def _change(lines: pd.DataFrame, h: pd.DataFrame, *, k: float = 4.0, floor: float = math.log(1.25),
+def _change(lines: pd.DataFrame, h: LineHistory, *, k: float = 4.0, floor: float = math.log(1.25),
             min_changes: int = 6, fallback: float = 2.0) -> list[tuple[int, Problem]]:
     n = len(lines)
     out: list[tuple[tuple[int, int], tuple[int, Problem]]] = []
@@ -127,7 +157,7 @@ def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, tol: float = 0
     return _stock(lines, line_history(lines, history), tol=tol)
 
 
-def _stock(lines: pd.DataFrame, h: pd.DataFrame, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
+def _stock(lines: pd.DataFrame, h: LineHistory, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
     o = _last_month(h, "closing_stock", len(lines))
     q, s, c = (lines[v].to_numpy(dtype=float) for v in ("produced", "sold", "closing_stock"))
     expected = o + q - s
@@ -147,11 +177,11 @@ def unit_value_warnings(lines: pd.DataFrame, previous_values: pd.DataFrame, *, j
     for a month (the month before a line's is used)."""
     prev = previous_values.dropna(subset=["product_code", "sold", "value"])
     prev = prev[(prev["sold"] > 0) & (prev["value"] > 0)]
-    keyed = _numbered(lines).merge(
-        prev.assign(t=month_numbers(prev["period"]) + 1 if len(prev) else pd.Series(dtype="int64")),
-        on=["enterprise_id", "product_code", "t"])
-    uv0 = np.full(len(lines), np.nan)
-    uv0[keyed["_line"].to_numpy()] = keyed["value"].to_numpy(dtype=float) / keyed["sold"].to_numpy(dtype=float)
+    last = dict(zip(zip(prev["enterprise_id"].tolist(), (month_numbers(prev["period"]) + 1).tolist(),
+                        prev["product_code"].tolist()), (prev["value"] / prev["sold"]).tolist()))
+    uv0 = np.array([last.get(k, np.nan) for k in zip(lines["enterprise_id"].tolist(),
+                                                      month_numbers(lines["period"]).tolist(),
+                                                      lines["product_code"].tolist())], dtype=float)
     v, s = lines["value"].to_numpy(dtype=float), lines["sold"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         uv = v / s
