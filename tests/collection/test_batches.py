@@ -206,10 +206,10 @@ def test_groups_checked_while_the_writer_writes_are_written_together(store, monk
         subs = [_sub(con, "national", e, 100 + k) for k, e in enumerate(("E1", "E2", "E3"))]
     futures = [writer.submit(subs[0])]
     assert writing.wait(30)
-    for k, sub in enumerate(subs[1:], start=2):      # each checked alone, while the first is being written
+    for k, sub in enumerate(subs[1:], start=1):      # each checked alone, while the first is being written
         futures.append(writer.submit(sub))
-        for _ in range(3000):
-            if len(checks) == k:
+        for _ in range(3000):                         # until its check is handed to the writer
+            if writer._checked.qsize() == k:
                 break
             threading.Event().wait(0.01)
     release.set()
