@@ -357,3 +357,32 @@ def test_plotly_is_served_compressed_when_asked(client):
     assert int(r.headers["content-length"]) < len(raw) / 2
     plain = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == raw
+
+
+def test_a_series_held_in_the_cache_is_answered_without_the_store(client, monkeypatch):
+    """The first request for an area needs the store: it is answered on a worker thread with a connection. The
+    same request again, its figures now in the cache, is answered from memory alone (no connection, no thread)
+    and gives the same; another area needs the store again."""
+    from iip.web.routers import series as route
+    from iip.web.services.cache import IN_MEMORY
+
+    client.app.state.cache.check_every = 3600        # no re-read of the token during the test
+    calls: list[str] = []
+    real = route.pieces
+
+    def pieces(con, q, cache):
+        calls.append("memory" if con is IN_MEMORY else "store")
+        got = real(con, q, cache)
+        calls.append("answered")
+        return got
+
+    monkeypatch.setattr(route, "pieces", pieces)
+    ask = {"area": "VN", "node": "TOTAL", "measure": "index"}
+    first = client.get("/api/series", params=ask)
+    assert first.status_code == 200 and calls == ["memory", "store", "answered"]
+    calls.clear()
+    again = client.get("/api/series", params=ask)
+    assert again.json() == first.json() and calls == ["memory", "answered"]
+    calls.clear()
+    assert client.get("/api/series", params={**ask, "area": "01"}).status_code == 200
+    assert calls == ["memory", "store", "answered"]

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 
 from iip.web.deps import get_cache, get_con
 from iip.web.models import ErrorOut, Fmt, Indicator, Kind, Measure, SeriesOut
+from iip.web.services.cache import from_memory
 from iip.web.services.common import split_list
 from iip.web.services.meta import name_map
-from iip.web.services.cache import from_memory
 from iip.web.services.series import SeriesQuery, as_json, pieces
 
 CSV_COLUMNS = ["indicator", "area", "node", "kind", "measure", "period", "value", "obs_status"]

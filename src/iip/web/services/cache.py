@@ -15,11 +15,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
-
 import duckdb
 import numpy as np
 import pandas as pd
+from starlette.concurrency import run_in_threadpool
 
 from iip import measures
 from iip import disclosure
@@ -27,6 +26,7 @@ from iip.store import row, scalar
 from iip.web.services.common import relation_exists
 
 RAW_VALUES = [*measures.MEASURES, *measures.COVERAGE]
+ADJUSTED = ("sa", "trend")   # the adjusted level series served
 T = TypeVar("T")
 
 
@@ -52,7 +52,6 @@ async def from_memory(answer: Callable[..., T], con, *args) -> T:
         return answer(IN_MEMORY, *args)
     except NotInMemory:
         return await run_in_threadpool(answer, con, *args)
-ADJUSTED = ("sa", "trend")   # the adjusted level series served
 
 
 class Series:

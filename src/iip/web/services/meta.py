@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from types import MappingProxyType
 from functools import lru_cache
+from types import MappingProxyType
 
 import duckdb
 import pandas as pd
