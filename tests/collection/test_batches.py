@@ -137,45 +137,64 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
         assert con.execute("SELECT count(*) FROM reports WHERE period >= '2024-01'").fetchone()[0] == 5
 
 
+class _HeldWrites:
+    """The writer's checks recorded (the enterprise of each submission, and whether a write was held meanwhile)
+    and its writes held at a gate: those of which ``hold(subs)`` is true wait until :attr:`release` is set."""
+
+    def __init__(self, monkeypatch, hold=lambda subs: True) -> None:
+        self.writing, self.release = threading.Event(), threading.Event()
+        self.checks: list[list[tuple[str, bool]]] = []
+        self.writes: list[int] = []
+        real_check, real_write = submissions.check_many, submissions.write_checked
+
+        def check(con, subs):
+            held = self.writing.is_set() and not self.release.is_set()
+            self.checks.append([(str(s.frame["enterprise_id"].iloc[0]), held) for s in subs])
+            return real_check(con, subs)
+
+        def write(con, subs, got):
+            self.writes.append(len(subs))
+            if hold(subs):
+                self.writing.set()
+                self.release.wait(30)
+            return real_write(con, subs, got)
+
+        monkeypatch.setattr(submissions, "check_many", check)
+        monkeypatch.setattr(submissions, "write_checked", write)
+
+    @property
+    def checked(self) -> list[tuple[str, bool]]:
+        """Every submission checked so far, in order."""
+        return [c for check in self.checks for c in check]
+
+
+def _until(condition) -> None:
+    for _ in range(3000):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+
+
 def test_a_month_is_checked_after_the_enterprise_s_earlier_submission_is_written(store, monkeypatch):
     """The checker checks the next group while the writer writes the last one, but never an enterprise whose
     earlier submission is not written yet: February's edit rules see January's new figure (a fall to 0 from
     it), whereas another enterprise's submission is checked while January is still being written."""
-    writing, release = threading.Event(), threading.Event()
-    checked: list[tuple[str, bool]] = []
-    real_check, real_write = submissions.check_many, submissions.write_checked
-
-    def check(con, subs):
-        checked.extend((str(s.frame["enterprise_id"].iloc[0]), writing.is_set() and not release.is_set())
-                       for s in subs)
-        return real_check(con, subs)
-
-    def write(con, subs, got):
-        if any(s.frame["period"].iloc[0] == "2024-01" for s in subs):
-            writing.set()
-            release.wait(30)
-        return real_write(con, subs, got)
-
-    monkeypatch.setattr(submissions, "check_many", check)
-    monkeypatch.setattr(submissions, "write_checked", write)
+    held = _HeldWrites(monkeypatch, hold=lambda subs: any(s.frame["period"].iloc[0] == "2024-01" for s in subs))
     st = Store(str(store))
     writer = SubmissionWriter(st, gather=0.0)
     with connect(store) as con:
         january = _sub(con, "ent_a", "E1", 1234)
         february, other = _sub(con, "ent_a", "E1", 0, period="2024-02"), _sub(con, "ent_b", "E2", 61)
     first = writer.submit(january)
-    assert writing.wait(30)                   # January is being written
+    assert held.writing.wait(30)              # January is being written
     later = [writer.submit(february), writer.submit(other)]
-    for _ in range(3000):                     # E2 is checked while January is written; E1's February waits
-        if ("E2", True) in checked:
-            break
-        threading.Event().wait(0.01)
-    assert ("E2", True) in checked and not any(e == "E1" for e, _ in checked[1:])
-    release.set()
+    _until(lambda: ("E2", True) in held.checked)   # E2 is checked while January is written; E1's February waits
+    assert ("E2", True) in held.checked and not any(e == "E1" for e, _ in held.checked[1:])
+    held.release.set()
     got = [first.result(timeout=60)] + [f.result(timeout=60) for f in later]
     writer.close()
     st.close()
-    assert ("E1", False) in checked[1:]
+    assert ("E1", False) in held.checked[1:]
     assert [w.message for w in got[1][0].warnings if w.rule == "change"] == [
         "produced fell to 0 from 1234 last month", "sold fell to 0 from 1234 last month"]
 
@@ -183,40 +202,21 @@ def test_a_month_is_checked_after_the_enterprise_s_earlier_submission_is_written
 def test_groups_checked_while_the_writer_writes_are_written_together(store, monkeypatch):
     """Two submissions checked one after the other while the first write is held are written in one transaction
     (one call of write_checked with both), each with its own result."""
-    writing, release = threading.Event(), threading.Event()
-    checks: list[int] = []
-    writes: list[int] = []
-    real_check, real_write = submissions.check_many, submissions.write_checked
-
-    def check(con, subs):
-        checks.append(len(subs))
-        return real_check(con, subs)
-
-    def write(con, subs, got):
-        writes.append(len(subs))
-        writing.set()
-        release.wait(30)
-        return real_write(con, subs, got)
-
-    monkeypatch.setattr(submissions, "check_many", check)
-    monkeypatch.setattr(submissions, "write_checked", write)
+    held = _HeldWrites(monkeypatch)
     st = Store(str(store))
     writer = SubmissionWriter(st, gather=0.0)
     with connect(store) as con:
         subs = [_sub(con, "national", e, 100 + k) for k, e in enumerate(("E1", "E2", "E3"))]
     futures = [writer.submit(subs[0])]
-    assert writing.wait(30)
+    assert held.writing.wait(30)
     for k, sub in enumerate(subs[1:], start=1):      # each checked alone, while the first is being written
         futures.append(writer.submit(sub))
-        for _ in range(3000):                         # until its check is handed to the writer
-            if writer._checked.qsize() == k:
-                break
-            threading.Event().wait(0.01)
-    release.set()
+        _until(lambda: writer._checked.qsize() == k)  # until its check is handed to the writer
+    held.release.set()
     got = [f.result(timeout=60) for f in futures]
     writer.close()
     st.close()
-    assert checks == [1, 1, 1] and writes == [1, 2]
+    assert [len(c) for c in held.checks] == [1, 1, 1] and held.writes == [1, 2]
     assert [(r[0].enterprise_id, r[0].action) for r in got] == [("E1", "submit"), ("E2", "submit"),
                                                                 ("E3", "submit")]
 
