@@ -150,8 +150,7 @@ class SubmissionWriter:
                     self._write(items, checked)
                 finally:
                     with self._written:
-                        self._unwritten.subtract(mine)
-                        self._unwritten += Counter()       # drop the zero counts
+                        self._unwritten -= mine            # (keeps only the enterprises still unwritten)
                         self._written.notify_all()
 
     def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter]], bool]:

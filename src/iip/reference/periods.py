@@ -78,7 +78,7 @@ def month_numbers(periods: object) -> np.ndarray:
     codes, months = pd.factorize(np.asarray(periods, dtype=object))   # each distinct month parsed once
     if (codes < 0).any():
         raise ValueError("a missing month has no month number")
-    return np.array([month_number(str(m)) for m in months] or [0], dtype=np.int64)[codes]
+    return np.fromiter((month_number(str(m)) for m in months), dtype=np.int64, count=len(months))[codes]
 
 
 def month_of_number(number: int) -> str:
