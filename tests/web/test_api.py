@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import threading
 from pathlib import Path
 
 import duckdb
@@ -386,3 +387,20 @@ def test_a_series_held_in_the_cache_is_answered_without_the_store(client, monkey
     calls.clear()
     assert client.get("/api/series", params={**ask, "area": "01"}).status_code == 200
     assert calls == ["memory", "store", "answered"]
+
+
+def test_stopping_the_service_leaves_no_thread_behind(store):
+    """The warm-up, the plotly compressor, the watcher and the store's idle closer are all done when the app has
+    stopped (a thread still inside DuckDB when the interpreter exits aborts the process)."""
+    from fastapi.testclient import TestClient
+
+    from iip.web.app import create_app
+
+    def ours() -> set[str]:
+        return {t.name for t in threading.enumerate() if t.name.startswith("iip-") and t.is_alive()}
+
+    before = ours()
+    with TestClient(create_app(store)) as client:
+        assert client.get("/api/series", params={"area": "VN", "node": "TOTAL"}).status_code == 200
+        assert {"iip-web-watch", "iip-store-linger"} <= ours() - before    # running while the service runs
+    assert ours() - before == set()

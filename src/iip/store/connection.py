@@ -310,6 +310,8 @@ class Store:
         self._session: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._open: duckdb.DuckDBPyConnection | None = None     # DuckDB: the file while there is work
+        self._closer: threading.Thread | None = None              # DuckDB: closes the file once idle
+        self._closing = threading.Event()                          # set by :meth:`close`: the closer ends now
         self._last = 0.0
         self._units = 0                                          # units of work running (:meth:`unit`)
         if self.postgres:
@@ -340,17 +342,20 @@ class Store:
         with self._lock:
             self._last = time.monotonic()
             if self._open is None:
+                if self._closer is not None:    # the file's previous closer finishes its checkpoint first
+                    self._closer.join()
                 self._open = connect(self.target, read_only=self.read_only, create=False, wait=self.wait)
-                threading.Thread(target=self._close_when_idle, args=(self._open,), daemon=True,
-                                 name="iip-store-linger").start()
+                self._closer = threading.Thread(target=self._close_when_idle, args=(self._open,), daemon=True,
+                                                name="iip-store-linger")
+                self._closer.start()
             # the open database is shared: this connection needs no migration check
             return _open_duckdb(Path(str(self.target)), read_only=self.read_only, wait=self.wait)
 
     def _close_when_idle(self, con: duckdb.DuckDBPyConnection) -> None:
         """Close the open DuckDB file once no unit of work runs and none has asked for a connection for
-        ``linger`` seconds."""
+        ``linger`` seconds (or at once when :meth:`close` took it)."""
         while True:
-            time.sleep(max(0.01, self.linger - (time.monotonic() - self._last)))
+            self._closing.wait(max(0.01, self.linger - (time.monotonic() - self._last)))
             with self._lock:
                 if self._open is not con:
                     return
@@ -404,11 +409,18 @@ class Store:
         return self.connect()
 
     def close(self) -> None:
-        """Close the kept session (PostgreSQL) or the open file (DuckDB)."""
+        """Close the kept session (PostgreSQL) or the open file (DuckDB), and wait for the idle closer: a thread
+        still inside DuckDB when the interpreter exits aborts the process ("terminate called without an active
+        exception", duckdb/duckdb#13904)."""
         if self._session is not None:
             self._session.close()
             self._session = None
         with self._lock:
             con, self._open = self._open, None
+            closer, self._closer = self._closer, None
+            self._closing.set()
         if con is not None:
             con.close()
+        if closer is not None:
+            closer.join()
+        self._closing.clear()

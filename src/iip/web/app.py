@@ -114,15 +114,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        """Start the warm-up and watcher threads; close the store when the app stops."""
+        """Start the warm-up and watcher threads; when the app stops, wait for them (a thread still inside DuckDB
+        when the interpreter exits aborts the process) and close the store."""
         sys.setswitchinterval(SWITCH_INTERVAL)
         stop = threading.Event()
-        if warm:
-            threading.Thread(target=_warm, args=(app.state.store, app.state.cache), daemon=True).start()
-            threading.Thread(target=app.state.plotly_gz, daemon=True).start()
-            threading.Thread(target=app.state.cache.watch, args=(app.state.store, stop), daemon=True).start()
+        helpers = [threading.Thread(target=_warm, args=(app.state.store, app.state.cache), daemon=True,
+                                    name="iip-web-warm"),
+                   threading.Thread(target=app.state.plotly_gz, daemon=True, name="iip-web-plotly"),
+                   threading.Thread(target=app.state.cache.watch, args=(app.state.store, stop), daemon=True,
+                                    name="iip-web-watch")]
+        for t in helpers if warm else []:
+            t.start()
         yield
         stop.set()
+        for t in helpers if warm else []:
+            await anyio.to_thread.run_sync(t.join)
         await anyio.to_thread.run_sync(app.state.writer.close)
         app.state.db.close()
         app.state.store.close()
