@@ -10,6 +10,7 @@ import re
 import threading
 from pathlib import Path
 
+import anyio.to_thread
 import duckdb
 import pytest
 
@@ -362,8 +363,8 @@ def test_plotly_is_served_compressed_when_asked(client):
 
 def test_a_series_held_in_the_cache_is_answered_without_the_store(client, monkeypatch):
     """The first request for an area needs the store: it is answered on a worker thread with a connection. The
-    same request again, its figures now in the cache, is answered from memory alone (no connection, no thread)
-    and gives the same; another area needs the store again."""
+    same request again, its figures now in the cache, is answered from memory alone (no connection, no hand-off
+    to a worker thread, not even for a dependency) and gives the same; another area needs the store again."""
     from iip.web.routers import series as route
     from iip.web.services.cache import IN_MEMORY
 
@@ -378,12 +379,21 @@ def test_a_series_held_in_the_cache_is_answered_without_the_store(client, monkey
         return got
 
     monkeypatch.setattr(route, "pieces", pieces)
+    hand_offs: list[str] = []                        # every call a worker thread runs (dependencies included)
+    to_thread = anyio.to_thread.run_sync
+
+    async def run_sync(fn, *args, **kw):
+        hand_offs.append(getattr(fn, "__name__", repr(fn)))
+        return await to_thread(fn, *args, **kw)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", run_sync)
     ask = {"area": "VN", "node": "TOTAL", "measure": "index"}
     first = client.get("/api/series", params=ask)
-    assert first.status_code == 200 and calls == ["memory", "store", "answered"]
+    assert first.status_code == 200 and calls == ["memory", "store", "answered"] and hand_offs
     calls.clear()
+    hand_offs.clear()
     again = client.get("/api/series", params=ask)
-    assert again.json() == first.json() and calls == ["memory", "answered"]
+    assert again.json() == first.json() and calls == ["memory", "answered"] and hand_offs == []
     calls.clear()
     assert client.get("/api/series", params={**ask, "area": "01"}).status_code == 200
     assert calls == ["memory", "store", "answered"]

@@ -4,8 +4,8 @@ The app holds the store (``app.state.store``, an :class:`iip.store.Store`), not 
 its own connection with ``get_con(request)``, opened on first use (a request answered from the cache opens
 none) and closed once the response has been sent. On a DuckDB store the file is therefore free between requests,
 so ``iip show``, ``ingest`` or ``compile`` run beside ``iip serve``; on PostgreSQL each request is a cursor of the
-app's DuckDB session (its own transaction and PostgreSQL connection). Use it as ``Depends(get_con)`` or call it
-directly; repeated calls in one request return the same connection.
+app's DuckDB session (its own transaction and PostgreSQL connection). Use it as ``Depends(get_con)``; repeated
+uses in one request give the same connection.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class LazyConnection:
             self._store.end_unit(con)
 
 
-def get_con(request: Request) -> duckdb.DuckDBPyConnection:
-    """The request's connection to the store (opened on first use, closed after the response)."""
+async def get_con(request: Request) -> duckdb.DuckDBPyConnection:
+    """The request's connection to the store (opened on first use, closed after the response). ``async``: FastAPI
+    runs a plain ``def`` dependency in a worker thread, a hand-off per request for what opens nothing."""
     con = getattr(request.state, "con", None)
     if con is None:
         con = LazyConnection(request.app.state.store)
@@ -84,6 +85,6 @@ def get_lang(request: Request) -> str:
     return resolve_lang(request)
 
 
-def get_cache(request: Request):
-    """The app's cache of disclosure-controlled figures (services.cache.WebCache)."""
+async def get_cache(request: Request):
+    """The app's cache of disclosure-controlled figures (services.cache.WebCache); ``async`` as :func:`get_con`."""
     return request.app.state.cache

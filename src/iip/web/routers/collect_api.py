@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from iip.collection import accounts, views
 from iip.collection.accounts import Principal
 from iip.errors import ValidationError
-from iip.web.deps import get_con
+from iip.web.deps import close_con, get_con
 from iip.web.models import ErrorOut, ProblemsErrorOut
 from iip.web.services import collection as svc
 
@@ -30,6 +30,15 @@ router = APIRouter(
 def caller(request: Request, con=Depends(get_con)) -> Principal:
     """The authenticated caller (401 otherwise), resolved from the headers before any body is read."""
     return svc.api_principal(con, request)
+
+
+def submitter(request: Request, con=Depends(get_con)) -> Principal:
+    """:func:`caller` of a submission route, its connection closed at once in the same worker thread: the writer
+    checks and writes on its own connections, so the request holds none while it waits."""
+    try:
+        return svc.api_principal(con, request)
+    finally:
+        close_con(request)
 
 
 # ------------------------------------------------------------------------------------------------ accounts
@@ -108,14 +117,14 @@ def approve(username: str, p: Principal = Depends(caller), con=Depends(get_con))
 
 # ------------------------------------------------------------------------------------------------ reports
 @router.post("/reports", summary="Submit a month's report (JSON)")
-async def submit(request: Request, p: Principal = Depends(caller), con=Depends(get_con)):
+async def submit(request: Request, p: Principal = Depends(submitter)):
     """Check and write a JSON submission."""
     body = await svc.read_json(request)
     return svc.ok(await svc.written(request, await run_in_threadpool(svc.json_submission, p, body)))
 
 
 @router.post("/reports/upload", summary="Submit report lines as a .csv or .xlsx file (multipart field 'file')")
-async def upload(request: Request, p: Principal = Depends(caller), con=Depends(get_con)):
+async def upload(request: Request, p: Principal = Depends(submitter)):
     """Check and write an uploaded CSV/XLSX file (read after authentication, size-limited)."""
     try:
         form = await request.form()
