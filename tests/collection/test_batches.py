@@ -2,6 +2,7 @@
 the service's writer), each with its own outcome, and the store ends as if they had come one by one."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 
@@ -70,8 +71,13 @@ def test_a_batch_ends_as_one_by_one(two_stores):
                             "AND period = '2024-01'").fetchall() == [(130.0, first, second)]
     assert together.execute("SELECT load_id FROM reports WHERE enterprise_id = 'E1' AND period = '2024-01'"
                             ).fetchall() == [(second,)]
-    loads = "SELECT kind, file, rows, inserted, unchanged, loaded_by FROM loads WHERE kind = 'submission' ORDER BY load_id"
+    loads = ("SELECT kind, file, rows, inserted, unchanged, loaded_by, sha256 FROM loads WHERE kind = 'submission' "
+             "ORDER BY load_id")
     assert together.execute(loads).fetchall() == alone.execute(loads).fetchall()
+    # a load's content hash: sha256 of its lines as CSV (line fields and employees, as sent), written here by hand
+    milk = "product_code,produced,sold,closing_stock,value,employees\nMILK,60,60,10,,\n"
+    assert together.execute("SELECT sha256 FROM submissions WHERE enterprise_id = 'E2'").fetchall() == \
+        [(hashlib.sha256(milk.encode()).hexdigest(),)]
     audit = "SELECT username, action, enterprise_id, period FROM audit_log ORDER BY audit_id"
     assert together.execute(audit).fetchall()[-4:] == alone.execute(audit).fetchall()[-4:]
     lines = ("SELECT s.enterprise_id, l.product_code, l.produced FROM submission_lines l JOIN submissions s "
@@ -266,3 +272,17 @@ def test_two_numbers_of_employees_refuse_their_submission_only(store):
     assert "E1 2024-01: employees must be one number" in got[0].problems[0].message
     assert got[1][0].action == "submit"
     assert con.execute("SELECT enterprise_id FROM reports WHERE period = '2024-01'").fetchall() == [("E2",)]
+
+
+def test_each_load_hashes_its_own_lines_by_product_code():
+    """Two loads' lines interleaved and out of order: each load's hash is that of its own lines as CSV, sorted by
+    product code (the texts written here by hand)."""
+    import numpy as np
+
+    lines = pd.DataFrame({"product_code": ["TEA", "MILK", "STEEL", "BEER"], "produced": ["5", "60", "7.5", "1"],
+                          "sold": ["4", "60", "7", "1"], "closing_stock": [None, "10", None, "0"],
+                          "value": [None, None, "900", None], "employees": [None, None, "12", None]})
+    got = submissions._shas(lines, np.array([8, 7, 8, 7]))
+    head = "product_code,produced,sold,closing_stock,value,employees\n"
+    assert got == {7: hashlib.sha256((head + "BEER,1,1,0,,\nMILK,60,60,10,,\n").encode()).hexdigest(),
+                   8: hashlib.sha256((head + "STEEL,7.5,7,,900,12\nTEA,5,4,,,\n").encode()).hexdigest()}

@@ -400,3 +400,32 @@ def test_uploads_keep_working_in_xlsx(client, tokens):
     r = _upload(client, tokens, "ok.xlsx", buf.getvalue())
     assert r.status_code == 200, r.text
     assert q(client, "SELECT produced FROM reports WHERE enterprise_id = 'E1' AND period = '2024-01'") == [(112.68,)]
+
+
+@pytest.mark.parametrize("state", ["valid", "expired", "revoked", "disabled", "awaiting approval", "unknown"])
+def test_a_token_resolves_only_while_valid(store, state):
+    """A bearer token names its account only while it is unexpired, unrevoked, the account active and not
+    awaiting approval (the state set straight in the store, not through the code under test)."""
+    from iip.errors import AuthenticationError
+    from iip.store import connect
+
+    with connect(store) as con:
+        expires = datetime.now() + (timedelta(hours=-1) if state == "expired" else timedelta(hours=1))
+        con.execute("INSERT INTO tokens (token_hash, username, expires_at) VALUES (?, 'ent_a', ?), "
+                    "(?, 'ent_b', ?)", [accounts._token_hash("tok-a"), expires, accounts._token_hash("tok-b"),
+                                        datetime.now() + timedelta(hours=1)])
+        if state == "revoked":
+            con.execute("INSERT INTO token_revocations (token_hash) VALUES (?)", [accounts._token_hash("tok-a")])
+        if state == "disabled":
+            con.execute("UPDATE users SET active = false WHERE username = 'ent_a'")
+        if state == "awaiting approval":
+            con.execute("INSERT INTO account_approvals (request_id, username, reason, requested_by) VALUES "
+                        "(99, 'ent_a', 'microdata access', 'admin')")
+        token = "tok-x" if state == "unknown" else "tok-a"
+        if state == "valid":
+            p = accounts.resolve(con, token)
+            assert (p.username, p.role, p.enterprise_id) == ("ent_a", "enterprise", "E1")
+        else:
+            with pytest.raises(AuthenticationError, match="invalid or expired token"):
+                accounts.resolve(con, token)
+        assert accounts.resolve(con, "tok-b").username == "ent_b"      # another account's token is untouched

@@ -55,10 +55,15 @@ SUBMISSION_RECORD = ("load_id", "enterprise_id", "period", "username", "role", "
                      "inserted", "unchanged", "sha256", "warnings", "comment")
 
 
-def _sha(g: pd.DataFrame) -> str:
-    cols = list(LINE_FIELDS) + ["employees"]
-    text = g[cols].sort_values("product_code").to_csv(index=False)
-    return sha256(text)
+def _shas(lines: pd.DataFrame, load_of: np.ndarray) -> dict[int, str]:
+    """The content hash of each load's lines: sha256 of their CSV (the line fields and employees, a header, one
+    row per line by product code), the CSV of every load written at once (a ``to_csv`` per load cost ~1 ms)."""
+    cols = [*LINE_FIELDS, "employees"]
+    order = np.lexsort((lines["product_code"].to_numpy(), load_of))
+    header, *rows = lines[cols].iloc[order].to_csv(index=False, lineterminator="\n").split("\n")[:-1]
+    loads, counts = np.unique(load_of, return_counts=True)
+    return {int(load): sha256("".join(f"{r}\n" for r in [header, *rows[end - n:end]]))
+            for load, n, end in zip(loads, counts, np.cumsum(counts))}
 
 
 def write_one(con, principal: Principal, g: pd.DataFrame, *, channel: str, comment: str | None,
@@ -92,6 +97,7 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     records: list[tuple] = []
     written_loads: list[int] = []
     audits: list[dict] = []
+    shas = _shas(every, load_of)
     for u, (e, period), load_id in zip(units, heads, ids):   # a report equal to an imputed value is a new version
         p, n = u.principal, len(u.lines)
         written, emp_written = inserted.get(load_id, 0), emp_changed.get(load_id, 0)
@@ -103,7 +109,7 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
             results.append(SubmissionResult(e, period, None, "unchanged", 0, n, u.warnings))
             continue
         action = u.action or ("correct" if (e, period) in existed else "submit")
-        sha = _sha(u.lines)
+        sha = shas[load_id]
         loads.append((load_id, "submission", f"{u.channel}:{e}:{period}", sha, n, written, n - written,
                        len(u.warnings), p.username))
         records.append((load_id, e, period, p.username, p.role, u.channel, action, n, written, n - written, sha,
