@@ -413,10 +413,9 @@ def main() -> int:
         asyncio.run(load(base, qs[:200], 50, 4))
         c0, g0, t0 = cpu_s(proc.pid), time.process_time(), time.perf_counter()
         r, w = asyncio.run(series_and_submissions(base, qs, a.rate, a.seconds, subs, a.think))
-        span = time.perf_counter() - t0
-        print(f"CPU over the {span:.0f} s of load ({os.cpu_count()} cores): server {cpu_s(proc.pid) - c0:.1f} s "
-              f"({(cpu_s(proc.pid) - c0) / span:.2f} cores), load generator {time.process_time() - g0:.1f} s "
-              f"({(time.process_time() - g0) / span:.2f} cores)")
+        span, server, generator = time.perf_counter() - t0, cpu_s(proc.pid) - c0, time.process_time() - g0
+        print(f"CPU over the {span:.0f} s of load ({os.cpu_count()} cores): server {server:.1f} s "
+              f"({server / span:.2f} cores), load generator {generator:.1f} s ({generator / span:.2f} cores)")
         print(f"/api/series at {a.rate:.0f} req/s for {a.seconds:.0f} s: {r['requests']} requests, achieved "
               f"{r['achieved_rps']:.1f} req/s, errors {r['errors']}, status {r['status']}")
         print(f"  latency from scheduled send: p50 {r['p50_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms, "

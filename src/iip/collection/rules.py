@@ -24,6 +24,9 @@ from iip.errors import Problem, Severity
 from iip.reference.periods import month_numbers
 
 CHANGE_VARIABLES = ("produced", "sold")
+#: The change rule's band: half-width ``max(K * 1.4826 * MAD, FLOOR)`` around the median log change, from at least
+#: MIN_CHANGES changes; with fewer, a change beyond a factor FALLBACK warns. The stock balance's tolerance.
+K, FLOOR, MIN_CHANGES, FALLBACK, STOCK_TOL = 4.0, math.log(1.25), 6, 2.0, 0.1
 
 
 def problem(field: str, rule: str, message: str, *, severity: Severity = "warning", row=None, file=None) -> Problem:
@@ -111,8 +114,8 @@ def _at(lines: pd.DataFrame, i: int, field: str, rule: str, message: str) -> tup
     return i, problem(f"{where}{field}", rule, message, row=None if row is None or pd.isna(row) else int(row))
 
 
-def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, k: float = 4.0, floor: float = math.log(1.25),
-                    min_changes: int = 6, fallback: float = 2.0) -> list[tuple[int, Problem]]:
+def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, k: float = K, floor: float = FLOOR,
+                    min_changes: int = MIN_CHANGES, fallback: float = FALLBACK) -> list[tuple[int, Problem]]:
     """Warn where a line's month-on-month change is outside its enterprise's own robust band: ``(position of the
     line, warning)`` by line, produced before sold.
 
@@ -122,8 +125,8 @@ def change_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, k: float = 4.
                    fallback=fallback)
 
 
-def _change(lines: pd.DataFrame, h: LineHistory, *, k: float = 4.0, floor: float = math.log(1.25),
-            min_changes: int = 6, fallback: float = 2.0) -> list[tuple[int, Problem]]:
+def _change(lines: pd.DataFrame, h: LineHistory, *, k: float = K, floor: float = FLOOR,
+            min_changes: int = MIN_CHANGES, fallback: float = FALLBACK) -> list[tuple[int, Problem]]:
     n = len(lines)
     out: list[tuple[tuple[int, int], tuple[int, Problem]]] = []
     for j, var in enumerate(CHANGE_VARIABLES):
@@ -138,7 +141,7 @@ def _change(lines: pd.DataFrame, h: LineHistory, *, k: float = 4.0, floor: float
         outside = banded & (np.abs(c - med) > half)
         jumped = moved & ~banded & (np.abs(c) > math.log(fallback))
         for i in np.flatnonzero(fell | outside | jumped):
-            a, field = float(x0[i]), var
+            a = float(x0[i])
             if fell[i]:
                 msg = f"{var} fell to 0 from {a:g} last month"
             elif outside[i]:
@@ -147,17 +150,18 @@ def _change(lines: pd.DataFrame, h: LineHistory, *, k: float = 4.0, floor: float
                        f"{100 * (math.exp(med[i] + half[i]) - 1):+.1f}%")
             else:
                 msg = f"{var} changed {100 * (math.exp(c[i]) - 1):+.1f}% from last month ({a:g})"
-            out.append(((int(i), j), _at(lines, int(i), field, "change", msg)))
+            out.append(((int(i), j), _at(lines, int(i), var, "change", msg)))
     return [w for _, w in sorted(out, key=lambda o: o[0])]
 
 
-def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
+def stock_warnings(lines: pd.DataFrame, history: pd.DataFrame, *, tol: float = STOCK_TOL
+                   ) -> list[tuple[int, Problem]]:
     """Warn where opening stock + produced - sold is far from the closing stock (opening: last month's closing):
     ``|c - (o + q - s)| > tol * max(o, q, s, c)``. Same frames as :func:`change_warnings`."""
     return _stock(lines, line_history(lines, history), tol=tol)
 
 
-def _stock(lines: pd.DataFrame, h: LineHistory, *, tol: float = 0.1) -> list[tuple[int, Problem]]:
+def _stock(lines: pd.DataFrame, h: LineHistory, *, tol: float = STOCK_TOL) -> list[tuple[int, Problem]]:
     o = _last_month(h, "closing_stock", len(lines))
     q, s, c = (lines[v].to_numpy(dtype=float) for v in ("produced", "sold", "closing_stock"))
     expected = o + q - s

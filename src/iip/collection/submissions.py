@@ -86,8 +86,8 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     ids = next_ids(con, "load_seq", len(units))
     every = pd.concat([u.lines for u in units], ignore_index=True)
     load_of = np.repeat(ids, [len(u.lines) for u in units])
-    rep = every[REPORT_COLUMNS].assign(load_id=load_of)
-    inserted = microdata.upsert_loads(con, rep.astype(object).where(rep.notna(), None), "reports")
+    plain = every.astype(object).where(every.notna(), None)     # NaN -> None: the values as statement parameters
+    inserted = microdata.upsert_loads(con, plain[REPORT_COLUMNS].assign(load_id=load_of), "reports")
     emp = [(e, p, float(u.lines["employees"].dropna().iloc[0]), i) for u, (e, p), i in zip(units, heads, ids)
            if u.lines["employees"].notna().any()]
     emp_changed = (microdata.upsert_loads(con, pd.DataFrame(emp, columns=["enterprise_id", "period", "employees",
@@ -120,10 +120,10 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
         results.append(SubmissionResult(e, period, load_id, action, written, n - written, u.warnings))
     record_loads(con, loads)
     insert_rows(con, "submissions", SUBMISSION_RECORD, records)
-    kept = every.loc[np.isin(load_of, written_loads), list(LINE_FIELDS)].astype(object)
-    kept = kept.where(kept.notna(), None).assign(load_id=load_of[np.isin(load_of, written_loads)])
+    kept = np.isin(load_of, written_loads)
     insert_rows(con, "submission_lines", ("load_id", *LINE_FIELDS),
-                list(kept[["load_id", *LINE_FIELDS]].itertuples(index=False, name=None)))
+                list(plain.loc[kept, list(LINE_FIELDS)].assign(load_id=load_of[kept])
+                     [["load_id", *LINE_FIELDS]].itertuples(index=False, name=None)))
     audit.log_many(con, audits)
     return results
 
