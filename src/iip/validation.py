@@ -47,6 +47,12 @@ LIMIT = 200
 WHITESPACE = " \t\n\r\x0b\x0c"
 
 
+def stripped_sql(expr: str) -> str:
+    """SQL of ``expr`` (text) stripped as a rule strips it: :data:`WHITESPACE` at both ends (plain ``trim(x)``
+    removes spaces only: a tab-padded code would not join its code list)."""
+    return f"trim({expr}, '{WHITESPACE}')"
+
+
 @dataclass(frozen=True)
 class Rule:
     """A validation rule: ``violated(t)`` is true on every row that breaks it."""

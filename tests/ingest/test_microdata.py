@@ -124,6 +124,26 @@ def test_industry_tree_mismatch_is_a_warning(con, tmp_path):
     assert r.inserted == 3 and [w.rule for w in r.warnings] == ["industry_tree"] and r.warnings[0].row == 4
 
 
+def test_warnings_see_codes_as_the_rules_do(tmp_path):
+    """Codes and months padded with tabs or line breaks are stripped by the rules (and stored stripped): the
+    warnings find them too, as they find the same rows unpadded (a report outside the enterprise's active months
+    is left out of the compile: its warning must not be lost to a tab)."""
+    c = connect(tmp_path / "w.duckdb")
+    register = ("enterprise_id,name,province,vsic,ownership,active_from,active_to\n"
+                "E1,A,42,2410,nonstate,2020-03,2020-10\nE2,B,79,1050,state,,\n")
+    ingest_file(c, "register", write(tmp_path, "register.csv", register))
+    ingest_file(c, "products", write(tmp_path, "products.csv", PRODUCTS))
+    lines = [("E2", "2020-01", "FRESH_MILK"), ("\tE1", "2020-01", "ROLLED_STEEL"),
+             ("E1\t", "2020-05", "\tFRESH_MILK"), ("E1", "\t2020-11\t", "ROLLED_STEEL")]
+    text = "enterprise_id,period,product_code,produced,sold,closing_stock\n" + \
+        "".join(f'"{e}","{m}","{p}",1,1,0\r\n' for e, m, p in lines)
+    r = ingest_file(c, "reports", write(tmp_path, "r.csv", text))
+    assert sorted((w.row, w.rule) for w in r.warnings) == [(3, "inactive"), (4, "industry_tree"), (5, "inactive")]
+    assert r.warnings_total == 3 and r.inserted == 4
+    assert c.execute("SELECT DISTINCT enterprise_id FROM reports ORDER BY 1").fetchall() == [("E1",), ("E2",)]
+    c.close()
+
+
 def test_cli_reports_bad_input_with_exit_code(tmp_path):
     dbp = tmp_path / "c.duckdb"
     f = write(tmp_path, "register.csv", REGISTER + "E3,X,99,2410,state\n")
