@@ -15,7 +15,8 @@ Without --db a demo store is built first (`iip demo`, ~20 s): a DuckDB file, or 
 on a throwaway PostgreSQL cluster (iip.store.cluster). The server is `iip serve [--workers N]` in a subprocess on
 a free loopback port. Submitters: N enterprises (one account and token each), each in a loop submitting its
 month's report (every product line, a changed value each time: a new version is written) then waiting --think
-seconds; their latency is from send to response. Both figures are printed: /api/series p99 and submission p99.
+seconds; their latency is from send to response. Both figures are printed: /api/series p99 and submission p99,
+and the server's own account of the submissions (/api/health: each stage's time inside its writer).
 The load generator is asyncio + httpx: request i is *scheduled* at t0 + i/rate whatever happened
 before (open model, no coordinated omission); latency is measured from that scheduled time to the full response,
 so a server that falls behind shows it. Queries are drawn at random (fixed seed) over the store's areas, TOTAL,
@@ -374,6 +375,15 @@ def uploads_mode(db: Path, n: int, mb: int) -> int:
     return 1 if bad else 0
 
 
+def writer_stages(stats: dict) -> str:
+    """The server's own account of its submissions (/api/health: one worker's writer): how many, the mean group,
+    and each stage's median / 99th percentile, so a slow submission shows where it waited."""
+    stages = ", ".join(f"{k[:-3]} {v['p50']:.0f}/{v['p99']:.0f}" for k, v in stats.items()
+                       if k.endswith("_ms") and v)
+    return (f"inside the server: {stats.get('submissions', 0)} submissions, groups of {stats.get('group')} on "
+            f"average; stage p50/p99 ms: {stages or 'none'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="a DuckDB file or a PostgreSQL URL (default: build a demo store)")
@@ -426,6 +436,7 @@ def main() -> int:
             print(f"submissions by {len(subs)} submitters (think {a.think:g} s): {w['submissions']} in "
                   f"{a.seconds:.0f} s ({w['per_s']:.1f}/s), errors {w['errors']}, status {w['status']}")
             print(f"  latency: p50 {w['p50_ms']:.0f} ms, p99 {w['p99_ms']:.0f} ms, max {w['max_ms']:.0f} ms")
+            print("  " + writer_stages(httpx.get(base + "/api/health", timeout=30).json().get("writer") or {}))
         pt = page_times(base, a.page_runs) if a.page_runs > 0 else {}     # --page-runs 0: no page timing
         for k, v in pt.items():
             tot, fcp = [x[0] for x in v], [x[1] for x in v]

@@ -54,6 +54,12 @@ def test_submit_then_identical_is_a_no_op_then_correction_versions(client, token
     assert actions == ["submit", "submit_unchanged", "correct"]
     d = client.get("/api/collect/reports/E1/2024-01", headers=h).json()
     assert [v["produced"] for v in d["history"]] == [112.68] and len(d["submissions"]) == 2
+    writer = client.get("/api/health").json()["writer"]     # the writer's own account: 3 answered, one by one
+    assert (writer["submissions"], writer["group"]) == (3, 1.0)
+    stages = {k[:-3]: v for k, v in writer.items() if k.endswith("_ms")}
+    assert set(stages) == {"wait", "check", "handoff", "write", "total"}
+    assert all(0 <= v["p50"] <= v["p99"] for v in stages.values())
+    assert stages["total"]["p50"] >= max(stages["check"]["p50"], stages["write"]["p50"])  # a sum of the stages
 
 
 def test_hard_errors_are_422_with_a_message_per_field(client, tokens):

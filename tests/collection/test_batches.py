@@ -132,11 +132,15 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
     while not sizes:            # the writer has taken the first one and waits at the gate
         threading.Event().wait(0.01)
     futures += [writer.submit(s) for s in subs[1:]]
+    threading.Event().wait(0.2)      # the first one's check is held at least this long
     gate.set()
     results = [f.result(timeout=60) for f in futures]
+    stats = writer.stats()
     writer.close()
     st.close()
     assert sizes == [1, 4]
+    assert (stats["submissions"], stats["group"]) == (5, 2.5)          # groups of 1 and 4
+    assert stats["check_ms"]["p99"] >= 200 and stats["wait_ms"]["p99"] >= 200   # the first held; the others queued
     assert [(r[0].enterprise_id, r[0].period, r[0].action) for r in results] == [
         (e, f"2024-{m:02d}", "submit") for e, m in months]
     with connect(store) as con:

@@ -17,8 +17,10 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future
+
+import numpy as np
 
 from iip.collection import submissions
 from iip.collection.submissions import Submission, SubmissionResult
@@ -28,6 +30,10 @@ log = logging.getLogger("iip.collection")
 _STOP = object()
 
 Item = tuple[Submission, Future]
+
+#: The stages of a submission inside the writer that :meth:`SubmissionWriter.stats` times: queued until its check
+#: began (the gather window, a check or a write before it), checked, checked until its write began, written.
+STAGES = ("wait", "check", "handoff", "write", "total")
 
 
 def _enterprises(sub: Submission) -> set[str]:
@@ -50,11 +56,18 @@ class SubmissionWriter:
         self._lock = threading.Lock()
         self._unwritten: Counter[str] = Counter()                 # enterprises checked but not yet written
         self._written = threading.Condition()
+        self._queued: dict[int, float] = {}                       # id(future) -> when it was queued
+        self._timed: deque[tuple[float, ...]] = deque(maxlen=2000)   # the latest submissions' STAGES (s)
+        self._groups: deque[int] = deque(maxlen=500)              # the latest checked groups' sizes
+        self._count = 0                                           # submissions answered since the start
+        self._timing = threading.Lock()                           # guards the four above
 
     def submit(self, sub: Submission) -> Future:
         """Queue ``sub``; the future gives its results (a list of :class:`SubmissionResult`) or raises the error
         that refused it."""
         fut: Future = Future()
+        with self._timing:
+            self._queued[id(fut)] = time.monotonic()
         self._queue.put((sub, fut))
         with self._lock:
             if not self._threads:
@@ -72,6 +85,19 @@ class SubmissionWriter:
             self._queue.put(_STOP)
             for t in threads:
                 t.join()
+
+    def stats(self) -> dict:
+        """What the writer has done: submissions answered since the start, the mean size of the latest checked
+        groups, and the median and 99th percentile (ms) of each of :data:`STAGES` over the latest submissions
+        (/api/health; benchmarks/web.py prints them beside the latency its clients saw)."""
+        with self._timing:
+            timed, groups, count = list(self._timed), list(self._groups), self._count
+        timed_ = np.array(timed, dtype=float).reshape(-1, len(STAGES))
+        out: dict = {"submissions": count, "group": round(float(np.mean(groups)), 2) if groups else None}
+        for j, stage in enumerate(STAGES):
+            out[f"{stage}_ms"] = ({q: round(float(np.percentile(timed_[:, j], pct)) * 1000, 1)
+                                   for q, pct in (("p50", 50), ("p99", 99))} if len(timed) else None)
+        return out
 
     # ------------------------------------------------------------------------------------------ checking
     def _check_loop(self) -> None:
@@ -117,6 +143,8 @@ class SubmissionWriter:
             log.exception("submission batch failed")
             for i, (_, fut) in enumerate(batch):
                 if i not in handed:
+                    with self._timing:
+                        self._queued.pop(id(fut), None)
                     fut.set_exception(exc)
 
     def _ready(self, batch: list[Item], waiting: list[int]) -> list[int]:
@@ -134,26 +162,30 @@ class SubmissionWriter:
         writer then checks and writes each alone)."""
         subs = [sub for sub, _ in items]
         checked: list | Exception
+        began = time.monotonic()
         try:
             checked = submissions.check_many(con, subs)
         except Exception as exc:
             checked = exc
-        self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s))))
+        with self._timing:
+            self._groups.append(len(items))
+        timing = {id(fut): (began, time.monotonic()) for _, fut in items}
+        self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s)), timing))
 
     # ------------------------------------------------------------------------------------------- writing
     def _write_loop(self) -> None:
         stop = False
         while not stop:
             groups, stop = self._next_groups()
-            for items, checked, mine in groups:
+            for items, checked, mine, timing in groups:
                 try:
-                    self._write(items, checked)
+                    self._write(items, checked, timing)
                 finally:
                     with self._written:
                         self._unwritten -= mine            # (keeps only the enterprises still unwritten)
                         self._written.notify_all()
 
-    def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter]], bool]:
+    def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter, dict]], bool]:
         """The checked groups waiting to be written (waiting for one), those checked without error merged into one
         (written in one transaction: no enterprise is in two of them, as an enterprise is checked only once its
         earlier submission is written); and whether the checker has stopped."""
@@ -169,18 +201,26 @@ class SubmissionWriter:
         groups = [g for g in got if isinstance(g[1], Exception)]
         if whole:
             groups.append(([i for g in whole for i in g[0]], [c for g in whole for c in g[1]],
-                           sum((g[2] for g in whole), Counter())))
+                           sum((g[2] for g in whole), Counter()), {k: t for g in whole for k, t in g[3].items()}))
         return groups, stop
 
-    def _write(self, items: list[Item], checked: list | Exception) -> None:
-        """Write one checked group; hand each request its results or its error."""
+    def _write(self, items: list[Item], checked: list | Exception, timing: dict[int, tuple[float, float]]) -> None:
+        """Write one checked group; hand each request its results or its error (and time its stages)."""
         got: list[list[SubmissionResult] | BaseException]
+        began = time.monotonic()
         try:
             with self._store.unit() as con:
                 got = list(submissions.write_checked(con, [sub for sub, _ in items], checked))
         except Exception as exc:      # the store failed: every request of the group hears it
             log.exception("submission batch failed")
             got = [exc] * len(items)
+        ended = time.monotonic()
+        with self._timing:
+            for _, fut in items:
+                queued = self._queued.pop(id(fut), began)
+                c0, c1 = timing.get(id(fut), (began, began))
+                self._timed.append((c0 - queued, c1 - c0, began - c1, ended - began, ended - queued))
+            self._count += len(items)
         for (_, fut), result in zip(items, got):
             if isinstance(result, BaseException):
                 fut.set_exception(result)
