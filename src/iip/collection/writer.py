@@ -56,7 +56,7 @@ class SubmissionWriter:
         self._lock = threading.Lock()
         self._unwritten: Counter[str] = Counter()                 # enterprises checked but not yet written
         self._written = threading.Condition()
-        self._queued: dict[int, float] = {}                       # id(future) -> when it was queued
+        self._marks: dict[int, list[float]] = {}                  # id(future) -> queued[, check began, ended]
         self._timed: deque[tuple[float, ...]] = deque(maxlen=2000)   # the latest submissions' STAGES (s)
         self._groups: deque[int] = deque(maxlen=500)              # the latest checked groups' sizes
         self._count = 0                                           # submissions answered since the start
@@ -67,7 +67,7 @@ class SubmissionWriter:
         that refused it."""
         fut: Future = Future()
         with self._timing:
-            self._queued[id(fut)] = time.monotonic()
+            self._marks[id(fut)] = [time.monotonic()]
         self._queue.put((sub, fut))
         with self._lock:
             if not self._threads:
@@ -144,7 +144,7 @@ class SubmissionWriter:
             for i, (_, fut) in enumerate(batch):
                 if i not in handed:
                     with self._timing:
-                        self._queued.pop(id(fut), None)
+                        self._marks.pop(id(fut), None)
                     fut.set_exception(exc)
 
     def _ready(self, batch: list[Item], waiting: list[int]) -> list[int]:
@@ -167,25 +167,27 @@ class SubmissionWriter:
             checked = submissions.check_many(con, subs)
         except Exception as exc:
             checked = exc
+        ended = time.monotonic()
         with self._timing:
             self._groups.append(len(items))
-        timing = {id(fut): (began, time.monotonic()) for _, fut in items}
-        self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s)), timing))
+            for _, fut in items:
+                self._marks[id(fut)] += [began, ended]
+        self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s))))
 
     # ------------------------------------------------------------------------------------------- writing
     def _write_loop(self) -> None:
         stop = False
         while not stop:
             groups, stop = self._next_groups()
-            for items, checked, mine, timing in groups:
+            for items, checked, mine in groups:
                 try:
-                    self._write(items, checked, timing)
+                    self._write(items, checked)
                 finally:
                     with self._written:
                         self._unwritten -= mine            # (keeps only the enterprises still unwritten)
                         self._written.notify_all()
 
-    def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter, dict]], bool]:
+    def _next_groups(self) -> tuple[list[tuple[list[Item], list | Exception, Counter]], bool]:
         """The checked groups waiting to be written (waiting for one), those checked without error merged into one
         (written in one transaction: no enterprise is in two of them, as an enterprise is checked only once its
         earlier submission is written); and whether the checker has stopped."""
@@ -201,10 +203,10 @@ class SubmissionWriter:
         groups = [g for g in got if isinstance(g[1], Exception)]
         if whole:
             groups.append(([i for g in whole for i in g[0]], [c for g in whole for c in g[1]],
-                           sum((g[2] for g in whole), Counter()), {k: t for g in whole for k, t in g[3].items()}))
+                           sum((g[2] for g in whole), Counter())))
         return groups, stop
 
-    def _write(self, items: list[Item], checked: list | Exception, timing: dict[int, tuple[float, float]]) -> None:
+    def _write(self, items: list[Item], checked: list | Exception) -> None:
         """Write one checked group; hand each request its results or its error (and time its stages)."""
         got: list[list[SubmissionResult] | BaseException]
         began = time.monotonic()
@@ -217,8 +219,7 @@ class SubmissionWriter:
         ended = time.monotonic()
         with self._timing:
             for _, fut in items:
-                queued = self._queued.pop(id(fut), began)
-                c0, c1 = timing.get(id(fut), (began, began))
+                queued, c0, c1 = self._marks.pop(id(fut), [began] * 3)
                 self._timed.append((c0 - queued, c1 - c0, began - c1, ended - began, ended - queued))
             self._count += len(items)
         for (_, fut), result in zip(items, got):

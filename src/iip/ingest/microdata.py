@@ -152,16 +152,16 @@ def report_warnings(con: duckdb.DuckDBPyConnection, staged: str, *, file: str, l
     millions); the rows are joined to the register only when a pair warns."""
     if not _pairs_warn(con, staged):
         return [], 0
-    e, p, m = (v.stripped_sql(f"s.{c}") for c in ("enterprise_id", "product_code", "period"))
+    firm, product, month = (v.stripped_sql(f"s.{c}") for c in ("enterprise_id", "product_code", "period"))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_flagged AS
-        SELECT s._row, {p} AS product, {m} AS period, p.vsic AS product_class,
+        SELECT s._row, {product} AS product, {month} AS period, p.vsic AS product_class,
                r.vsic AS class, r.active_from, r.active_to,
                coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false) AS tree,
-               coalesce({m} < r.active_from OR {m} > r.active_to, false) AS inactive
-        FROM {staged} s JOIN register r ON r.enterprise_id = {e}
-        LEFT JOIN products p ON p.product_code = {p}
+               coalesce({month} < r.active_from OR {month} > r.active_to, false) AS inactive
+        FROM {staged} s JOIN register r ON r.enterprise_id = {firm}
+        LEFT JOIN products p ON p.product_code = {product}
         WHERE coalesce(left(p.vsic, 2) <> left(r.vsic, 2), false)
-           OR coalesce({m} < r.active_from OR {m} > r.active_to, false)""")
+           OR coalesce({month} < r.active_from OR {month} > r.active_to, false)""")
     try:
         total = int(scalar(con, "SELECT count(*) FILTER (WHERE tree) + count(*) FILTER (WHERE inactive) "
                                 "FROM _iip_flagged") or 0)
@@ -183,8 +183,8 @@ def _pairs_warn(con: duckdb.DuckDBPyConnection, staged: str) -> bool:
     """Whether some report of ``staged`` warns (:func:`report_warnings`), judged on its (enterprise, product)
     pairs: a pair's rows share the enterprise's and the product's class, and some row of the pair lies outside
     the active months exactly when its first or last month does."""
-    e, p, m = (v.stripped_sql(c) for c in ("enterprise_id", "product_code", "period"))
-    pairs = f"""SELECT {e} AS enterprise, {p} AS product, min({m}) AS first, max({m}) AS last
+    firm, product, month = (v.stripped_sql(c) for c in ("enterprise_id", "product_code", "period"))
+    pairs = f"""SELECT {firm} AS enterprise, {product} AS product, min({month}) AS first, max({month}) AS last
                 FROM {staged} GROUP BY ALL"""
     return bool(scalar(con, f"""SELECT count(*) FROM ({pairs}) g JOIN register r ON r.enterprise_id = g.enterprise
         LEFT JOIN products p ON p.product_code = g.product

@@ -36,7 +36,7 @@ def submitter(request: Request, con=Depends(get_con)) -> Principal:
     """:func:`caller` of a submission route, its connection closed at once in the same worker thread: the writer
     checks and writes on its own connections, so the request holds none while it waits."""
     try:
-        return svc.api_principal(con, request)
+        return caller(request, con)
     finally:
         close_con(request)
 
