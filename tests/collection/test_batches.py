@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import threading
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -117,10 +118,10 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
     gate = threading.Event()
     real = submissions.check_many
 
-    def watched(con, subs):
+    def watched(con, subs, **kw):
         sizes.append(len(subs))
         gate.wait(30)
-        return real(con, subs)
+        return real(con, subs, **kw)
 
     monkeypatch.setattr(submissions, "check_many", watched)
     st = Store(str(store))
@@ -147,6 +148,31 @@ def test_the_writer_batches_what_queued(store, monkeypatch):
         assert con.execute("SELECT count(*) FROM reports WHERE period >= '2024-01'").fetchone()[0] == 5
 
 
+def test_the_checker_keeps_its_connection_while_busy_and_gives_it_back(store):
+    """The checker keeps its connection between batches (its rule query prepared once), so the DuckDB file stays
+    open past the store's linger while the writer runs; it gives the connection back when the writer closes, and
+    after ``keep`` idle seconds, and the idle file then closes (other processes get in)."""
+    with connect(store) as con:
+        subs = [_sub(con, "national", e, 100 + k) for k, e in enumerate(("E1", "E2"))]
+    st = Store(str(store), linger=0.05)
+    busy = SubmissionWriter(st, gather=0.0, keep=60.0)
+    busy.submit(subs[0]).result(timeout=60)
+    threading.Event().wait(0.5)                     # ten times the store's linger, far within the checker's keep
+    assert st._open is not None
+    busy.close()                                    # gives the connection back
+    st._closer.join(30)
+    assert st._open is None
+    idle = SubmissionWriter(st, gather=0.0, keep=0.05)
+    idle.submit(subs[1]).result(timeout=60)
+    st._closer.join(30)                             # the checker gave it back once idle: the file closed
+    assert st._open is None
+    with duckdb.connect(str(store), read_only=True) as other:
+        assert other.execute("SELECT enterprise_id, produced FROM reports WHERE period = '2024-01' AND "
+                             "enterprise_id IN ('E1', 'E2') ORDER BY 1").fetchall() == [("E1", 100), ("E2", 101)]
+    idle.close()
+    st.close()
+
+
 class _HeldWrites:
     """The writer's checks recorded (the enterprise of each submission, and whether a write was held meanwhile)
     and its writes held at a gate: those of which ``hold(subs)`` is true wait until :attr:`release` is set."""
@@ -157,10 +183,10 @@ class _HeldWrites:
         self.writes: list[int] = []
         real_check, real_write = submissions.check_many, submissions.write_checked
 
-        def check(con, subs):
+        def check(con, subs, **kw):
             held = self.writing.is_set() and not self.release.is_set()
             self.checks.append([(str(s.frame["enterprise_id"].iloc[0]), held) for s in subs])
-            return real_check(con, subs)
+            return real_check(con, subs, **kw)
 
         def write(con, subs, got):
             self.writes.append(len(subs))
@@ -233,7 +259,7 @@ def test_groups_checked_while_the_writer_writes_are_written_together(store, monk
 
 def test_a_writer_error_reaches_every_request(store, monkeypatch):
     """A store that fails hands its error to every request of the batch (no request waits for ever)."""
-    def broken(con, subs):
+    def broken(con, subs, **kw):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(submissions, "check_many", broken)

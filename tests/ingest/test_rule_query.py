@@ -137,3 +137,21 @@ def test_the_counting_pass_strips_what_the_rules_strip(con):  # noqa: F811
     assert check.count(con, staged) == tuple(by_rule[i] for i in range(len(check.rules) + 1))
     ranked, totals = check.run(con, staged, file="t", count_first=True)
     assert [(p.row, p.rule, p.message) for p in ranked] == [(p.row, p.rule, p.message) for p in listed]
+
+
+def test_the_kept_query_finds_the_same_and_reads_each_input_afresh(con):  # noqa: F811
+    """A connection kept between inputs (the service's checker) runs the rule query prepared on it once: it must
+    list what the one-pass form lists, read each input anew (a clean input after a broken one finds nothing, a
+    part of the broken one finds only that part's problems), and be prepared once for all of them."""
+    df, expected = payload()
+    once = microdata.validate(con, df, "submission", file="t")
+    kept = microdata.validate(con, df, "submission", file="t", kept=True)
+    assert [(p.row, p.field, p.rule, p.message) for p in kept.problems] == \
+        [(p.row, p.field, p.rule, p.message) for p in once.problems]
+    assert (kept.errors, kept.warnings) == (len(expected), 0)
+    clean = pd.DataFrame([{"_row": i + 1, **valid_line(i)} for i in range(3)])
+    assert microdata.validate(con, clean, "submission", file="t", kept=True).problems == []
+    part = microdata.validate(con, df.iloc[:4], "submission", file="t", kept=True)
+    assert found(part.problems) == {e for e in expected if e[0] <= 4} != set()
+    prepared = con.execute("SELECT count(*) FROM duckdb_prepared_statements() WHERE name LIKE 'iip_rules_%'")
+    assert prepared.fetchone()[0] == 1

@@ -35,11 +35,13 @@ def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise
     raise ForbiddenError(f"role {principal.role!r} cannot submit reports")
 
 
-def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None) -> microdata.Findings:
+def hard_problems(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, *, file: str | None, kept: bool = False
+                  ) -> microdata.Findings:
     """The core input rules of the submission layout (:data:`iip.validation.SUBMISSION`: months real and not in
     the future, numbers finite, >= 0, below their ceiling, employees whole, codes known, no line twice), the same
-    rules as a file ingest; problem fields are prefixed with the line's ``_where`` (``products[2].produced``)."""
-    found = microdata.validate(con, df[["_row", *TEXT_COLUMNS]], "submission", file=file or "submission")
+    rules as a file ingest; problem fields are prefixed with the line's ``_where`` (``products[2].produced``).
+    ``kept``: ``con`` is kept between submissions (:func:`iip.ingest.microdata.validate`)."""
+    found = microdata.validate(con, df[["_row", *TEXT_COLUMNS]], "submission", file=file or "submission", kept=kept)
     found.problems = _located(found.problems, df, file)
     return found
 
@@ -52,18 +54,19 @@ def _located(problems: list[Problem], df: pd.DataFrame, file: str | None) -> lis
             else p.at(file=file, sheet=sheet) for p in problems]
 
 
-def hard_problems_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]) -> list[microdata.Findings]:
+def hard_problems_many(con: duckdb.DuckDBPyConnection, subs: list[Submission], *, kept: bool = False
+                       ) -> list[microdata.Findings]:
     """:func:`hard_problems` of several submissions in one rule query over all their lines (at most
     :data:`iip.validation.LIMIT` lines, so every offending line is listed, and no enterprise x month in two of
     them, so a line repeated across two is no duplicate): each submission's problems and counts."""
     if len(subs) <= 1:
-        return [hard_problems(con, s.frame, file=s.file) for s in subs]
+        return [hard_problems(con, s.frame, file=s.file, kept=kept) for s in subs]
     frames = [s.frame[["_row", *TEXT_COLUMNS]] for s in subs]
     owner = np.repeat(np.arange(len(subs)), [len(f) for f in frames])
     local = np.concatenate([f["_row"].to_numpy() for f in frames])
     lines = pd.concat(frames, ignore_index=True)
     lines["_row"] = np.arange(1, len(lines) + 1)
-    found = microdata.validate(con, lines, "submission", file="submission")
+    found = microdata.validate(con, lines, "submission", file="submission", kept=kept)
     mine: list[list[Problem]] = [[] for _ in subs]
     for p in found.problems:
         if p.row is None:               # not about a line: every submission's
@@ -134,11 +137,12 @@ def _employees_twice(typed: pd.DataFrame) -> dict[int, tuple[str, str]]:
     return out
 
 
-def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
+def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission], *, kept: bool = False
                ) -> list[tuple[pd.DataFrame, list[Problem]] | IIPError]:
     """:func:`check` of several submissions together (no enterprise x month in two of them; at most
     :data:`iip.validation.LIMIT` lines when more than one): for each, its typed lines and accepted warnings, or
-    the error that refuses it (scope, hard rules, or soft rules without a comment)."""
+    the error that refuses it (scope, hard rules, or soft rules without a comment). ``kept``: ``con`` is kept
+    between checks (the service's checker), so the rule query is prepared on it once."""
     out: list = [None] * len(subs)
     for i, s in enumerate(subs):
         try:
@@ -146,7 +150,7 @@ def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission]
         except IIPError as exc:
             out[i] = exc
     live = [i for i, o in enumerate(out) if o is None]
-    for i, found in zip(live, hard_problems_many(con, [subs[i] for i in live])):
+    for i, found in zip(live, hard_problems_many(con, [subs[i] for i in live], kept=kept)):
         try:
             found.raise_errors(subs[i].file or "submission")
             out[i] = warnings_only(found.problems)

@@ -4,7 +4,7 @@ A request hands its submission to :meth:`SubmissionWriter.submit` and waits for 
 no worker thread and no connection meanwhile (an ``async`` route awaits it). The checker takes everything queued
 (at most ``batch`` submissions), cuts it into groups (:func:`iip.collection.submissions.rounds`) and checks each
 group (:func:`iip.collection.checks.check_many`: one rule query over all their lines, one read of their
-history); the writer writes what has been checked in one transaction (a group commit,
+history) on a connection it keeps while submissions keep coming (its rule query prepared once); the writer writes what has been checked in one transaction (a group commit,
 :func:`iip.collection.submissions.write_checked`: every group checked while it wrote the last), each submission
 with its own result or error. The two run side by side: while one group is written the next is checked, so under
 many submitters the batches grow, the cost per submission falls and neither stage waits for the other. A
@@ -44,12 +44,14 @@ class SubmissionWriter:
     """Two threads writing submissions in batches on connections of ``store`` (an :class:`iip.store.Store`): a
     batch is what queued while the last one was checked, and what arrives within ``gather`` seconds of its first
     submission (a group commit's short wait: bigger batches under load for at most that much latency), at most
-    ``batch`` submissions."""
+    ``batch`` submissions. The checker keeps its connection until no submission has come for ``keep`` seconds
+    (then the store may close an idle DuckDB file)."""
 
-    def __init__(self, store, *, batch: int = 64, gather: float = 0.05) -> None:
+    def __init__(self, store, *, batch: int = 64, gather: float = 0.05, keep: float = 0.5) -> None:
         self._store = store
         self._batch = batch
         self._gather = gather
+        self._keep = keep
         self._queue: queue.SimpleQueue = queue.SimpleQueue()      # submissions to check
         self._checked: queue.SimpleQueue = queue.SimpleQueue()    # checked groups to write
         self._threads: list[threading.Thread] = []
@@ -101,18 +103,34 @@ class SubmissionWriter:
 
     # ------------------------------------------------------------------------------------------ checking
     def _check_loop(self) -> None:
+        con = None      # kept while submissions keep coming
         while True:
-            batch, stop = self._next_batch()
+            batch, stop = self._next_batch(None if con is None else self._keep)
             if batch:
-                self._check(batch)
+                con = self._check(con, batch)
+            elif not stop:  # none came for ``keep`` seconds
+                self._release(con)
+                con = None
             if stop:
+                self._release(con)
                 self._checked.put(_STOP)
                 return
 
-    def _next_batch(self) -> tuple[list[Item], bool]:
-        """What queued (waiting for a first submission), plus what arrives within the gather window; and whether
-        the writer was asked to stop."""
-        first = self._queue.get()
+    def _release(self, con) -> None:
+        """Give the checker's connection back to the store (when it holds one)."""
+        if con is not None:
+            try:
+                self._store.end_unit(con)
+            except Exception:
+                log.exception("closing the submission checker's connection failed")
+
+    def _next_batch(self, idle: float | None = None) -> tuple[list[Item], bool]:
+        """What queued (waiting for a first submission, at most ``idle`` seconds), plus what arrives within the
+        gather window; and whether the writer was asked to stop."""
+        try:
+            first = self._queue.get(timeout=idle)
+        except queue.Empty:
+            return [], False
         if first is _STOP:
             return [], True
         batch = [first]
@@ -127,18 +145,24 @@ class SubmissionWriter:
             batch.append(item)
         return batch, False
 
-    def _check(self, batch: list[Item]) -> None:
-        """Check the batch group by group and hand each group to the writer."""
+    def _check(self, con, batch: list[Item]):
+        """Check the batch group by group on ``con`` (the kept connection, or None: a new one) and hand each group
+        to the writer; returns the connection to keep (None after a failure: the next batch opens a new one)."""
         handed: set[int] = set()
         try:
-            with self._store.unit() as con:
-                for group in submissions.rounds([sub for sub, _ in batch]):
-                    waiting = list(group)
-                    while waiting:
-                        ready = self._ready(batch, waiting)
-                        waiting = [i for i in waiting if i not in ready]
-                        self._check_group(con, [batch[i] for i in ready])
-                        handed.update(ready)
+            if con is None:
+                con = self._store.begin_unit()
+            sound = True
+            for group in submissions.rounds([sub for sub, _ in batch]):
+                waiting = list(group)
+                while waiting:
+                    ready = self._ready(batch, waiting)
+                    waiting = [i for i in waiting if i not in ready]
+                    sound = self._check_group(con, [batch[i] for i in ready]) and sound
+                    handed.update(ready)
+            if not sound:
+                self._release(con)
+            return con if sound else None
         except Exception as exc:             # the store could not be opened: the requests not handed over hear it
             log.exception("submission batch failed")
             for i, (_, fut) in enumerate(batch):
@@ -146,6 +170,8 @@ class SubmissionWriter:
                     with self._timing:
                         self._marks.pop(id(fut), None)
                     fut.set_exception(exc)
+            self._release(con)
+            return None
 
     def _ready(self, batch: list[Item], waiting: list[int]) -> list[int]:
         """The submissions of ``waiting`` (positions in ``batch``) whose enterprises have nothing unwritten (waiting
@@ -157,14 +183,14 @@ class SubmissionWriter:
             self._unwritten.update(e for i in ready for e in firms[i])
         return ready
 
-    def _check_group(self, con, items: list[Item]) -> None:
+    def _check_group(self, con, items: list[Item]) -> bool:
         """Check one group and hand it to the writer (with the error, should the check fail as a whole: the
-        writer then checks and writes each alone)."""
+        writer then checks and writes each alone); whether the check ran without such an error."""
         subs = [sub for sub, _ in items]
         checked: list | Exception
         began = time.monotonic()
         try:
-            checked = submissions.check_many(con, subs)
+            checked = submissions.check_many(con, subs, kept=True)
         except Exception as exc:
             checked = exc
         ended = time.monotonic()
@@ -173,6 +199,7 @@ class SubmissionWriter:
             for _, fut in items:
                 self._marks[id(fut)] += [began, ended]
         self._checked.put((items, checked, Counter(e for s in subs for e in _enterprises(s))))
+        return not isinstance(checked, Exception)
 
     # ------------------------------------------------------------------------------------------- writing
     def _write_loop(self) -> None:

@@ -25,7 +25,9 @@ from iip.store import (next_load_id, record_load, scalar, sha256, transaction, v
                        versioned_upsert_loads)
 
 KINDS = tuple(v.LAYOUTS)
-_NUMERIC_TYPES = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
+#: The Arrow types of a staged column DuckDB reads as a number that is cast as it is (DOUBLE, FLOAT, BIGINT, INTEGER,
+#: SMALLINT, TINYINT, UBIGINT, UINTEGER); any other column is read as text and cast (:meth:`iip.validation.Layout.typed_select`).
+_NUMERIC_TYPES = {pa.float64(), pa.float32(), pa.int64(), pa.int32(), pa.int16(), pa.int8(), pa.uint64(), pa.uint32()}
 
 
 @dataclass
@@ -80,19 +82,26 @@ def reference_codes(backend, kind: str) -> dict:
     return ref
 
 
-def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, *, file: str) -> Findings:
+def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: str, *, file: str,
+             kept: bool = False) -> Findings:
     """All problems of a staged frame of layout ``kind`` (a table of :data:`iip.validation.LAYOUTS` or
-    ``submission``): missing columns, required, months, numbers, codes, duplicates, warnings; with totals."""
+    ``submission``): missing columns, required, months, numbers, codes, duplicates, warnings; with totals.
+    ``kept``: ``con`` is kept between inputs (the service's submission checker), so an input of at most
+    :data:`iip.validation.LIMIT` rows is checked by the rule query prepared on it (:meth:`iip.validation.Check.run_kept`)."""
     layout = v.layout(kind)
     columns = list(df.column_names if isinstance(df, pa.Table) else df.columns)
     missing = v.missing_columns([c for c in columns if not c.startswith("_")], layout, file=file)
     if missing:
         return Findings(missing, errors=len(missing))
     staged = with_columns(df, layout.columns)
+    check = rule_check(con, kind, staged.schema)
+    if kept and kind != "reports" and staged.num_rows <= check.limit:
+        problems, totals = check.run_kept(con, staged, file=file)
+        return Findings(problems, totals["error"], totals["warning"])
     name = f"_stage_{kind}"
     con.register(name, staged)
     try:
-        problems, totals = rule_check(con, kind, staged.schema).run(con, staged, file=file)
+        problems, totals = check.run(con, staged, file=file)
         if kind == "reports" and not totals["error"]:
             extra, n_extra = report_warnings(con, name, file=file)
             problems += extra
@@ -109,7 +118,8 @@ _CHECKS: dict[tuple, v.Check] = {}
 
 def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> v.Check:
     """Every rule of layout ``kind`` (generic, code lists, unique key) as one query over the staged table
-    ``_stage_<kind>`` of ``schema``: compiled with Ibis on first use, then reused by every input of that shape."""
+    ``_stage_<kind>`` of ``schema`` (not yet registered: the code lists are read from ``con``): compiled with Ibis on
+    first use, then reused by every input of that shape."""
     key = (kind, tuple((f.name, str(f.type)) for f in schema), current_month())
     got = _CHECKS.get(key)
     if got is not None:
@@ -120,7 +130,8 @@ def rule_check(con: duckdb.DuckDBPyConnection, kind: str, schema: pa.Schema) -> 
             layout = v.layout(kind)
             backend = ibis.duckdb.from_connection(con)
             rules = v.generic_rules(layout) + v.domain_rules(kind, reference_codes(backend, kind))
-            got = v.compile_check(backend.table(f"_stage_{kind}"), rules, layout)
+            staged = ibis.table(ibis.Schema.from_pyarrow(schema), name=f"_stage_{kind}")
+            got = v.compile_check(staged, rules, layout)
             if len(_CHECKS) > 64:
                 _CHECKS.clear()
             _CHECKS[key] = got
@@ -226,10 +237,10 @@ def _typed_rows(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, lay
         src = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df[list(keep)], preserve_index=False)
         for c in keep:
             t = t.append_column(c, src.column(c))
+    typed = {f.name for f in t.schema if f.name in layout.columns and
+             (f.type.value_type if pa.types.is_dictionary(f.type) else f.type) in _NUMERIC_TYPES}
     con.register("_incoming", t)
     try:
-        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _incoming)").fetchall())
-        typed = {c for c, kind in types.items() if kind in _NUMERIC_TYPES and c in layout.columns}
         status = ", 'R' AS status" if layout.status else ""
         yield f"(SELECT *{status} FROM ({layout.typed_select('_incoming', typed=typed, keep=keep)}))"
     finally:

@@ -118,11 +118,10 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Seq
             con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, x.load_id AS superseded_by "
                         f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}")
         con.execute(f"DELETE FROM {table} c WHERE {match}")
-        names = ", ".join(r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE _iip_changed)").fetchall())
         if load_id is not None:
-            con.execute(f"INSERT INTO {table} ({names}, load_id) SELECT {names}, {int(load_id)} FROM _iip_changed")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT *, {int(load_id)}::BIGINT AS load_id FROM _iip_changed")
             return {int(load_id): int(scalar(con, "SELECT count(*) FROM _iip_changed"))}
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _iip_changed")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _iip_changed")
         return {int(i): int(n) for i, n in con.execute("SELECT load_id, count(*) FROM _iip_changed GROUP BY 1")
                 .fetchall()}
     finally:
