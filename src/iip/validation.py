@@ -26,6 +26,7 @@ import threading
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Literal
 
 import ibis
@@ -452,7 +453,7 @@ class Check:
         """The name under which :meth:`run` registers the stripped text the counting pass reads."""
         return f"{self.table.get_name()}_stripped"
 
-    @property
+    @cached_property
     def kept(self) -> str:
         """The name of the temp table that :meth:`run_kept` fills and its prepared query reads (one per staged
         schema)."""

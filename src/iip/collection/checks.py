@@ -61,10 +61,9 @@ def hard_problems_many(con: duckdb.DuckDBPyConnection, subs: list[Submission], *
     them, so a line repeated across two is no duplicate): each submission's problems and counts."""
     if len(subs) <= 1:
         return [hard_problems(con, s.frame, file=s.file, kept=kept) for s in subs]
-    frames = [s.frame[["_row", *TEXT_COLUMNS]] for s in subs]
-    owner = np.repeat(np.arange(len(subs)), [len(f) for f in frames])
-    local = np.concatenate([f["_row"].to_numpy() for f in frames])
-    lines = pd.concat(frames, ignore_index=True)
+    owner = np.repeat(np.arange(len(subs)), [len(s.frame) for s in subs])
+    lines = pd.concat([s.frame for s in subs], ignore_index=True)[["_row", *TEXT_COLUMNS]]
+    local = lines["_row"].to_numpy()
     lines["_row"] = np.arange(1, len(lines) + 1)
     found = microdata.validate(con, lines, "submission", file="submission", kept=kept)
     mine: list[list[Problem]] = [[] for _ in subs]
@@ -130,9 +129,13 @@ def check(con: duckdb.DuckDBPyConnection, principal: Principal, df: pd.DataFrame
 def _employees_twice(typed: pd.DataFrame) -> dict[int, tuple[str, str]]:
     """The submissions (``_sub``) that give two numbers of employees for one enterprise x month, with the first
     such (enterprise, month): employees are one number per enterprise and month."""
-    n = typed.groupby(["_sub", "enterprise_id", "period"])["employees"].nunique()
+    given: dict[tuple, set[float]] = {}
+    for i, e, p, n in zip(typed["_sub"].tolist(), typed["enterprise_id"].tolist(), typed["period"].tolist(),
+                          typed["employees"].tolist()):
+        if n == n:                      # not NaN
+            given.setdefault((i, e, p), set()).add(n)
     out: dict[int, tuple[str, str]] = {}
-    for (i, e, p) in n[n > 1].index:
+    for (i, e, p) in sorted(k for k, numbers in given.items() if len(numbers) > 1):
         out.setdefault(int(i), (e, p))
     return out
 
@@ -159,14 +162,18 @@ def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission], *, kept: 
     live = [i for i, o in enumerate(out) if isinstance(o, list)]
     if not live:
         return out
-    typed = typed_lines(pd.concat([subs[i].frame.assign(_sub=i) for i in live], ignore_index=True))
+    frame = pd.concat([subs[i].frame for i in live], ignore_index=True)
+    frame["_sub"] = np.repeat(live, [len(subs[i].frame) for i in live])
+    typed = typed_lines(frame)
     soft: dict[int, list[tuple[tuple[str, str], Problem]]] = {}
     sub, unit = typed["_sub"].to_numpy(), list(zip(typed["enterprise_id"], typed["period"]))
     for pos, w in soft_problems(con, typed):
         soft.setdefault(int(sub[pos]), []).append((unit[pos], w))
     twice = _employees_twice(typed)
-    for i, lines in typed.groupby("_sub", sort=False):
-        s, warnings = subs[i], out[i]
+    body = typed.drop(columns="_sub")
+    ends = np.cumsum([len(subs[i].frame) for i in live])
+    for i, end in zip(live, ends):          # each submission's lines: consecutive, in order
+        s, warnings, lines = subs[i], out[i], body.iloc[end - len(subs[i].frame):end]
         if i in twice:
             e, p = twice[i]
             out[i] = ValidationError([rules.problem("employees", "employees", f"{e} {p}: employees must be one "
@@ -178,5 +185,5 @@ def check_many(con: duckdb.DuckDBPyConnection, subs: list[Submission], *, kept: 
         if warnings and not (s.comment or "").strip():
             out[i] = NeedsConfirmation(warnings, file=s.file)
         else:
-            out[i] = (lines.drop(columns="_sub"), warnings)
+            out[i] = (lines, warnings)
     return out

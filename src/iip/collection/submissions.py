@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from iip.collection import audit, revisions
 from iip.collection.accounts import Principal
@@ -43,11 +44,6 @@ class Unit:
     comment: str | None
     warnings: list[Problem]
     action: str | None = None
-
-    @property
-    def head(self) -> tuple[str, str]:
-        """(enterprise_id, period)."""
-        return str(self.lines["enterprise_id"].iloc[0]), str(self.lines["period"].iloc[0])
 
 
 #: The columns a submission record is written with (``submitted_at`` is set by the store).
@@ -78,18 +74,27 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     reports and one of employment, and one statement each for the load, submission, line and audit records."""
     if not units:
         return []
-    heads = [u.head for u in units]
+    every = pd.concat([u.lines for u in units], ignore_index=True)
+    ends = np.cumsum([len(u.lines) for u in units])
+    firms, months = every["enterprise_id"].tolist(), every["period"].tolist()
+    heads = [(str(firms[end - 1]), str(months[end - 1])) for end in ends]
     existed = set(con.execute(
         "SELECT DISTINCT enterprise_id, period FROM reports WHERE status = 'R' AND enterprise_id IN "
         "(SELECT unnest(?)) AND period IN (SELECT unnest(?))",
         [sorted({e for e, _ in heads}), sorted({p for _, p in heads})]).fetchall())
     ids = next_ids(con, "load_seq", len(units))
-    every = pd.concat([u.lines for u in units], ignore_index=True)
     load_of = np.repeat(ids, [len(u.lines) for u in units])
-    plain = every.astype(object).where(every.notna(), None)     # NaN -> None: the values as statement parameters
-    inserted = microdata.upsert_loads(con, plain[REPORT_COLUMNS].assign(load_id=load_of), "reports")
-    emp = [(e, p, float(u.lines["employees"].dropna().iloc[0]), i) for u, (e, p), i in zip(units, heads, ids)
-           if u.lines["employees"].notna().any()]
+    # NaN -> null: the values as stored and as statement parameters
+    plain = pa.Table.from_pandas(every[list(dict.fromkeys([*REPORT_COLUMNS, *LINE_FIELDS]))], preserve_index=False)
+    inserted = microdata.upsert_loads(con, plain.select(REPORT_COLUMNS).append_column(
+        "load_id", pa.array(load_of, pa.int64())), "reports")
+    staff = every["employees"].to_numpy(dtype=float)
+    emp = []                                  # each unit's employees: the first given on its lines
+    for u, (firm, month), i, end in zip(units, heads, ids, ends):
+        given = staff[end - len(u.lines):end]
+        given = given[~np.isnan(given)]
+        if len(given):
+            emp.append((firm, month, float(given[0]), i))
     emp_changed = (microdata.upsert_loads(con, pd.DataFrame(emp, columns=["enterprise_id", "period", "employees",
                                                                           "load_id"]), "employment") if emp else {})
     results: list[SubmissionResult] = []
@@ -121,9 +126,9 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     record_loads(con, loads)
     insert_rows(con, "submissions", SUBMISSION_RECORD, records)
     kept = np.isin(load_of, written_loads)
+    lines = plain.filter(pa.array(kept)).select(list(LINE_FIELDS))
     insert_rows(con, "submission_lines", ("load_id", *LINE_FIELDS),
-                list(plain.loc[kept, list(LINE_FIELDS)].assign(load_id=load_of[kept])
-                     [["load_id", *LINE_FIELDS]].itertuples(index=False, name=None)))
+                list(zip(load_of[kept].tolist(), *(c.to_pylist() for c in lines.columns))))
     audit.log_many(con, audits)
     return results
 
@@ -217,6 +222,14 @@ def _write_checked(con: duckdb.DuckDBPyConnection, subs: list[Submission], check
     return checked
 
 
+def _by_unit(lines: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    """The lines of each enterprise x month, in order (most submissions are one: then no grouping)."""
+    units = sorted(set(zip(lines["enterprise_id"].tolist(), lines["period"].tolist())))
+    if len(units) == 1:
+        return [(units[0], lines)]
+    return list(lines.groupby(["enterprise_id", "period"], sort=True))
+
+
 def _write(con: duckdb.DuckDBPyConnection, items: list[tuple[Submission, pd.DataFrame, list[Problem]]]
            ) -> list[list[SubmissionResult]]:
     """Write checked submissions inside the caller's write transaction: each enterprise x month a unit
@@ -227,8 +240,9 @@ def _write(con: duckdb.DuckDBPyConnection, items: list[tuple[Submission, pd.Data
     for sub, lines, warnings in items:
         results: list = []
         closed = revisions.locked(con, sub.principal, lines["period"].unique(), known=known)
-        for (e, period), g in lines.groupby(["enterprise_id", "period"], sort=True):
-            mine = [w for w in warnings if w.row is None or w.row in set(g["_row"])]
+        for (e, period), g in _by_unit(lines):
+            rows = set(g["_row"].tolist())
+            mine = [w for w in warnings if w.row is None or w.row in rows]
             if period in closed:
                 rid = revisions.store_request(con, sub.principal, g, channel=sub.channel, comment=sub.comment,
                                               warnings=mine)
