@@ -4,12 +4,13 @@ A request hands its submission to :meth:`SubmissionWriter.submit` and waits for 
 no worker thread and no connection meanwhile (an ``async`` route awaits it). The checker takes everything queued
 (at most ``batch`` submissions), cuts it into groups (:func:`iip.collection.submissions.rounds`) and checks each
 group (:func:`iip.collection.checks.check_many`: one rule query over all their lines, one read of their
-history) on a connection it keeps while submissions keep coming (its rule query prepared once); the writer writes what has been checked in one transaction (a group commit,
-:func:`iip.collection.submissions.write_checked`: every group checked while it wrote the last), each submission
-with its own result or error. The two run side by side: while one group is written the next is checked, so under
-many submitters the batches grow, the cost per submission falls and neither stage waits for the other. A
-submission is checked only once every earlier submission of its enterprise has been written (its edit rules read
-the enterprise's history). Reads (dashboard, ``/api/series``) never queue behind writes.
+history) on a connection it keeps while submissions keep coming (its rule query prepared once); the writer writes
+what has been checked in one transaction (a group commit, :func:`iip.collection.submissions.write_checked`: every
+group checked while it wrote the last), each submission with its own result or error. The two run side by side:
+while one group is written the next is checked, so under many submitters the batches grow, the cost per
+submission falls and neither stage waits for the other. A submission is checked only once every earlier
+submission of its enterprise has been written (its edit rules read the enterprise's history). Reads (dashboard,
+``/api/series``) never queue behind writes.
 """
 from __future__ import annotations
 

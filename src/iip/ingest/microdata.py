@@ -25,8 +25,9 @@ from iip.store import (next_load_id, record_load, scalar, sha256, transaction, v
                        versioned_upsert_loads)
 
 KINDS = tuple(v.LAYOUTS)
-#: The Arrow types of a staged column DuckDB reads as a number that is cast as it is (DOUBLE, FLOAT, BIGINT, INTEGER,
-#: SMALLINT, TINYINT, UBIGINT, UINTEGER); any other column is read as text and cast (:meth:`iip.validation.Layout.typed_select`).
+#: The Arrow types of a staged column DuckDB reads as a number that is cast as it is (DOUBLE, FLOAT, BIGINT,
+#: INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER); any other column is read as text and cast
+#: (:meth:`iip.validation.Layout.typed_select`).
 _NUMERIC_TYPES = {pa.float64(), pa.float32(), pa.int64(), pa.int32(), pa.int16(), pa.int8(), pa.uint64(), pa.uint32()}
 
 
@@ -87,7 +88,8 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
     """All problems of a staged frame of layout ``kind`` (a table of :data:`iip.validation.LAYOUTS` or
     ``submission``): missing columns, required, months, numbers, codes, duplicates, warnings; with totals.
     ``kept``: ``con`` is kept between inputs (the service's submission checker), so an input of at most
-    :data:`iip.validation.LIMIT` rows is checked by the rule query prepared on it (:meth:`iip.validation.Check.run_kept`)."""
+    :data:`iip.validation.LIMIT` rows is checked by the rule query prepared on it
+    (:meth:`iip.validation.Check.run_kept`)."""
     layout = v.layout(kind)
     columns = list(df.column_names if isinstance(df, pa.Table) else df.columns)
     missing = v.missing_columns([c for c in columns if not c.startswith("_")], layout, file=file)
