@@ -6,7 +6,7 @@ import json
 import duckdb
 import pandas as pd
 
-from iip.store import insert_rows, next_ids
+from iip.store import among, insert_rows, next_ids
 
 
 #: The columns an audit record is written with (``logged_at`` is set by the store).
@@ -36,8 +36,9 @@ def entries(con: duckdb.DuckDBPyConnection, *, enterprise_ids: list[str] | None 
     where: list[str] = []
     args: list = []
     if enterprise_ids is not None:
-        where.append("a.enterprise_id IN (SELECT unnest(?))")
-        args.append(list(enterprise_ids))
+        firms, firm_args = among("a.enterprise_id", enterprise_ids)
+        where.append(firms)
+        args += firm_args
     if province is not None:
         where.append("a.enterprise_id IN (SELECT enterprise_id FROM register WHERE province = ?)")
         args.append(province)

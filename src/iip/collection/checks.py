@@ -15,6 +15,7 @@ from iip.collection.lines import TEXT_COLUMNS, NeedsConfirmation, Submission, ty
 from iip.errors import ForbiddenError, IIPError, Problem, ValidationError, warnings_only
 from iip.ingest import microdata
 from iip.reference.periods import month_add
+from iip.store import among
 
 
 def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_ids) -> None:
@@ -27,8 +28,8 @@ def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise
             raise ForbiddenError("an enterprise may only submit its own reports")
         return
     if principal.role == "provincial":
-        rows = con.execute("SELECT enterprise_id, province FROM register WHERE enterprise_id IN (SELECT unnest(?))",
-                           [ids]).fetchall()
+        firms, args = among("enterprise_id", ids)
+        rows = con.execute(f"SELECT enterprise_id, province FROM register WHERE {firms}", args).fetchall()
         if any(p != principal.province for _, p in rows):
             raise ForbiddenError("a provincial statistician may only write its own province's enterprises")
         return
@@ -92,18 +93,27 @@ def _histories(con, pairs: list[tuple[str, str]], months: int = rules.HISTORY_MO
     """The reports of the ``months`` before each (enterprise, month) of ``pairs``, read at once (a superset:
     :func:`iip.collection.rules.line_history` cuts each line's)."""
     start = min(month_add(p, -months) for _, p in pairs)
+    firms, args = among("enterprise_id", (e for e, _ in pairs))
     return con.execute("SELECT enterprise_id, product_code, period, produced, sold, closing_stock FROM reports "
-                       "WHERE enterprise_id IN (SELECT unnest(?)) AND period >= ? AND period < ?",
-                       [sorted({e for e, _ in pairs}), start, max(p for _, p in pairs)]).df()
+                       f"WHERE {firms} AND period >= ? AND period < ?",
+                       [*args, start, max(p for _, p in pairs)]).df()
 
 
 def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     """The lines (product_code, sold, value) of each enterprise's latest submission for the month before each of
-    ``pairs``, with enterprise_id and period."""
-    return con.execute("""SELECT s.enterprise_id, s.period, l.product_code, l.sold, l.value FROM submission_lines l
-        JOIN (SELECT enterprise_id, period, max(load_id) AS load_id FROM submissions
-              WHERE enterprise_id IN (SELECT unnest(?)) AND period IN (SELECT unnest(?)) GROUP BY ALL) s
-        USING (load_id)""", [sorted({e for e, _ in pairs}), sorted({month_add(p, -1) for _, p in pairs})]).df()
+    ``pairs``, with enterprise_id and period: the latest submissions found first, then their lines by load id
+    (both reads filtered by lists the scan is given, :func:`iip.store.among`)."""
+    firms, firm_args = among("enterprise_id", (e for e, _ in pairs))
+    months, month_args = among("period", (month_add(p, -1) for _, p in pairs))
+    latest = {load: (e, p) for e, p, load in con.execute(
+        f"SELECT enterprise_id, period, max(load_id) FROM submissions WHERE {firms} AND {months} GROUP BY ALL",
+        firm_args + month_args).fetchall()}
+    loads, load_args = among("load_id", latest)
+    rows = con.execute(f"SELECT load_id, product_code, sold, value FROM submission_lines WHERE {loads}",
+                       load_args).fetchall()
+    return pd.DataFrame([(*latest[load], code, sold, value) for load, code, sold, value in rows],
+                        columns=["enterprise_id", "period", "product_code", "sold", "value"]
+                        ).astype({"sold": float, "value": float})
 
 
 def soft_problems(con: duckdb.DuckDBPyConnection, typed: pd.DataFrame) -> list[tuple[int, Problem]]:

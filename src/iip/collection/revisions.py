@@ -17,15 +17,15 @@ from iip.collection import audit
 from iip.collection.accounts import Principal
 from iip.collection.views import scope_sql
 from iip.errors import Problem
-from iip.store import next_id
+from iip.store import among, next_id
 
 LINE_COLUMNS = ["product_code", "produced", "sold", "closing_stock", "value"]
 
 
 def released(con: duckdb.DuckDBPyConnection, periods) -> set[str]:
     """The months among ``periods`` that have a release."""
-    rows = con.execute("SELECT DISTINCT period FROM releases WHERE period IN (SELECT unnest(?))",
-                       [sorted({str(p) for p in periods})]).fetchall()
+    months, args = among("period", (str(p) for p in periods))
+    rows = con.execute(f"SELECT DISTINCT period FROM releases WHERE {months}", args).fetchall()
     return {r[0] for r in rows}
 
 

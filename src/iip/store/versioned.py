@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from iip.store import postgres
-from iip.store.connection import insert_rows, scalar
+from iip.store.connection import among, insert_rows, scalar
 
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
@@ -55,28 +55,25 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 SMALL_SOURCE = 5000
 
 
-def _literal(value) -> str:
-    """A key value as an SQL literal (keys are codes, periods and ids)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], alias: str = "c") -> str:
-    """``alias.k IN (...)`` for the first two key columns of a small ``source`` on a PostgreSQL store (DuckDB
-    pushes constant filters into PostgreSQL, which reads a few rows through an index instead of sending the whole
-    table); ``true`` otherwise (a DuckDB store, or a large source that reads most of the table anyway)."""
+def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], alias: str = "c"
+               ) -> tuple[str, list]:
+    """``alias.k IN (...)`` for the first two key columns of a small ``source`` on a PostgreSQL store, with its
+    parameters (:func:`iip.store.connection.among`: DuckDB pushes the lists into PostgreSQL, which reads a few
+    rows through an index instead of sending the whole table); ``true`` otherwise (a DuckDB store, or a large
+    source that reads most of the table anyway)."""
     if not postgres.is_postgres(con):
-        return "true"
+        return "true", []
     if scalar(con, f"SELECT count(*) FROM {source}") > SMALL_SOURCE:
-        return "true"
-    parts = []
+        return "true", []
+    parts, params = [], []
     for k in key[:2]:
         values = [v for (v,) in con.execute(f"SELECT DISTINCT {k} FROM {source} WHERE {k} IS NOT NULL").fetchall()]
         if not values:
-            return "false"
-        parts.append(f"{alias}.{k} IN ({', '.join(_literal(v) for v in values)})")
-    return " AND ".join(parts)
+            return "false", []
+        sql, args = among(f"{alias}.{k}", values)
+        parts.append(sql)
+        params += args
+    return " AND ".join(parts), params
 
 
 def versioned_upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str],
@@ -104,20 +101,20 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Seq
     on = " AND ".join(f"c.{k} = n.{k}" for k in key)
     differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
     guard = f" AND NOT ({keep})" if keep else ""
-    near = key_filter(con, source, key)
+    near, args = key_filter(con, source, key)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
                     LEFT JOIN (SELECT * FROM {table} c WHERE {near}) c ON {on}
-                    WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
+                    WHERE c.{key[0]} IS NULL OR (({differs}){guard})""", args)
     try:
         same = " AND ".join(f"x.{k} = c.{k}" for k in key)
         match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE {same})"
         if load_id is not None:
             con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
-                        f"FROM {table} c WHERE {match}")
+                        f"FROM {table} c WHERE {match}", args)
         else:       # each replaced version is superseded by the load of the row that replaces it
             con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, x.load_id AS superseded_by "
-                        f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}")
-        con.execute(f"DELETE FROM {table} c WHERE {match}")
+                        f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}", args)
+        con.execute(f"DELETE FROM {table} c WHERE {match}", args)
         if load_id is not None:
             con.execute(f"INSERT INTO {table} BY NAME SELECT *, {int(load_id)}::BIGINT AS load_id FROM _iip_changed")
             return {int(load_id): int(scalar(con, "SELECT count(*) FROM _iip_changed"))}
