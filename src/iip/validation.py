@@ -399,6 +399,13 @@ _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
 
 
+def forget_kept(con) -> None:
+    """Forget the queries prepared on ``con`` (:meth:`Check.run_kept`), to be prepared anew: once an object has been
+    registered on it, DuckDB plans them again at every run."""
+    with _KEPT_LOCK:
+        _KEPT.pop(con, None)
+
+
 def _duplicate(t: ir.Table, layout: Layout) -> tuple[ir.BooleanValue, ir.StringValue]:
     """The key must be unique within the input: true on every row after the first of its key (keys compared as
     trimmed text; a row with a missing key part is no duplicate); and the key's values joined by ', '."""
@@ -513,10 +520,7 @@ class Check:
             raise ValueError(f"run_kept checks at most {self.limit} rows, not {staged.num_rows}")
         name = self._prepare(con, staged.schema)
         con.execute(f"DELETE FROM {self.kept}")
-        if staged.num_rows:
-            rows = [v for row in zip(*(c.to_pylist() for c in staged.columns)) for v in row]
-            line = f"({', '.join('?' * staged.num_columns)})"
-            con.execute(f"INSERT INTO {self.kept} VALUES {', '.join([line] * staged.num_rows)}", rows)
+        con.from_arrow(staged).insert_into(self.kept)       # a relation: nothing registered
         return self._found(self._hits(con.execute(f"EXECUTE {name}").fetchall()), file)
 
     def _prepare(self, con, schema: pa.Schema) -> str:

@@ -161,9 +161,10 @@ class SubmissionWriter:
                     waiting = [i for i in waiting if i not in ready]
                     sound = self._check_group(con, [batch[i] for i in ready]) and sound
                     handed.update(ready)
-            if not sound:
-                self._release(con)
-            return con if sound else None
+            if sound:
+                return con
+            self._release(con)
+            return None
         except Exception as exc:             # the store could not be opened: the requests not handed over hear it
             log.exception("submission batch failed")
             for i, (_, fut) in enumerate(batch):

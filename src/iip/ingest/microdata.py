@@ -110,6 +110,8 @@ def validate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame | pa.Table, kind: 
             totals["warning"] += n_extra
     finally:
         con.unregister(name)
+        if kept:                    # the registration made its prepared rule query plan again at every run
+            v.forget_kept(con)
     return Findings(problems, totals["error"], totals["warning"])
 
 
