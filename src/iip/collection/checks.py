@@ -110,7 +110,7 @@ def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         firm_args + month_args).fetchall()}
     loads, load_args = among("load_id", latest)
     rows = con.execute(f"SELECT load_id, product_code, sold, value FROM submission_lines WHERE {loads}",
-                       load_args).fetchall()
+                       load_args).fetchall() if latest else []
     return pd.DataFrame([(*latest[load], code, sold, value) for load, code, sold, value in rows],
                         columns=["enterprise_id", "period", "product_code", "sold", "value"]
                         ).astype({"sold": float, "value": float})

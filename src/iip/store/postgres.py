@@ -27,6 +27,7 @@ from iip.errors import StoreError
 
 #: The name of the attached PostgreSQL database inside the DuckDB session.
 CATALOG = "iip_pg"
+_attached = False   # whether this process has attached a PostgreSQL store (:func:`attach`)
 #: The DuckDB search path of a session on a PostgreSQL store: its tables first, then the session's macros/views.
 SEARCH_PATH = f"{CATALOG}.public,memory.main"
 URL_SCHEMES = ("postgresql://", "postgres://")
@@ -83,6 +84,8 @@ def attach(url: str, *, read_only: bool = False, pool: int = 16) -> duckdb.DuckD
         con.execute(f"SET pg_pool_max_connections = {int(pool)}")
         mode = ", READ_ONLY" if read_only else ""
         con.execute(f"ATTACH '{_quote(url)}' AS {CATALOG} (TYPE postgres{mode})")
+        global _attached
+        _attached = True
     except duckdb.Error as exc:
         con.close()
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -110,7 +113,10 @@ def session_objects(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def is_postgres(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when ``con`` works on a PostgreSQL store (its current database is the attached one)."""
+    """True when ``con`` works on a PostgreSQL store (its current database is the attached one); False without
+    a query in a process that has attached none (a DuckDB store's service asks this several times per write)."""
+    if not _attached:
+        return False
     row = con.execute("SELECT current_database()").fetchone()
     return row is not None and row[0] == CATALOG
 
