@@ -108,9 +108,11 @@ def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     latest = {load: (e, p) for e, p, load in con.execute(
         f"SELECT enterprise_id, period, max(load_id) FROM submissions WHERE {firms} AND {months} GROUP BY ALL",
         firm_args + month_args).fetchall()}
-    loads, load_args = among("load_id", latest)
-    rows = con.execute(f"SELECT load_id, product_code, sold, value FROM submission_lines WHERE {loads}",
-                       load_args).fetchall() if latest else []
+    rows: list[tuple] = []
+    if latest:      # (no previous submission: nothing to read)
+        loads, load_args = among("load_id", latest)
+        rows = con.execute(f"SELECT load_id, product_code, sold, value FROM submission_lines WHERE {loads}",
+                           load_args).fetchall()
     return pd.DataFrame([(*latest[load], code, sold, value) for load, code, sold, value in rows],
                         columns=["enterprise_id", "period", "product_code", "sold", "value"]
                         ).astype({"sold": float, "value": float})

@@ -78,13 +78,13 @@ def attach(url: str, *, read_only: bool = False, pool: int = 16) -> duckdb.DuckD
     """A DuckDB session (in memory) with the PostgreSQL database at ``url`` attached as :data:`CATALOG` and
     first on the search path. ``pool``: PostgreSQL connections kept open for reuse (one per concurrent
     transaction)."""
+    global _attached
     con = duckdb.connect()
     try:
         con.execute(f"LOAD '{extension_file()}'")
         con.execute(f"SET pg_pool_max_connections = {int(pool)}")
         mode = ", READ_ONLY" if read_only else ""
         con.execute(f"ATTACH '{_quote(url)}' AS {CATALOG} (TYPE postgres{mode})")
-        global _attached
         _attached = True
     except duckdb.Error as exc:
         con.close()
