@@ -3,11 +3,13 @@ generator): resolve the token, check the report against the submission layout's 
 the connection the service's checker keeps (its rule query prepared once), write the new version on a connection
 of its own, close the request's connection.
 
-    python benchmarks/submission.py [--db STORE.duckdb] [--n 40] [--batch 1]
+    python benchmarks/submission.py [--db STORE.duckdb] [--n 40] [--batch 1] [--copies 1]
 
 Without --db a demo store is built first (`iip demo`, ~1 min). Works on a copy; prints the wall and CPU time per
 submission (mean of --n, after 5 warm-up submissions). --batch K: K submissions of K enterprises that arrived
-together, checked and written as one batch (what the service's writer does under load). What 50 submitters waiting 2 s each need: about 25
+together, checked and written as one batch (what the service's writer does under load). --copies N: the
+store's register and reports repeated N times under new enterprise ids first (a store N times larger: what a
+submission costs must not grow with it). What 50 submitters waiting 2 s each need: about 25
 submissions a second, so below ~40 ms of CPU each on one core, ~80 ms on two.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ def main() -> None:
     ap.add_argument("--db", default=None, help="a DuckDB store to copy (default: build the demo)")
     ap.add_argument("--n", type=int, default=40, help="submissions timed")
     ap.add_argument("--batch", type=int, default=1, help="submissions written together")
+    ap.add_argument("--copies", type=int, default=1, help="the register and reports repeated this many times")
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iip-sub-"))
     db = work / "iip.duckdb"
@@ -41,6 +44,10 @@ def main() -> None:
     from iip.web.services import collection as svc
 
     con = connect(db)
+    for table in ("register", "reports") if a.copies > 1 else ():
+        con.execute(f"CREATE TEMP TABLE first_{table} AS SELECT * FROM {table}")
+        con.execute(f"INSERT INTO {table} SELECT f.* REPLACE (f.enterprise_id || '-' || k AS enterprise_id) "
+                    f"FROM first_{table} f, range(2, ?) t(k)", [a.copies + 1])
     period = con.execute("SELECT max(period) FROM reports WHERE status = 'R'").fetchone()[0]
     rows = con.execute("SELECT enterprise_id, list(product_code ORDER BY product_code) FROM reports WHERE period = ? "
                        "GROUP BY 1 ORDER BY 1 LIMIT ?", [period, max(5, a.batch)]).fetchall()
@@ -52,6 +59,7 @@ def main() -> None:
         con.execute("INSERT INTO tokens (token_hash, username, expires_at) VALUES (?, ?, now()::TIMESTAMP + "
                     "INTERVAL 1 DAY)", [accounts._token_hash(token), user])
         subs.append((token, list(prods)))
+    stored = con.execute("SELECT count(*) FROM reports").fetchone()[0]
     con.close()
     store = Store(str(db))
     checker = store.begin_unit()         # kept between batches, as the service's checker keeps it
@@ -81,7 +89,8 @@ def main() -> None:
     n = a.n * a.batch
     wall, cpu = (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
     lines = sum(len(p) for _, p in subs) / len(subs)
-    print(f"{n} submissions ({a.batch} per batch) of ~{lines:.0f} product lines on {period}: wall {wall * 1000:.1f} ms, "
+    print(f"{n} submissions ({a.batch} per batch) of ~{lines:.0f} product lines on {period}, {stored:,} reports "
+          f"in the store: wall {wall * 1000:.1f} ms, "
           f"CPU {cpu * 1000:.1f} ms per submission")
     store.end_unit(checker)
     store.close()

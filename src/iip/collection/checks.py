@@ -15,7 +15,7 @@ from iip.collection.lines import TEXT_COLUMNS, NeedsConfirmation, Submission, ty
 from iip.errors import ForbiddenError, IIPError, Problem, ValidationError, warnings_only
 from iip.ingest import microdata
 from iip.reference.periods import month_add
-from iip.store import among
+from iip.store import among, of_enterprises
 
 
 def check_scope(con: duckdb.DuckDBPyConnection, principal: Principal, enterprise_ids) -> None:
@@ -91,12 +91,12 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 def _histories(con, pairs: list[tuple[str, str]], months: int = rules.HISTORY_MONTHS) -> pd.DataFrame:
     """The reports of the ``months`` before each (enterprise, month) of ``pairs``, read at once (a superset:
-    :func:`iip.collection.rules.line_history` cuts each line's)."""
-    start = min(month_add(p, -months) for _, p in pairs)
-    firms, args = among("enterprise_id", (e for e, _ in pairs))
-    return con.execute("SELECT enterprise_id, product_code, period, produced, sold, closing_stock FROM reports "
-                       f"WHERE {firms} AND period >= ? AND period < ?",
-                       [*args, start, max(p for _, p in pairs)]).df()
+    :func:`iip.collection.rules.line_history` cuts each line's): the enterprises' reports through the store's
+    index (:func:`iip.store.of_enterprises`), cut to the months here."""
+    start, end = min(month_add(p, -months) for _, p in pairs), max(p for _, p in pairs)
+    got = of_enterprises(con, "reports", ["enterprise_id", "product_code", "period", "produced", "sold",
+                                          "closing_stock"], (e for e, _ in pairs))
+    return got[(got["period"] >= start) & (got["period"] < end)].reset_index(drop=True)
 
 
 def _previous_values(con, pairs: list[tuple[str, str]]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from iip.collection.lines import (LINE_FIELDS, REPORT_COLUMNS, NeedsConfirmation
 from iip.collection.service import write_transaction
 from iip.errors import IIPError, Problem
 from iip.ingest import microdata
-from iip.store import among, insert_rows, next_ids, record_loads, sha256
+from iip.store import insert_rows, next_ids, of_enterprises, record_loads, sha256
 from iip.validation import LIMIT
 
 __all__ = ["LIMIT", "NeedsConfirmation", "Submission", "SubmissionResult", "Unit", "check", "check_many",
@@ -78,10 +78,9 @@ def write_units(con, units: list[Unit]) -> list[SubmissionResult]:
     ends = np.cumsum([len(u.lines) for u in units])
     firms, months = every["enterprise_id"].tolist(), every["period"].tolist()
     heads = [(str(firms[end - 1]), str(months[end - 1])) for end in ends]
-    firms, firm_args = among("enterprise_id", (e for e, _ in heads))
-    months, month_args = among("period", (p for _, p in heads))
-    existed = set(con.execute(f"SELECT DISTINCT enterprise_id, period FROM reports WHERE status = 'R' AND {firms} "
-                              f"AND {months}", firm_args + month_args).fetchall())
+    now = of_enterprises(con, "reports", ["enterprise_id", "period", "status"], (e for e, _ in heads))
+    reported = now[now["status"] == "R"]
+    existed = set(zip(reported["enterprise_id"], reported["period"]))
     ids = next_ids(con, "load_seq", len(units))
     load_of = np.repeat(ids, [len(u.lines) for u in units])
     # NaN -> null: the values as stored and as statement parameters

@@ -17,12 +17,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from iip.errors import ConflictError, StoreError
 from iip.store import migrations, postgres, schema
 from iip.store.checkpoints import checkpoint
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DB = "iip.duckdb"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -238,6 +242,16 @@ def among(column: str, values: Iterable) -> tuple[str, list]:
     if not vals:
         return "false", []
     return f"{column} IN ({', '.join('?' * len(vals))})", vals
+
+
+def of_enterprises(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], enterprises: Iterable
+                   ) -> pd.DataFrame:
+    """``columns`` of the rows of ``table`` whose enterprise_id is one of ``enterprises``, that list the scan's only
+    filter (cut the rows further in pandas): an index on enterprise_id then serves the read. DuckDB uses its ART
+    index (:data:`iip.store.migrations.DUCKDB_INDEXES`) only for a scan filtered by nothing else: a month range
+    beside the list makes it read the whole table (4 enterprises among 3 million reports: 2 ms against 28 ms)."""
+    firms, args = among("enterprise_id", enterprises)
+    return con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {firms}", args).df()
 
 
 def backend(con: duckdb.DuckDBPyConnection) -> str:

@@ -72,6 +72,12 @@ POSTGRES_INDEXES = {
     "sa_series": "run_id", "sa_forecasts": "run_id", "index_series": "indicator, area, node",
 }
 
+#: Indexes a DuckDB store needs for the service's reads and writes of a few enterprises: an ART index on one
+#: column, which DuckDB uses for ``column IN (a few values)`` when that is the scan's only filter (reading one
+#: enterprise among 3 million reports: ~2 ms against ~25 ms by a full scan). A later migration that alters one of
+#: these tables drops the index first (DuckDB cannot alter a table an index depends on).
+DUCKDB_INDEXES = {"reports": "enterprise_id", "employment": "enterprise_id"}
+
 
 def _store_objects_and_sa_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """The hash of the views and macros a store holds (installed again only when the code's differ); the hash of
@@ -156,6 +162,14 @@ def _release_provenance(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE releases ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
+def _duckdb_indexes(con: duckdb.DuckDBPyConnection) -> None:
+    """The enterprise indexes of :data:`DUCKDB_INDEXES` on a DuckDB store (a PostgreSQL store has had its own
+    since migration 5)."""
+    if not postgres.is_postgres(con):
+        for table, column in DUCKDB_INDEXES.items():
+            con.execute(f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column})")
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: inputs, compiled indices, published figures, seasonal, releases, collection", _baseline),
@@ -169,6 +183,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "disclosure cache keyed by compile run and method; unsettled audit blocks", _disclosure_by_method),
     Migration(7, "published figures: derived_from; files: outcome, refused", _published_provenance),
     Migration(8, "disclosure cache keyed by compile run, method and indicator", _disclosure_by_indicator),
+    Migration(9, "DuckDB indexes on reports and employment by enterprise", _duckdb_indexes),
 ]
 LATEST = max(m.version for m in MIGRATIONS)
 

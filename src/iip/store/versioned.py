@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from iip.store import postgres
-from iip.store.connection import among, insert_rows, scalar
+from iip.store.connection import among, insert_rows, row, scalar
+from iip.store.migrations import DUCKDB_INDEXES
 
 #: The store's id sequences (one per kind of record).
 SEQUENCES = ("load_seq", "published_file_seq", "sa_run_seq", "audit_seq", "flag_seq", "approval_seq", "revision_seq")
@@ -51,26 +52,30 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return next_id(con, "load_seq")
 
 
-#: Sources up to this many rows are matched on PostgreSQL through constant key filters (pushed into its scans).
+#: Sources up to this many rows are matched through constant key filters (the store then reads their keys' rows
+#: through an index).
 SMALL_SOURCE = 5000
 
 
-def key_filter(con: duckdb.DuckDBPyConnection, source: str, key: Sequence[str], alias: str = "c"
-               ) -> tuple[str, list]:
-    """``alias.k IN (...)`` for the first two key columns of a small ``source`` on a PostgreSQL store, with its
-    parameters (:func:`iip.store.connection.among`: DuckDB pushes the lists into PostgreSQL, which reads a few
-    rows through an index instead of sending the whole table); ``true`` otherwise (a DuckDB store, or a large
-    source that reads most of the table anyway)."""
-    if not postgres.is_postgres(con):
-        return "true", []
-    if scalar(con, f"SELECT count(*) FROM {source}") > SMALL_SOURCE:
-        return "true", []
+def key_filter(con: duckdb.DuckDBPyConnection, table: str, source: str, key: Sequence[str], alias: str = "c"
+               ) -> tuple[str, list] | None:
+    """``alias.k IN (...)`` over the values a small ``source`` holds of the key columns ``table`` is indexed on,
+    with its parameters (:func:`iip.store.connection.among`): the store reads the current rows of those keys
+    through its index instead of the whole table. On PostgreSQL the first two key columns (DuckDB pushes the lists
+    into its scans, :data:`iip.store.migrations.POSTGRES_INDEXES`); on DuckDB the first, for the tables of
+    :data:`iip.store.migrations.DUCKDB_INDEXES` (an ART index serves a scan whose only filter is that list). None
+    when the table has no such index or the source is large (most of the table is read anyway)."""
+    columns = (key[:2] if postgres.is_postgres(con) else
+               key[:1] if DUCKDB_INDEXES.get(table) == key[0] else [])
+    if not columns:
+        return None
+    lists = ", ".join(f"list(DISTINCT {k}) FILTER (WHERE {k} IS NOT NULL)" for k in columns)
+    rows, *values = row(con, f"SELECT count(*), {lists} FROM {source}")
+    if rows > SMALL_SOURCE:
+        return None
     parts, params = [], []
-    for k in key[:2]:
-        values = [v for (v,) in con.execute(f"SELECT DISTINCT {k} FROM {source} WHERE {k} IS NOT NULL").fetchall()]
-        if not values:
-            return "false", []
-        sql, args = among(f"{alias}.{k}", values)
+    for k, vals in zip(columns, values):
+        sql, args = among(f"{alias}.{k}", vals or [])
         parts.append(sql)
         params += args
     return " AND ".join(parts), params
@@ -101,20 +106,24 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Seq
     on = " AND ".join(f"c.{k} = n.{k}" for k in key)
     differs = " OR ".join(f"c.{c} IS DISTINCT FROM n.{c}" for c in compare) or "false"
     guard = f" AND NOT ({keep})" if keep else ""
-    near, args = key_filter(con, source, key)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
-                    LEFT JOIN (SELECT * FROM {table} c WHERE {near}) c ON {on}
-                    WHERE c.{key[0]} IS NULL OR (({differs}){guard})""", args)
+    small = key_filter(con, table, source, key)
+    near, args = small or ("true", [])
+    current = "_iip_near" if small else table
     try:
+        if small:       # the current rows of the source's keys, read once through the store's index
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _iip_near AS SELECT * FROM {table} c WHERE {near}", args)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _iip_changed AS SELECT n.* FROM {source} n
+                        LEFT JOIN {current} c ON {on}
+                        WHERE c.{key[0]} IS NULL OR (({differs}){guard})""")
         same = " AND ".join(f"x.{k} = c.{k}" for k in key)
-        match = f"{near} AND EXISTS (SELECT 1 FROM _iip_changed x WHERE {same})"
+        changed = f"EXISTS (SELECT 1 FROM _iip_changed x WHERE {same})"
         if load_id is not None:
             con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, {int(load_id)}::BIGINT AS superseded_by "
-                        f"FROM {table} c WHERE {match}", args)
+                        f"FROM {current} c WHERE {changed}")
         else:       # each replaced version is superseded by the load of the row that replaces it
             con.execute(f"INSERT INTO {table}_history BY NAME SELECT c.*, x.load_id AS superseded_by "
-                        f"FROM {table} c JOIN _iip_changed x ON {same} WHERE {near}", args)
-        con.execute(f"DELETE FROM {table} c WHERE {match}", args)
+                        f"FROM {current} c JOIN _iip_changed x ON {same}")
+        con.execute(f"DELETE FROM {table} c WHERE {near} AND {changed}", args)
         if load_id is not None:
             con.execute(f"INSERT INTO {table} BY NAME SELECT *, {int(load_id)}::BIGINT AS load_id FROM _iip_changed")
             return {int(load_id): int(scalar(con, "SELECT count(*) FROM _iip_changed"))}
@@ -123,6 +132,8 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Seq
                 .fetchall()}
     finally:
         con.execute("DROP TABLE IF EXISTS _iip_changed")
+        if small:
+            con.execute("DROP TABLE IF EXISTS _iip_near")
 
 
 def retire(con: duckdb.DuckDBPyConnection, table: str, source: str, *, key: Sequence[str], load_id: int,
