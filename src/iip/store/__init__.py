@@ -18,5 +18,6 @@ from iip.store.versioned import (next_id, next_ids, next_load_id, record_load, r
 
 __all__ = ["DEFAULT_DB", "LATEST", "MIGRATIONS", "Store", "among", "backend", "connect", "db_path", "describe",
            "exclusive", "exists", "insert_rows", "install_objects", "is_postgres_target", "migrate", "next_id",
-           "next_ids", "next_load_id", "of_enterprises", "record_load", "record_loads", "retire", "row", "scalar", "schema_version",
-           "sha256", "store_target", "transaction", "versioned_upsert", "versioned_upsert_loads", "write_transaction"]
+           "next_ids", "next_load_id", "of_enterprises", "record_load", "record_loads", "retire", "row", "scalar",
+           "schema_version", "sha256", "store_target", "transaction", "versioned_upsert", "versioned_upsert_loads",
+           "write_transaction"]
