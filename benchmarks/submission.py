@@ -9,8 +9,8 @@ Without --db a demo store is built first (`iip demo`, ~1 min). Works on a copy; 
 submission (mean of --n, after 5 warm-up submissions). --batch K: K submissions of K enterprises that arrived
 together, checked and written as one batch (what the service's writer does under load). --copies N: the
 store's register and reports repeated N times under new enterprise ids first (a store N times larger: what a
-submission costs must not grow with it). What 50 submitters waiting 2 s each need: about 25
-submissions a second, so below ~40 ms of CPU each on one core, ~80 ms on two.
+submission costs must not grow with it). What 50 submitters waiting 2 s each need: about 25 submissions a
+second, so below ~40 ms of CPU each on one core, ~80 ms on two.
 """
 from __future__ import annotations
 

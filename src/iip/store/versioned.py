@@ -63,8 +63,8 @@ def key_filter(con: duckdb.DuckDBPyConnection, table: str, source: str, key: Seq
     with its parameters (:func:`iip.store.connection.among`): the store reads the current rows of those keys
     through its index instead of the whole table. On PostgreSQL the first two key columns (DuckDB pushes the lists
     into its scans, :data:`iip.store.migrations.POSTGRES_INDEXES`); on DuckDB the first, for the tables of
-    :data:`iip.store.migrations.DUCKDB_INDEXES` (an ART index serves a scan whose only filter is that list). None
-    when the table has no such index or the source is large (most of the table is read anyway)."""
+    :data:`iip.store.migrations.DUCKDB_INDEXES` (the list alone: :func:`iip.store.of_enterprises`). None when the
+    table has no such index or the source is large (most of the table is read anyway)."""
     columns = (key[:2] if postgres.is_postgres(con) else
                key[:1] if DUCKDB_INDEXES.get(table) == key[0] else [])
     if not columns:
